@@ -9,11 +9,11 @@ derived from this module; nothing else spells out a label or relationship type b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import cache
 
 
-class FieldType(str, Enum):
+class FieldType(StrEnum):
     STRING = "string"
     BOOL = "bool"
     DATE = "date"
@@ -88,9 +88,7 @@ KINDS: tuple[Kind, ...] = (
         label="Unit",
         singular="unit",
         doc="A business unit.",
-        references=(
-            Reference("parent", ("units",), "PART_OF", many=False, doc="business unit this one belongs to"),
-        ),
+        references=(Reference("parent", ("units",), "PART_OF", many=False, doc="business unit this one belongs to"),),
         colour="#8d6e63",
         shape="box",
     ),
@@ -100,9 +98,7 @@ KINDS: tuple[Kind, ...] = (
         singular="person",
         doc="A person who holds roles.",
         fields=(Field("email", FieldType.STRING),),
-        references=(
-            Reference("holds", _ROLE, "HOLDS", many=True, doc="the roles this person holds"),
-        ),
+        references=(Reference("holds", _ROLE, "HOLDS", many=True, doc="the roles this person holds"),),
         colour="#26a69a",
         shape="dot",
     ),
@@ -122,9 +118,7 @@ KINDS: tuple[Kind, ...] = (
         references=(
             Reference("unit", ("units",), "IN_UNIT", many=False),
             Reference("reports_to", _ROLE, "REPORTS_TO", many=False, doc="line of the org chart"),
-            Reference(
-                "escalates_to", _ROLE, "ESCALATES_TO", many=False, doc="where exceptions and incidents go next"
-            ),
+            Reference("escalates_to", _ROLE, "ESCALATES_TO", many=False, doc="where exceptions and incidents go next"),
         ),
         colour="#42a5f5",
         shape="dot",
@@ -164,9 +158,7 @@ KINDS: tuple[Kind, ...] = (
             ),
         ),
         references=(
-            Reference(
-                "owner", _ROLE, "OWNS", many=False, reverse=True, doc="internal owner of the relationship"
-            ),
+            Reference("owner", _ROLE, "OWNS", many=False, reverse=True, doc="internal owner of the relationship"),
         ),
         colour="#ab47bc",
         shape="triangle",
@@ -193,9 +185,7 @@ KINDS: tuple[Kind, ...] = (
             Field("last_reviewed", FieldType.DATE, doc="last independent model review"),
         ),
         references=(
-            Reference(
-                "owner", _ROLE, "OWNS", many=False, reverse=True, doc="accountable for the model's behaviour"
-            ),
+            Reference("owner", _ROLE, "OWNS", many=False, reverse=True, doc="accountable for the model's behaviour"),
             Reference("developers", _ROLE, "DEVELOPS", many=True, reverse=True, doc="build and change it"),
             Reference(
                 "change_approvers",
@@ -221,12 +211,8 @@ KINDS: tuple[Kind, ...] = (
                 reverse=True,
                 doc="decision right: stop it",
             ),
-            Reference(
-                "vendor", ("vendors",), "SUPPLIED_BY", many=False, dependency=True, doc="supplier, if bought"
-            ),
-            Reference(
-                "consumes", ("data_domains",), "CONSUMES", many=True, dependency=True, doc="data it reads"
-            ),
+            Reference("vendor", ("vendors",), "SUPPLIED_BY", many=False, dependency=True, doc="supplier, if bought"),
+            Reference("consumes", ("data_domains",), "CONSUMES", many=True, dependency=True, doc="data it reads"),
         ),
         colour="#ef5350",
         shape="diamond",
@@ -246,12 +232,8 @@ KINDS: tuple[Kind, ...] = (
         ),
         references=(
             Reference("unit", ("units",), "IN_UNIT", many=False),
-            Reference(
-                "owner", _ROLE, "OWNS", many=False, reverse=True, doc="accountable for the workflow's outcome"
-            ),
-            Reference(
-                "uses", ("models",), "USES", many=True, dependency=True, doc="AI models the workflow depends on"
-            ),
+            Reference("owner", _ROLE, "OWNS", many=False, reverse=True, doc="accountable for the workflow's outcome"),
+            Reference("uses", ("models",), "USES", many=True, dependency=True, doc="AI models the workflow depends on"),
             Reference(
                 "reads",
                 ("data_domains",),
@@ -290,9 +272,7 @@ KINDS: tuple[Kind, ...] = (
             ),
             Reference("models", ("models",), "USES", many=True, dependency=True),
             Reference("workflows", ("workflows",), "DELIVERED_BY", many=True, dependency=True),
-            Reference(
-                "kpis", ("kpis",), "MEASURED_BY", many=True, dependency=True, doc="how its value is measured"
-            ),
+            Reference("kpis", ("kpis",), "MEASURED_BY", many=True, dependency=True, doc="how its value is measured"),
         ),
         colour="#ffee58",
         shape="star",

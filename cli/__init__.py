@@ -1,0 +1,1 @@
+"""The `tomgraph` command line (cli.md)."""

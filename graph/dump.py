@@ -1,0 +1,40 @@
+"""A scenario as plain sorted data, for comparing graphs (the four bundle forms, before and after
+a failed load, current against target)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.db import Database
+from graph.ontology import ENTITY_LABEL
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "iso_format"):
+        return value.iso_format()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def dump_scenario(db: Database, scenario: str) -> dict[str, list[Any]]:
+    """Every entity (labels and properties) and relationship (type, start id, end id), sorted."""
+    nodes = db.read(
+        f"MATCH (n:{ENTITY_LABEL} {{scenario: $scenario}}) RETURN labels(n) AS labels, properties(n) AS props",
+        {"scenario": scenario},
+    )
+    rels = db.read(
+        f"MATCH (a:{ENTITY_LABEL} {{scenario: $scenario}})-[r]->(b:{ENTITY_LABEL}) "
+        "RETURN type(r) AS type, a.id AS start, b.id AS end",
+        {"scenario": scenario},
+    )
+    return {
+        "nodes": sorted(
+            (
+                {"labels": sorted(n["labels"]), **{k: _plain(v) for k, v in n["props"].items() if k != "scenario"}}
+                for n in nodes
+            ),
+            key=lambda n: str(n["id"]),
+        ),
+        "relationships": sorted((r["type"], r["start"], r["end"]) for r in rels),
+    }

@@ -1,0 +1,32 @@
+"""Constraints and indexes, derived from the ontology and applied idempotently."""
+
+from __future__ import annotations
+
+from graph.db import Database
+from graph.ontology import ENTITY_LABEL, KINDS
+
+
+def _snake(label: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in label).lstrip("_")
+
+
+def schema_statements() -> list[str]:
+    """Every constraint and index tomgraph needs; each is safe to run again."""
+    statements = [
+        f"CREATE CONSTRAINT entity_scenario_id IF NOT EXISTS "
+        f"FOR (n:{ENTITY_LABEL}) REQUIRE (n.scenario, n.id) IS UNIQUE",
+        "CREATE CONSTRAINT scenario_name IF NOT EXISTS FOR (s:Scenario) REQUIRE s.name IS UNIQUE",
+        f"CREATE INDEX entity_scenario IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.scenario)",
+    ]
+    for kind in KINDS:
+        statements.append(
+            f"CREATE INDEX {_snake(kind.label)}_scenario IF NOT EXISTS FOR (n:{kind.label}) ON (n.scenario)"
+        )
+    return statements
+
+
+def apply_schema(db: Database) -> None:
+    """Create what is missing and wait until every index is online."""
+    for statement in schema_statements():
+        db.write(statement)
+    db.write("CALL db.awaitIndexes(300)")

@@ -1,0 +1,69 @@
+"""tomgraph's settings: one object, read from the environment, created by each entry point."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+from platformdirs import user_data_path
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return user_data_path("tomgraph", appauthor=False)
+
+
+class Settings(BaseSettings):
+    """Everything configurable. `NEO4J_*` keep Neo4j's usual names; the rest are `TOMGRAPH_*`."""
+
+    model_config = SettingsConfigDict(env_prefix="TOMGRAPH_", extra="ignore", populate_by_name=True)
+
+    neo4j_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("NEO4J_URI", "neo4j_uri"),
+        description="Any Neo4j 5 (bolt:// or neo4j://). Unset: tomgraph's own local Neo4j.",
+    )
+    neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "neo4j_user"))
+    neo4j_password: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("NEO4J_PASSWORD", "neo4j_password")
+    )
+    neo4j_database: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE", "neo4j_database"))
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Local state: Neo4j, keys, runtime.")
+    local_neo4j_port: int = Field(default=7688, ge=1, le=65535)
+    local_neo4j_heap: str = Field(default="3g", pattern=r"^\d+[mg]$")
+    local_neo4j_pagecache: str = Field(default="1g", pattern=r"^\d+[mg]$")
+    local_neo4j_start_timeout_s: float = 180.0
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+
+    check_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="Extra directories of custom gap checks (os.pathsep-separated)."
+    )
+
+    query_timeout_s: float = Field(default=10.0, gt=0)
+    query_row_cap: int = Field(default=10_000, gt=0)
+
+    max_file_bytes: int = Field(default=100 * 1024 * 1024, gt=0, description="Largest bundle file read.")
+    max_entities: int = Field(default=500_000, gt=0, description="Most entities in one bundle.")
+    max_yaml_nodes: int = Field(
+        default=5_000_000, gt=0, description="Most YAML nodes after alias expansion (no billion laughs)."
+    )
+
+    @field_validator("check_dirs", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [Path(p) for p in value.split(os.pathsep) if p.strip()]
+        return value
+
+    @property
+    def uses_local_neo4j(self) -> bool:
+        return not self.neo4j_uri
+
+    @property
+    def local_neo4j_dir(self) -> Path:
+        return self.data_dir / "neo4j"

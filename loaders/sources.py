@@ -1,0 +1,607 @@
+"""Reading the four forms of a bundle into raw items, each knowing the place it was written.
+
+Forms (bundle-format.md): a single YAML or JSON file, a directory of per-section files (YAML,
+JSON or CSV, mixed), and an `.xlsx` workbook. Nothing here validates fields; it only reads,
+enforces the size limits, and turns CSV/Excel cells into the values YAML or JSON would hold.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from graph.ontology import COMMON_FIELDS, FieldType, kinds_by_section
+from loaders.problems import Problem
+
+SECTION_EXTENSIONS = (".yaml", ".yml", ".json", ".csv")
+LIST_SEPARATOR = ";"
+TRUE_WORDS = frozenset({"true", "yes", "1"})
+FALSE_WORDS = frozenset({"false", "no", "0"})
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 100 * 1024 * 1024
+    max_entities: int = 500_000
+    max_yaml_nodes: int = 5_000_000
+
+
+class Source:
+    """A file (or sheet) that items were read from; knows how to name an item's place."""
+
+    name: str
+
+    def place(self, index: int) -> str:
+        raise NotImplementedError
+
+    def header_place(self) -> str:
+        return self.name
+
+
+@dataclass
+class LinedSource(Source):
+    """YAML: the line of each item is known while reading."""
+
+    name: str
+    lines: list[int] = field(default_factory=list)
+
+    def place(self, index: int) -> str:
+        return f"{self.name}:{self.lines[index]}"
+
+
+@dataclass
+class RowSource(Source):
+    """CSV (`file:row N`) and Excel (`sheet!row N`); row 1 is the header."""
+
+    name: str
+    rows: list[int] = field(default_factory=list)
+    excel: bool = False
+
+    def place(self, index: int) -> str:
+        return self.place_of_row(self.rows[index])
+
+    def place_of_row(self, row: int) -> str:
+        return f"{self.name}!row {row}" if self.excel else f"{self.name}:row {row}"
+
+    def header_place(self) -> str:
+        return self.place_of_row(1)
+
+
+@dataclass
+class JsonSource(Source):
+    """JSON: item lines are found only when a problem must be reported (parsing stays fast)."""
+
+    name: str
+    text: str
+    section: str | None  # None: the items are the top-level list (a per-section file)
+    _lines: dict[tuple[str | None, int], int] | None = None
+
+    def place(self, index: int) -> str:
+        if self._lines is None:
+            self._lines = _json_item_lines(self.text)
+        line = self._lines.get((self.section, index))
+        return f"{self.name}:{line}" if line else self.name
+
+
+@dataclass
+class RawItem:
+    section: str
+    data: Any
+    source: Source
+    index: int
+    # fields whose CSV/Excel cell could not be converted, already reported
+    bad_cells: frozenset[str] = frozenset()
+
+    @property
+    def place(self) -> str:
+        return self.source.place(self.index)
+
+
+@dataclass
+class RawBundle:
+    items: list[RawItem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+# --- YAML ---------------------------------------------------------------------------------
+
+
+class _Yaml(yaml.SafeLoader):
+    """SafeLoader that keeps item lines, reads only true/false as booleans (YAML 1.2 style,
+    so an id like `no` stays a string), leaves dates as text and reports duplicate keys."""
+
+    duplicate_keys: list[tuple[int, str]]
+
+
+# Dates stay text here, so that a bad date is reported by validation with its item and field.
+_Yaml.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+class LineDict(dict[str, Any]):
+    """A mapping read from YAML, with the 1-based line it starts on."""
+
+    line: int = 0
+
+
+def _construct_mapping(loader: _Yaml, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    out = LineDict()
+    out.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (int, float, bool)):
+            key = str(key)
+        if not isinstance(key, str):
+            raise yaml.constructor.ConstructorError(None, None, "mapping keys must be strings", key_node.start_mark)
+        if key in out:
+            loader.duplicate_keys.append((key_node.start_mark.line + 1, key))
+        out[key] = loader.construct_object(value_node, deep=True)
+    return out
+
+
+_Yaml.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _expanded_size(root: yaml.Node, limit: int) -> int:
+    """Node count once aliases are expanded, computed without expanding (memoised, iterative)."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        if children_done:
+            total = 1 + sum(sizes[id(c)] for c in children)
+            sizes[id(node)] = min(total, limit + 1)
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def parse_yaml(text: str, name: str, limits: Limits) -> tuple[Any, list[Problem]]:
+    loader = _Yaml(text)
+    loader.duplicate_keys = []
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, []
+        size = _expanded_size(node, limits.max_yaml_nodes)
+        if size > limits.max_yaml_nodes:
+            return None, [
+                Problem(
+                    name,
+                    "yaml",
+                    f"the document expands to more than {limits.max_yaml_nodes:,} nodes through anchors and "
+                    "aliases; refused (TOMGRAPH_MAX_YAML_NODES)",
+                )
+            ]
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        return None, [Problem(f"{name}{line}", "yaml", str(e.problem or e.context or e).strip())]
+    except yaml.YAMLError as e:
+        return None, [Problem(name, "yaml", str(e).strip())]
+    except RecursionError:
+        return None, [Problem(name, "yaml", "the document is nested too deeply")]
+    except (ValueError, TypeError) as e:
+        return None, [Problem(name, "yaml", str(e))]
+    finally:
+        loader.dispose()
+    problems = [
+        Problem(f"{name}:{line}", key, "duplicate key in the same mapping") for line, key in loader.duplicate_keys
+    ]
+    return data, problems
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]\n]')
+
+
+def _json_item_lines(text: str) -> dict[tuple[str | None, int], int]:
+    """Lines where each item starts: (section, index) in a bundle file, (None, index) in a list."""
+    lines: dict[tuple[str | None, int], int] = {}
+    line = 1
+    depth = 0
+    top_is_list = None
+    last_key: str | None = None
+    section: str | None = None
+    index = -1
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        if tok == "\n":
+            line += 1
+        elif tok in "{[":
+            if depth == 0:
+                top_is_list = tok == "["
+                if top_is_list:
+                    section, index = None, -1
+            elif depth == 1 and not top_is_list and tok == "[":
+                section, index = last_key, -1
+            elif depth == 1 and top_is_list and tok == "{":
+                index += 1
+                lines[(None, index)] = line
+            elif depth == 2 and not top_is_list and tok == "{" and section is not None:
+                index += 1
+                lines[(section, index)] = line
+            depth += 1
+        elif tok in "}]":
+            depth -= 1
+        elif depth == 1 and not top_is_list:
+            last_key = json.loads(tok)
+    return lines
+
+
+def parse_json(text: str, name: str) -> tuple[Any, list[Problem]]:
+    try:
+        return json.loads(text), []
+    except json.JSONDecodeError as e:
+        return None, [Problem(f"{name}:{e.lineno}", "json", e.msg)]
+    except RecursionError:
+        return None, [Problem(name, "json", "the document is nested too deeply")]
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+def _read_text(path: Path, display: str, limits: Limits) -> tuple[str | None, list[Problem]]:
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        return None, [
+            Problem(
+                display,
+                "size",
+                f"the file is {size:,} bytes, over the limit of {limits.max_file_bytes:,} (TOMGRAPH_MAX_FILE_BYTES)",
+            )
+        ]
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        return None, [Problem(f"{display}:{line}", "encoding", f"not UTF-8 (byte 0x{raw[e.start]:02x})")]
+
+
+def _section_items(data: Any, section: str, source: Source, bundle: RawBundle, where: str) -> None:
+    if data is None:
+        return
+    if not isinstance(data, list):
+        bundle.problems.append(Problem(where, section, f"expected a list of {section}, got {_type_name(data)}"))
+        return
+    for i, item in enumerate(data):
+        bundle.items.append(RawItem(section, item, source, i))
+
+
+def _type_name(value: Any) -> str:
+    names: dict[type, str] = {dict: "a mapping", LineDict: "a mapping", list: "a list", str: "a string"}
+    return names.get(type(value), type(value).__name__)
+
+
+def read_single_file(path: Path, limits: Limits, display: str | None = None) -> RawBundle:
+    """A whole bundle in one YAML or JSON file."""
+    name = display or path.name
+    bundle = RawBundle()
+    text, problems = _read_text(path, name, limits)
+    bundle.problems += problems
+    if text is None:
+        return bundle
+    is_json = path.suffix.lower() == ".json"
+    data, problems = parse_json(text, name) if is_json else parse_yaml(text, name, limits)
+    bundle.problems += problems
+    if data is None:
+        if not problems:
+            bundle.problems.append(Problem(name, "bundle", "the file is empty"))
+        return bundle
+    if not isinstance(data, dict):
+        bundle.problems.append(Problem(name, "bundle", f"expected a mapping of sections, got {_type_name(data)}"))
+        return bundle
+    sections = kinds_by_section()
+    for key, value in data.items():
+        key_place = _key_place(name, text, key, is_json)
+        if key == "format":
+            if value != 1:
+                bundle.problems.append(
+                    Problem(key_place, "format", f"unsupported format {value!r}; this tomgraph reads format 1")
+                )
+            continue
+        if key not in sections:
+            bundle.problems.append(Problem(key_place, key, f"unknown section (known: {', '.join(sections)})"))
+            continue
+        source: Source
+        if is_json:
+            source = JsonSource(name, text, key)
+        else:
+            source = LinedSource(name, [getattr(item, "line", 0) for item in value] if isinstance(value, list) else [])
+        _section_items(value, key, source, bundle, key_place)
+    return bundle
+
+
+def _key_place(name: str, text: str, key: str, is_json: bool) -> str:
+    pattern = rf'"{re.escape(key)}"\s*:' if is_json else rf"^{re.escape(key)}\s*:"
+    m = re.search(pattern, text, re.MULTILINE)
+    return f"{name}:{text.count(chr(10), 0, m.start()) + 1}" if m else name
+
+
+def read_section_file(path: Path, section: str, limits: Limits) -> RawBundle:
+    """One section of a directory bundle: a YAML/JSON list of items, or a CSV table."""
+    name = path.name
+    bundle = RawBundle()
+    text, problems = _read_text(path, name, limits)
+    bundle.problems += problems
+    if text is None:
+        return bundle
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(text, name, section, bundle)
+    is_json = suffix == ".json"
+    data, problems = parse_json(text, name) if is_json else parse_yaml(text, name, limits)
+    bundle.problems += problems
+    source: Source
+    if is_json:
+        source = JsonSource(name, text, None)
+    else:
+        source = LinedSource(name, [getattr(item, "line", 0) for item in data] if isinstance(data, list) else [])
+    _section_items(data, section, source, bundle, name)
+    return bundle
+
+
+def read_directory(path: Path, limits: Limits) -> RawBundle:
+    bundle = RawBundle()
+    sections = kinds_by_section()
+    seen: dict[str, Path] = {}
+    for file in sorted(p for p in path.iterdir() if p.is_file()):
+        if file.suffix.lower() not in SECTION_EXTENSIONS:
+            continue
+        section = file.stem
+        if section not in sections:
+            bundle.problems.append(
+                Problem(file.name, "file", f"no section is called {section!r} (known: {', '.join(sections)})")
+            )
+            continue
+        if section in seen:
+            bundle.problems.append(
+                Problem(
+                    file.name, "file", f"section {section!r} is also in {seen[section].name}; keep one file per section"
+                )
+            )
+            continue
+        seen[section] = file
+        part = read_section_file(file, section, limits)
+        bundle.items += part.items
+        bundle.problems += part.problems
+    if not seen and not bundle.problems:
+        bundle.problems.append(Problem(path.name or str(path), "bundle", "the directory holds no section files"))
+    return bundle
+
+
+# --- CSV and Excel cells ------------------------------------------------------------------
+
+
+def _list_fields(section: str) -> set[str]:
+    kind = kinds_by_section()[section]
+    return {"tags"} | {r.name for r in kind.references if r.many}
+
+
+def _bool_fields(section: str) -> set[str]:
+    return {f.name for f in kinds_by_section()[section].fields if f.type is FieldType.BOOL}
+
+
+def _infer_scalar(text: str) -> str | int | float | bool:
+    """A `properties.KEY` cell: numbers and true/false as such, anything else as text."""
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if re.fullmatch(r"-?(0|[1-9]\d{0,17})", text):
+        return int(text)
+    if re.fullmatch(r"-?\d+\.\d+", text):
+        return float(text)
+    return text
+
+
+class _CellError(ValueError):
+    pass
+
+
+def _convert_cell(section: str, column: str, value: Any) -> Any:
+    """A CSV/Excel cell as YAML would hold it; None means "not given"."""
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if column.startswith("properties."):
+        return _infer_scalar(value.strip()) if isinstance(value, str) else value
+    if column in _list_fields(section):
+        text = value if isinstance(value, str) else str(value)
+        return [part.strip() for part in text.split(LIST_SEPARATOR) if part.strip()]
+    if column in _bool_fields(section):
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise _CellError(f"{value!r} is not a boolean (use true/false, yes/no or 1/0)")
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+def _rows_to_items(
+    header: list[str], rows: Iterator[tuple[int, list[Any]]], section: str, source: RowSource, bundle: RawBundle
+) -> None:
+    kind = kinds_by_section()[section]
+    allowed = {*COMMON_FIELDS, *kind.field_names, *(r.name for r in kind.references)} - {"properties"}
+    columns: list[str | None] = []
+    seen: set[str] = set()
+    for cell in header:
+        col = cell.strip() if isinstance(cell, str) else ("" if cell is None else str(cell))
+        if col in seen:
+            bundle.problems.append(Problem(source.header_place(), col, "duplicate column"))
+            columns.append(None)
+            continue
+        seen.add(col)
+        if col and col not in allowed and not (col.startswith("properties.") and len(col) > len("properties.")):
+            # Reported once here rather than on every row.
+            bundle.problems.append(Problem(source.header_place(), col, "unknown field"))
+            columns.append(None)
+            continue
+        columns.append(col or None)
+    while columns and columns[-1] is None:
+        columns.pop()
+    for row_number, cells in rows:
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            continue
+        if len(cells) > len(columns) and any(c is not None and str(c).strip() for c in cells[len(columns) :]):
+            bundle.problems.append(
+                Problem(source.place_of_row(row_number), "row", f"{len(cells)} cells but only {len(columns)} columns")
+            )
+            continue
+        item: dict[str, Any] = {}
+        bad: set[str] = set()
+        for column, cell in zip(columns, cells, strict=False):
+            if column is None:
+                continue
+            try:
+                value = _convert_cell(section, column, cell)
+            except _CellError as e:
+                bundle.problems.append(Problem(source.place_of_row(row_number), column, str(e)))
+                bad.add(column)
+                continue
+            if value is None:
+                continue
+            if column.startswith("properties."):
+                item.setdefault("properties", {})[column.removeprefix("properties.")] = value
+            else:
+                item[column] = value
+        source.rows.append(row_number)
+        bundle.items.append(RawItem(section, item, source, len(source.rows) - 1, frozenset(bad)))
+
+
+def _read_csv(text: str, name: str, section: str, bundle: RawBundle) -> RawBundle:
+    source = RowSource(name)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as e:
+        bundle.problems.append(Problem(source.place_of_row(1), "csv", str(e)))
+        return bundle
+    if header is None:
+        return bundle
+    rows: list[tuple[int, list[Any]]] = []
+    record = 1
+    while True:
+        record += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            bundle.problems.append(Problem(source.place_of_row(record), "csv", f"malformed row: {e}"))
+            break
+        rows.append((record, list(cells)))
+    _rows_to_items(list(header), iter(rows), section, source, bundle)
+    return bundle
+
+
+def read_workbook(path: Path, limits: Limits) -> RawBundle:
+    """An `.xlsx` workbook: one sheet per section, the first row holding column names."""
+    from openpyxl import load_workbook  # heavy import, only for workbooks
+
+    bundle = RawBundle()
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        bundle.problems.append(
+            Problem(path.name, "size", f"the file is {size:,} bytes, over the limit of {limits.max_file_bytes:,}")
+        )
+        return bundle
+    problem = _zip_bomb_problem(path, limits)
+    if problem:
+        bundle.problems.append(problem)
+        return bundle
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many types for a damaged workbook
+        bundle.problems.append(Problem(path.name, "xlsx", f"not a readable .xlsx workbook ({type(e).__name__}: {e})"))
+        return bundle
+    sections = kinds_by_section()
+    try:
+        for sheet in workbook.worksheets:
+            if sheet.title not in sections:
+                bundle.problems.append(
+                    Problem(
+                        f"{sheet.title}!row 1",
+                        "sheet",
+                        f"no section is called {sheet.title!r} (known: {', '.join(sections)})",
+                    )
+                )
+                continue
+            rows = sheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None:
+                continue
+            numbered = ((i, list(cells)) for i, cells in enumerate(rows, start=2))
+            _rows_to_items(list(header), numbered, sheet.title, RowSource(sheet.title, excel=True), bundle)
+    finally:
+        workbook.close()
+    return bundle
+
+
+def _zip_bomb_problem(path: Path, limits: Limits) -> Problem | None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        return Problem(path.name, "xlsx", "not a readable .xlsx workbook (not a zip archive)")
+    if total > limits.max_file_bytes:
+        return Problem(
+            path.name,
+            "size",
+            f"the workbook unpacks to {total:,} bytes, over the limit of {limits.max_file_bytes:,}; refused",
+        )
+    return None
+
+
+def read_path(path: Path, limits: Limits) -> RawBundle:
+    """Read a bundle in any of its forms."""
+    if path.is_dir():
+        return read_directory(path, limits)
+    if not path.exists():
+        return RawBundle(problems=[Problem(str(path), "path", "no such file or directory")])
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return read_workbook(path, limits)
+    if suffix in (".yaml", ".yml", ".json"):
+        return read_single_file(path, limits)
+    return RawBundle(
+        problems=[Problem(path.name, "path", "a bundle is a .yaml, .yml, .json or .xlsx file, or a directory")]
+    )
