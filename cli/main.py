@@ -3,12 +3,14 @@ format output; errors are one readable line on stderr (a traceback only with --d
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -18,13 +20,17 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cli import checks_cmd, synth_cmd
 from graph import local_neo4j
 from graph.db import Database, DatabaseUnavailable
 from graph.docs import render_graph_model
+from graph.ontology import SEVERITIES
 from graph.schema import apply_schema
 from graph.settings import Settings
 from graph.sync import ScenarioNameError, SyncResult, check_scenario_name
 from loaders import BundleError, limits_from, load_bundle, read_bundle
+from queries.catalog import load_catalog
+from queries.runner import run_checks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_BUNDLE = REPO_ROOT / "examples" / "insurer"
@@ -45,6 +51,7 @@ app = typer.Typer(
 )
 neo4j_app = typer.Typer(help="Manage the local Neo4j used when NEO4J_URI is not set.", no_args_is_help=True)
 app.add_typer(neo4j_app, name="neo4j")
+synth_cmd.register(app)
 
 
 @dataclass
@@ -82,6 +89,9 @@ def get_context() -> AppContext:
     if _context is None:
         _context = AppContext(Settings())
     return _context
+
+
+checks_cmd.register(app, get_context)
 
 
 @app.callback()
@@ -315,6 +325,14 @@ def demo() -> None:
         if bundle.exists():
             result = load_bundle(db, bundle, scenario, limits=limits_from(settings))
             _print_summary(str(bundle.relative_to(REPO_ROOT)), result, quiet=True)
+            findings = run_checks(db, load_catalog(settings.check_dirs), scenario, dt.date.today())["findings"]
+            by_severity = Counter(f["severity"] for f in findings)
+            counts = ", ".join(f"{by_severity[s]} {s}" for s in SEVERITIES if by_severity[s])
+            out.print(
+                f"  gap checks on '{scenario}': {len(findings)} findings ({counts or 'none'}); "
+                f"details: tomgraph check --scenario {scenario}",
+                highlight=False,
+            )
     ctx.close()
     url = _start_demo_api(settings)
     out.print(

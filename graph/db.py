@@ -50,6 +50,9 @@ def driver_options() -> dict[str, Any]:
         "connection_acquisition_timeout": 10.0,
         "max_transaction_retry_time": 15.0,
         "liveness_check_timeout": 30.0,
+        # Optional fields are often absent from a whole scenario; Neo4j's "property does not exist"
+        # warnings for them would only be noise on the user's terminal.
+        "notifications_min_severity": "OFF",
     }
 
 

@@ -17,6 +17,7 @@ def schema_statements() -> list[str]:
         f"FOR (n:{ENTITY_LABEL}) REQUIRE (n.scenario, n.id) IS UNIQUE",
         "CREATE CONSTRAINT scenario_name IF NOT EXISTS FOR (s:Scenario) REQUIRE s.name IS UNIQUE",
         f"CREATE INDEX entity_scenario IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.scenario)",
+        "CREATE INDEX waiver_scenario IF NOT EXISTS FOR (w:Waiver) ON (w.scenario)",
     ]
     for kind in KINDS:
         statements.append(

@@ -33,7 +33,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=_default_data_dir, description="Local state: Neo4j, keys, runtime.")
     local_neo4j_port: int = Field(default=7688, ge=1, le=65535)
-    local_neo4j_heap: str = Field(default="3g", pattern=r"^\d+[mg]$")
+    local_neo4j_heap: str = Field(
+        default="6g",
+        pattern=r"^\d+[mg]$",
+        description="A large bundle loads in one transaction; 6g fits ~1M relationships.",
+    )
     local_neo4j_pagecache: str = Field(default="1g", pattern=r"^\d+[mg]$")
     local_neo4j_start_timeout_s: float = 180.0
 

@@ -1,0 +1,1289 @@
+"""Synthetic enterprise bundles with planted gaps, for tests and benchmarks (`tomgraph synth`).
+
+`generate(size, seed)` builds a clean operating model shaped like a large company (group →
+divisions → departments, roles with reporting and escalation lines up the tree, people holding
+roles, models, shared data domains, a few big vendors, workflows, use cases, KPIs, controls and
+access rows), then plants a known number of findings of every check in gap-checks.md. The
+background produces no finding at all; `expected.json` lists exactly what the planted gaps
+produce, sorted as `tomgraph check --format json` prints them (severity rank, check, subjects).
+Every generated bundle is re-derived against the spec by `derive_findings` before it is returned,
+so a plant that would set off an unintended finding fails generation instead of shipping a wrong
+`expected.json`.
+
+Everything is relative to the fixed as-of date `AS_OF` (2026-06-30), stored in expected.json.
+
+Subjects follow gap-checks.md (primary first). Where the spec leaves the order open:
+`self-approved-model` is the model, then every role in a conflict sorted by id (a role that is
+both developer and approver appears once; through a person, both the developer and the approver
+role); `data-ownership-deadlock` is the group's roles sorted by id.
+
+`accountable`, per check (the role expected to act; null where nobody is):
+
+| check                             | accountable                                            |
+| --------------------------------- | ------------------------------------------------------ |
+| model-without-owner               | null                                                   |
+| model-without-change-approver     | the model's owner                                      |
+| no-shutdown-authority             | the model's owner                                      |
+| self-approved-model               | the model's owner                                      |
+| vacant-decision-role              | the vacant role's `reports_to` (null without one)      |
+| broken-escalation-chain           | the role itself                                        |
+| missing-risk-tier                 | the model's owner                                      |
+| prohibited-model-active           | the model's owner                                      |
+| high-risk-without-human-oversight | the model's owner                                      |
+| overdue-model-review              | the model's owner                                      |
+| unmonitored-production-model      | the model's owner                                      |
+| control-without-operator          | null                                                   |
+| experiment-in-production          | the workflow's owner                                   |
+| workflow-without-owner            | null                                                   |
+| orphan-data-domain                | null                                                   |
+| contested-data-ownership          | null                                                   |
+| blocked-data-dependency           | the domain's owner when it has exactly one, else null  |
+| data-ownership-deadlock           | null                                                   |
+| vendor-without-owner              | null                                                   |
+| expired-vendor-contract           | the vendor's owner                                     |
+| vendor-concentration              | the vendor's owner                                     |
+| use-case-without-kpi              | the use case's sponsor                                 |
+| use-case-without-sponsor          | null                                                   |
+| model-without-business-case       | the model's owner                                      |
+| kpi-without-owner                 | null                                                   |
+
+Boundaries the background deliberately sits on (near-misses, never findings under the spec):
+one production high-risk model reviewed exactly `review_max_age_days` (365) before the as-of
+date ("older than" is strict); one vendor whose contract ends on the as-of date ("before" is
+strict); an expired vendor that supplies only idea and retired models; an executive role without
+`escalates_to` that owns a production model; workflows owned by a domain's owner that read it
+without an access row; revoked rows next to a granted one; pending and denied rows for inactive
+consumers; vacant roles without decision rights; unacceptable-tier models at idea or retired.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from graph.ontology import KINDS
+
+Entity = dict[str, Any]
+
+AS_OF = date(2026, 6, 30)
+REVIEW_MAX_AGE_DAYS = 365
+VENDOR_SHARE_MAX = 0.5
+VENDOR_MIN_MODELS = 3
+
+SECTIONS: tuple[str, ...] = tuple(k.section for k in KINDS)
+SEVERITY_RANK: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+DEFAULT_SEVERITY: dict[str, str] = {
+    "model-without-owner": "high",
+    "model-without-change-approver": "high",
+    "no-shutdown-authority": "high",
+    "self-approved-model": "high",
+    "vacant-decision-role": "high",
+    "broken-escalation-chain": "high",
+    "missing-risk-tier": "high",
+    "prohibited-model-active": "critical",
+    "high-risk-without-human-oversight": "critical",
+    "overdue-model-review": "medium",
+    "unmonitored-production-model": "high",
+    "control-without-operator": "medium",
+    "experiment-in-production": "high",
+    "workflow-without-owner": "medium",
+    "orphan-data-domain": "high",
+    "contested-data-ownership": "medium",
+    "blocked-data-dependency": "high",
+    "data-ownership-deadlock": "critical",
+    "vendor-without-owner": "medium",
+    "expired-vendor-contract": "high",
+    "vendor-concentration": "medium",
+    "use-case-without-kpi": "medium",
+    "use-case-without-sponsor": "medium",
+    "model-without-business-case": "medium",
+    "kpi-without-owner": "low",
+}
+CHECK_IDS: tuple[str, ...] = tuple(DEFAULT_SEVERITY)
+RAISED_FOR_HIGH_RISK = frozenset({"model-without-change-approver", "self-approved-model"})
+
+ACTIVE_MODEL = frozenset({"pilot", "production"})
+ACTIVE_WORKFLOW = frozenset({"pilot", "production"})
+LIVE_USE_CASE = frozenset({"approved", "delivering", "live"})
+TIERED_MODEL = frozenset({"experiment", "pilot", "production"})
+NOT_READY = frozenset({"idea", "experiment", "retired"})
+
+
+@dataclass(frozen=True)
+class Scale:
+    divisions: int
+    departments: tuple[int, int]
+    shared_domains: int
+    big_vendors: int
+    small_vendors: int
+    plants: int
+    """Planted findings per check (vendor-concentration: one; at most two can exist at 50%)."""
+
+
+SIZES: dict[str, Scale] = {
+    "small": Scale(divisions=3, departments=(3, 4), shared_domains=4, big_vendors=3, small_vendors=8, plants=2),
+    "medium": Scale(divisions=12, departments=(20, 22), shared_domains=12, big_vendors=5, small_vendors=40, plants=5),
+    "large": Scale(divisions=40, departments=(62, 72), shared_domains=30, big_vendors=8, small_vendors=200, plants=10),
+}
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(word.strip() for word in text.split(","))
+
+
+LINES = _words(
+    "Retail Banking, Commercial Banking, Insurance, Wealth Management, Payments, Markets, Operations, "
+    "Technology, Consumer Lending, Asset Finance"
+)
+REGIONS = ("", " Europe", " Americas", " Asia Pacific", " Nordics", " Iberia")
+FUNCTIONS = _words(
+    "Underwriting, Claims, Fraud, Customer Service, Pricing, Marketing, Collections, Onboarding, "
+    "Field Operations, Credit Risk, Compliance, Finance, HR, Procurement, Product, Sales, Treasury, "
+    "Legal, IT Service, Document Management"
+)
+PURPOSES = _words(
+    "risk score, triage router, document classifier, churn predictor, next best action, "
+    "anomaly detector, demand forecast, assistant, summariser, pricing optimiser, entity matcher, "
+    "sentiment model, routing optimiser, extraction model, propensity model"
+)
+DOMAIN_TOPICS = _words(
+    "transactions, cases, documents, interactions, applications, contracts, inspections, payments, events, quotes"
+)
+SHARED_TOPICS = _words(
+    "Customer master, Product catalogue, Employee directory, Market data, Reference data, "
+    "Identity and access, Complaints, Web analytics, Sanctions lists, General ledger"
+)
+BIG_VENDOR_NAMES = _words(
+    "Nimbus AI Cloud, Veridian Models, Polaris Analytics, Quanta Foundry, Helix Language Systems, "
+    "Aster Vision, Corvid Data, Lumen Decision"
+)
+KPI_TARGETS = _words(
+    "cycle time < 2 days, first-contact resolution > 80%, loss ratio -2 pts, NPS +5, "
+    "false positives -30%, cost per case -15%, straight-through rate > 60%, churn -1 pt"
+)
+FIRST_NAMES = _words(
+    "Ana, Ben, Chloe, Dev, Elif, Femi, Greta, Hiro, Ines, Jonas, Kemi, Luca, Maya, Nils, Omar, Priya, "
+    "Quinn, Rosa, Sami, Tara, Uma, Viktor, Wen, Yusuf"
+)
+LAST_NAMES = _words(
+    "Ortiz, Berg, Nakamura, Okafor, Rossi, Schmidt, Dubois, Kowalski, Silva, Haddad, Larsen, Moreau, "
+    "Novak, Patel, Reyes, Svensson, Tanaka, Weber, Yilmaz, Zhang"
+)
+
+
+@dataclass
+class _Division:
+    unit: str
+    head: str
+    risk_head: str
+    data_officer: str
+    domains: list[str] = field(default_factory=list)
+    departments: list[_Department] = field(default_factory=list)
+
+
+@dataclass
+class _Department:
+    unit: str
+    division: _Division
+    function: str
+    head: str
+    product_owners: list[str]
+    ds_lead: str
+    developers: list[str]
+    risk_officer: str
+    mlops_lead: str
+    data_owner: str
+    domains: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    workflows: list[str] = field(default_factory=list)
+    use_cases: list[str] = field(default_factory=list)
+    monitoring: str | None = None
+
+    @property
+    def business(self) -> list[str]:
+        return [self.head, *self.product_owners]
+
+
+def _day(days_before_as_of: int) -> str:
+    return (AS_OF - timedelta(days=days_before_as_of)).isoformat()
+
+
+class _Synth:
+    def __init__(self, scale: Scale, seed: int) -> None:
+        self.scale = scale
+        self.rng = random.Random(seed)
+        self.sections: dict[str, list[Entity]] = {s: [] for s in SECTIONS}
+        self.by_id: dict[str, Entity] = {}
+        self.dept_of: dict[str, _Department] = {}
+        self.rows_of: dict[str, list[Entity]] = {}
+        self.dropped: set[str] = set()
+        self.touched: set[str] = set()
+        self.pools: dict[str, list[Entity]] = {}
+        self.data_ops_domains: set[str] = set()
+        self.planted: list[tuple[str, str, list[str], str | None]] = []
+        self.divisions: list[_Division] = []
+        self.departments: list[_Department] = []
+        self.big_vendors: list[str] = []
+        self.small_vendors: list[str] = []
+        self.shared_domains: list[str] = []
+        self.counters: dict[str, int] = {}
+
+    # --- building blocks ---------------------------------------------------------------------
+
+    def add(self, section: str, entity: Entity) -> Entity:
+        self.sections[section].append(entity)
+        self.by_id[entity["id"]] = entity
+        return entity
+
+    def next_id(self, prefix: str) -> str:
+        n = self.counters.get(prefix, 0) + 1
+        self.counters[prefix] = n
+        return f"{prefix}{n:06d}" if prefix in ("p-", "a-") else f"{prefix}{n}"
+
+    def role(
+        self, rid: str, name: str, unit: str, reports_to: str | None, escalates_to: str | None, executive: bool = False
+    ) -> str:
+        entity: Entity = {"id": rid, "name": name, "unit": unit}
+        if reports_to:
+            entity["reports_to"] = reports_to
+        if escalates_to:
+            entity["escalates_to"] = escalates_to
+        if executive:
+            entity["executive"] = True
+        self.add("roles", entity)
+        return rid
+
+    def person(self, holds: list[str]) -> Entity:
+        pid = self.next_id("p-")
+        first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+        return self.add(
+            "people",
+            {
+                "id": pid,
+                "name": f"{first} {last}",
+                "email": f"{first.lower()}.{last.lower()}.{pid[2:]}@example.com",
+                "holds": list(holds),
+            },
+        )
+
+    def domain(self, did: str, name: str, owners: list[str]) -> str:
+        classification = self.rng.choices(("public", "internal", "confidential", "restricted"), (1, 4, 4, 2))[0]
+        self.add("data_domains", {"id": did, "name": name, "classification": classification, "owners": owners})
+        return did
+
+    def access(self, consumer: str, domain: str, status: str, approver: str | None = None) -> Entity:
+        row: Entity = {"id": self.next_id("a-"), "data_domain": domain, "consumer": consumer, "status": status}
+        if approver:
+            row["approver"] = approver
+        self.rows_of.setdefault(consumer, []).append(row)
+        return self.add("access", row)
+
+    def grant(self, consumer: str, domain: str) -> None:
+        owners = self.by_id[domain]["owners"]
+        self.access(consumer, domain, "granted", owners[0] if self.rng.random() < 0.85 else None)
+
+    def control(self, cid: str, name: str, kind_: str, operator: str, models: list[str]) -> None:
+        if models:
+            self.add(
+                "controls", {"id": cid, "name": name, "kind": kind_, "applies_to": models, "operated_by": operator}
+            )
+
+    # --- the clean background ----------------------------------------------------------------
+
+    def build(self) -> None:
+        scale = self.scale
+        self.add("units", {"id": "u-g", "name": "Group", "properties": {"cost_centre": "CC0000"}})
+        ceo = self.role("r-ceo", "Chief Executive Officer", "u-g", None, None, executive=True)
+        cro = self.role("r-cro", "Chief Risk Officer", "u-g", ceo, ceo, executive=True)
+        coo = self.role("r-coo", "Chief Operating Officer", "u-g", ceo, ceo, executive=True)
+        # The CDO is executive and escalates nowhere: a chain that starts at an executive is fine.
+        cdo = self.role("r-cdo", "Chief Data Officer", "u-g", ceo, None, executive=True)
+        mrm = self.role("r-g-mrm", "Head of Model Risk Management", "u-g", cro, cro)
+        for rid in (ceo, cro, coo, cdo, mrm):
+            self.person([rid])
+        vendor_managers = [
+            self.role(f"r-g-vm{i}", f"Vendor Manager {i}", "u-g", coo, coo)
+            for i in range(1, max(2, scale.big_vendors // 2) + 1)
+        ]
+        for rid in vendor_managers:
+            self.person([rid])
+        shared: list[str] = []
+        for i in range(1, scale.shared_domains + 1):
+            topic = SHARED_TOPICS[(i - 1) % len(SHARED_TOPICS)]
+            owner = self.role(f"r-g-do{i}", f"{topic} Data Owner", "u-g", cdo, cdo)
+            self.person([owner])
+            shared.append(self.domain(f"dd-g-{i}", f"{topic} {(i - 1) // len(SHARED_TOPICS) + 1}", [owner]))
+        self.shared_domains = shared
+        self.vendors(vendor_managers)
+
+        group = _Division("u-g", cdo, mrm, cdo)
+        group.domains = shared
+        self.divisions.append(group)
+        self.department(group, 1, "AI Office")
+        for d in range(1, scale.divisions + 1):
+            self.division(d)
+        every_model = (m for d in self.departments for m in d.models)  # the AI office's come first
+        flagship = next(m for m in every_model if self.by_id[m]["stage"] == "production")
+        self.by_id[flagship]["owner"] = cdo
+        self.touched.add(flagship)
+        self.division_controls(group)
+        self.group_controls(mrm, cdo)
+        self.near_misses()
+
+    def vendors(self, managers: list[str]) -> None:
+        rng = self.rng
+        for i in range(self.scale.big_vendors):
+            vid = f"v-big{i + 1}"
+            self.add(
+                "vendors",
+                {
+                    "id": vid,
+                    "name": BIG_VENDOR_NAMES[i % len(BIG_VENDOR_NAMES)],
+                    "owner": managers[i % len(managers)],
+                    "contract_end": _day(-rng.randint(180, 1500)),
+                    "exit_plan": i % 2 == 1,
+                },
+            )
+            self.big_vendors.append(vid)
+        for i in range(self.scale.small_vendors):
+            vid = f"v-{i + 1}"
+            self.add(
+                "vendors",
+                {
+                    "id": vid,
+                    "name": f"{rng.choice(LAST_NAMES)} {rng.choice(('AI', 'Labs', 'ML'))}",
+                    "owner": managers[i % len(managers)],
+                    "contract_end": _day(-rng.randint(30, 1200)),
+                    "exit_plan": rng.random() < 0.3,
+                },
+            )
+            self.small_vendors.append(vid)
+
+    def division(self, d: int) -> None:
+        rng = self.rng
+        unit = f"u-d{d:02d}"
+        name = LINES[(d - 1) % len(LINES)] + REGIONS[(d - 1) // len(LINES) % len(REGIONS)]
+        suffix = f" {(d - 1) // (len(LINES) * len(REGIONS)) + 1}" if d > len(LINES) * len(REGIONS) else ""
+        self.add(
+            "units", {"id": unit, "name": name + suffix, "parent": "u-g", "properties": {"cost_centre": f"CC{d:02d}00"}}
+        )
+        code = unit[2:]
+        head = self.role(f"r-{code}-head", f"Head of {name}", unit, "r-ceo", "r-ceo", executive=True)
+        risk = self.role(f"r-{code}-risk", f"{name} Risk Director", unit, head, head)
+        data = self.role(f"r-{code}-data", f"{name} Data Officer", unit, head, head)
+        vacancy = self.role(f"r-{code}-vac", f"{name} Analytics Translator (open)", unit, head, None)
+        for rid in (head, risk, data):
+            self.person([rid])
+        div = _Division(unit, head, risk, data)
+        div.domains = [
+            self.domain(f"dd-{code}-{i}", f"{name} {t}", [data])
+            for i, t in enumerate(rng.sample(DOMAIN_TOPICS, 2), start=1)
+        ]
+        self.divisions.append(div)
+        for i in range(1, rng.randint(*self.scale.departments) + 1):
+            self.department(div, i, FUNCTIONS[(d * 7 + i) % len(FUNCTIONS)])
+        idea = next((m for dept in div.departments for m in dept.models if self.by_id[m]["stage"] == "idea"), None)
+        if idea:  # a vacant role may own an idea: not a decision right
+            self.by_id[idea]["owner"] = vacancy
+            self.touched.add(idea)
+        self.division_controls(div)
+
+    def department(self, div: _Division, i: int, function: str) -> None:
+        rng = self.rng
+        unit = f"{div.unit}-{i:02d}"
+        code = unit[2:]
+        self.add("units", {"id": unit, "name": function, "parent": div.unit})
+        head = self.role(f"r-{code}-head", f"Head of {function}", unit, div.head, div.head)
+        pos = [self.role(f"r-{code}-po{j}", f"{function} Product Owner {j}", unit, head, head) for j in (1, 2)]
+        ds_lead = self.role(f"r-{code}-dsl", f"{function} Data Science Lead", unit, head, head)
+        engineers = [
+            self.role(f"r-{code}-ds{j}", f"{function} Data Scientist {j}", unit, ds_lead, ds_lead) for j in (1, 2)
+        ]
+        risk = self.role(f"r-{code}-mro", f"{function} Model Risk Officer", unit, div.risk_head, div.risk_head)
+        mlops = self.role(f"r-{code}-ops", f"{function} ML Operations Lead", unit, head, head)
+        data = self.role(f"r-{code}-do", f"{function} Data Owner", unit, head, head)
+        dept = _Department(unit, div, function, head, pos, ds_lead, [ds_lead, *engineers], risk, mlops, data)
+        div.departments.append(dept)
+        self.departments.append(dept)
+        # Someone may hold two roles, always of one function: business with business, builders with
+        # builders, so that nobody both develops and change-approves through the roles they hold.
+        for group in ([head, *pos], [ds_lead, *engineers], [risk], [mlops], [data]):
+            holders: list[Entity] = []
+            for rid in group:
+                if holders and rng.random() < 0.08:
+                    rng.choice(holders)["holds"].append(rid)
+                else:
+                    holders.append(self.person([rid]))
+                if rng.random() < 0.06:
+                    self.person([rid])
+        dept.domains = [
+            self.domain(f"dd-{code}-{j}", f"{function} {t}", [data])
+            for j, t in enumerate(rng.sample(DOMAIN_TOPICS, 2), start=1)
+        ]
+        readable = list(dict.fromkeys(dept.domains + div.domains + rng.sample(self.shared_domains, 2)))
+        for j in range(1, rng.randint(10, 14) + 1):
+            self.model(dept, f"m-{code}-{j}", readable)
+        for j in range(1, rng.randint(2, 4) + 1):
+            self.workflow(dept, f"wf-{code}-{j}", readable)
+        if rng.random() < 0.3:  # the domain's owner reads their own data: no access row needed
+            wid = f"wf-{code}-dataops"
+            self.add(
+                "workflows",
+                {
+                    "id": wid,
+                    "name": f"{function} data quality",
+                    "unit": unit,
+                    "owner": data,
+                    "stage": "production",
+                    "reads": [dept.domains[0]],
+                },
+            )
+            self.touched.add(wid)
+            self.data_ops_domains.add(dept.domains[0])
+        for j in range(1, rng.randint(2, 4) + 1):
+            self.use_case(dept, f"uc-{code}-{j}", j == 1)
+        self.cover_business_cases(dept)
+        self.department_controls(dept)
+
+    def model(self, dept: _Department, mid: str, readable: list[str]) -> None:
+        rng = self.rng
+        stage = rng.choices(("idea", "experiment", "pilot", "production", "retired"), (7, 15, 15, 55, 8))[0]
+        if stage == "idea":
+            tier = rng.choices((None, "minimal", "limited", "high", "unacceptable"), (4, 2, 2, 2, 1))[0]
+        elif stage == "retired":
+            tier = rng.choices((None, "minimal", "limited", "high", "unacceptable"), (1, 3, 3, 3, 1))[0]
+        else:
+            tier = rng.choices(("minimal", "limited", "high"), (30, 40, 30))[0]
+        m: Entity = {"id": mid, "name": f"{dept.function} {rng.choice(PURPOSES)}", "stage": stage}
+        if tier:
+            m["risk_tier"] = tier
+        m["owner"] = rng.choice(dept.business)
+        m["developers"] = rng.sample(dept.developers, rng.choice((1, 2, 2, 3, 3)))
+        if stage != "idea":
+            m["change_approvers"] = [dept.risk_officer] + ([dept.division.risk_head] if tier == "high" else [])
+            if tier == "high" and stage == "production" and "r-g-mrm" not in m["change_approvers"]:
+                m["change_approvers"].append("r-g-mrm")  # the group model risk committee signs off too
+            second = stage == "production" or rng.random() < 0.5
+            m["deployment_approvers"] = [dept.mlops_lead, dept.head] if second else [dept.mlops_lead]
+        if stage == "production" or (stage == "pilot" and rng.random() < 0.5):
+            both = rng.random() < 0.67
+            m["shutdown_authority"] = [dept.head, dept.mlops_lead] if both else [dept.mlops_lead]
+        if rng.random() < 0.45:
+            if rng.random() < 0.7:
+                m["vendor"] = rng.choices(self.big_vendors, range(len(self.big_vendors) + 1, 1, -1))[0]
+            else:
+                m["vendor"] = rng.choice(self.small_vendors)
+        m["consumes"] = rng.sample(readable, rng.choice((1, 2, 2, 3, 3)))
+        if tier == "high" and stage in ACTIVE_MODEL:
+            m["human_oversight"] = rng.choice(("in_the_loop", "on_the_loop"))
+        elif rng.random() < 0.7:
+            m["human_oversight"] = rng.choice(("none", "on_the_loop", "in_the_loop"))
+        if stage == "production" and tier == "high":
+            m["last_reviewed"] = _day(rng.randint(5, 330))
+        elif rng.random() < 0.6:
+            m["last_reviewed"] = _day(rng.randint(0, 900))
+        if rng.random() < 0.15:
+            m["tags"] = ["genai"]
+        self.add("models", m)
+        self.dept_of[mid] = dept
+        dept.models.append(mid)
+        self.wire_access(mid, m["consumes"], stage in ACTIVE_MODEL)
+
+    def wire_access(self, consumer: str, domains: list[str], active: bool) -> None:
+        rng = self.rng
+        for d in domains:
+            if active:
+                if rng.random() < 0.04:  # an old revoked grant next to the current one
+                    self.access(consumer, d, "revoked")
+                self.grant(consumer, d)
+            else:
+                status = rng.choices(("granted", "pending", "denied", None), (50, 20, 5, 25))[0]
+                if status == "granted":
+                    self.grant(consumer, d)
+                elif status:
+                    self.access(consumer, d, status)
+
+    def workflow(self, dept: _Department, wid: str, readable: list[str]) -> None:
+        rng = self.rng
+        stage = rng.choices(("design", "pilot", "production", "retired"), (15, 20, 55, 10))[0]
+        allowed = {
+            "production": ACTIVE_MODEL,
+            "pilot": ACTIVE_MODEL | {"experiment"},
+            "design": frozenset({"idea", "experiment", "pilot", "production"}),
+        }.get(stage)
+        usable = [m for m in dept.models if allowed is None or self.by_id[m]["stage"] in allowed]
+        activity = rng.choice(("intake", "review", "resolution", "outreach", "reconciliation"))
+        w: Entity = {
+            "id": wid,
+            "name": f"{dept.function} {activity}",
+            "unit": dept.unit,
+            "owner": rng.choice(dept.business),
+            "stage": stage,
+        }
+        if usable:
+            w["uses"] = rng.sample(usable, min(len(usable), rng.randint(1, 5)))
+        w["reads"] = rng.sample(readable, rng.choice((1, 1, 2)))
+        self.add("workflows", w)
+        self.dept_of[wid] = dept
+        dept.workflows.append(wid)
+        self.wire_access(wid, w["reads"], stage in ACTIVE_WORKFLOW)
+
+    def use_case(self, dept: _Department, uid: str, first: bool) -> None:
+        rng = self.rng
+        stage = (
+            "live"
+            if first
+            else rng.choices(("idea", "approved", "delivering", "live", "retired"), (20, 15, 20, 35, 10))[0]
+        )
+        u: Entity = {"id": uid, "name": f"{dept.function} {rng.choice(PURPOSES)} programme", "stage": stage}
+        live = stage in LIVE_USE_CASE
+        if live or rng.random() < 0.5:
+            u["sponsor"] = dept.head
+        u["budget_owner"] = rng.choice((dept.head, dept.division.head))
+        if live:
+            u["approved_by"] = [dept.division.head, dept.risk_officer]
+        candidates = [m for m in dept.models if self.by_id[m]["stage"] != "retired"]
+        if candidates:
+            u["models"] = rng.sample(candidates, min(len(candidates), rng.randint(2, 5)))
+        if dept.workflows and rng.random() < 0.7:
+            u["workflows"] = rng.sample(dept.workflows, min(len(dept.workflows), rng.randint(1, 2)))
+        kpis = []
+        for _ in range(rng.randint(1, 2) if live else rng.randint(0, 1)):
+            kid = self.next_id(f"kpi-{uid[3:]}-")
+            kpis.append(
+                self.add(
+                    "kpis",
+                    {
+                        "id": kid,
+                        "name": f"{dept.function} KPI {kid[-1]}",
+                        "owner": rng.choice(dept.business),
+                        "target": rng.choice(KPI_TARGETS),
+                    },
+                )["id"]
+            )
+        if kpis:
+            u["kpis"] = kpis
+        self.add("use_cases", u)
+        self.dept_of[uid] = dept
+        dept.use_cases.append(uid)
+
+    def cover_business_cases(self, dept: _Department) -> None:
+        used = {
+            m
+            for w in dept.workflows
+            if self.by_id[w]["stage"] in ACTIVE_WORKFLOW
+            for m in self.by_id[w].get("uses", ())
+        }
+        live = [self.by_id[u] for u in dept.use_cases if self.by_id[u]["stage"] in LIVE_USE_CASE]
+        for u in live:
+            used.update(u.get("models", ()))
+        for m in dept.models:
+            if self.by_id[m]["stage"] == "production" and m not in used:
+                self.rng.choice(live).setdefault("models", []).append(m)
+
+    def department_controls(self, dept: _Department) -> None:
+        code = dept.unit[2:]
+        watched = [
+            m
+            for m in dept.models
+            if self.by_id[m]["stage"] in ACTIVE_MODEL
+            or (self.by_id[m]["stage"] == "experiment" and self.rng.random() < 0.3)
+        ]
+        self.control(f"c-{code}-mon", f"{dept.function} model monitoring", "monitoring", dept.mlops_lead, watched)
+        if watched:
+            dept.monitoring = f"c-{code}-mon"
+        high = [
+            m
+            for m in dept.models
+            if self.by_id[m].get("risk_tier") == "high" and self.by_id[m]["stage"] in ACTIVE_MODEL
+        ]
+        self.control(f"c-{code}-hr", f"{dept.function} human review", "human_review", dept.risk_officer, high)
+        self.control(
+            f"c-{code}-acc",
+            f"{dept.function} data access review",
+            "access_review",
+            dept.data_owner,
+            [m for m in dept.models if self.by_id[m]["stage"] in ACTIVE_MODEL],
+        )
+        self.control(
+            f"c-{code}-audit",
+            f"{dept.function} model audit trail",
+            "audit",
+            dept.risk_officer,
+            [m for m in dept.models if self.by_id[m]["stage"] != "idea"],
+        )
+        self.control(
+            f"c-{code}-review",
+            f"{dept.function} periodic model review",
+            "model_review",
+            dept.risk_officer,
+            [m for m in dept.models if self.by_id[m]["stage"] in ACTIVE_MODEL],
+        )
+        self.control(
+            f"c-{code}-runbook",
+            f"{dept.function} model incident runbook",
+            "incident_response",
+            dept.mlops_lead,
+            [m for m in dept.models if self.by_id[m]["stage"] == "production"],
+        )
+
+    def division_controls(self, div: _Division) -> None:
+        models = [self.by_id[m] for dept in div.departments for m in dept.models]
+        code = div.unit[2:]
+        self.control(
+            f"c-{code}-audit",
+            "High-risk model audit",
+            "audit",
+            div.risk_head,
+            [m["id"] for m in models if m.get("risk_tier") == "high" and m["stage"] in ACTIVE_MODEL],
+        )
+        self.control(
+            f"c-{code}-inc",
+            "AI incident response",
+            "incident_response",
+            div.head,
+            [m["id"] for m in models if m["stage"] == "production"],
+        )
+        self.control(
+            f"c-{code}-bias",
+            "Bias testing",
+            "bias_testing",
+            div.risk_head,
+            [m["id"] for m in models if m["stage"] in TIERED_MODEL and m.get("risk_tier") != "minimal"],
+        )
+
+    def group_controls(self, mrm: str, cdo: str) -> None:
+        models = self.sections["models"]
+        self.control(
+            "c-g-review",
+            "Independent model review",
+            "model_review",
+            mrm,
+            [m["id"] for m in models if m.get("risk_tier") == "high" and m["stage"] == "production"],
+        )
+        restricted = {d["id"] for d in self.sections["data_domains"] if d["classification"] == "restricted"}
+        self.control(
+            "c-g-access",
+            "Restricted data access review",
+            "access_review",
+            cdo,
+            [m["id"] for m in models if m["stage"] in ACTIVE_MODEL and any(d in restricted for d in m["consumes"])],
+        )
+
+    def near_misses(self) -> None:
+        high = next(
+            m
+            for d in self.departments
+            for m in d.models
+            if self.by_id[m]["stage"] == "production" and self.by_id[m].get("risk_tier") == "high"
+        )
+        self.by_id[high]["last_reviewed"] = _day(REVIEW_MAX_AGE_DAYS)
+        self.touched.add(high)
+        self.by_id[self.big_vendors[-1]]["contract_end"] = AS_OF.isoformat()
+        self.touched.add(self.big_vendors[-1])
+        legacy = self.add(
+            "vendors",
+            {
+                "id": "v-legacy",
+                "name": "Legacy Scoring Ltd",
+                "owner": self.by_id["v-big1"]["owner"],
+                "contract_end": _day(400),
+            },
+        )
+        self.touched.add(legacy["id"])
+        for m in self.departments[1].models:
+            if self.by_id[m]["stage"] in ("idea", "retired"):
+                self.by_id[m]["vendor"] = legacy["id"]
+                self.touched.add(m)
+
+    # --- planting ----------------------------------------------------------------------------
+
+    def take(self, section: str, *fits: Callable[[Entity], bool]) -> Entity:
+        """An untouched background entity of `section`, chosen at random, now touched.
+
+        It fits the first of `fits` that any entity fits; later ones are fallbacks for small sizes.
+        """
+        for fit in fits:
+            for e in self.pools[section]:
+                if e["id"] not in self.touched and e["id"] not in self.dropped and fit(e):
+                    self.touched.add(e["id"])
+                    return e
+        raise RuntimeError(f"synth: no {section} left to plant a gap in; use a larger size")
+
+    def expect(self, check: str, subjects: list[str], accountable: str | None, tier: str | None = None) -> None:
+        severity = "critical" if check in RAISED_FOR_HIGH_RISK and tier == "high" else DEFAULT_SEVERITY[check]
+        self.planted.append((check, severity, subjects, accountable))
+
+    def new_role(self, dept: _Department, stem: str, name: str, held: bool, escalates: bool = True) -> str:
+        rid = self.role(
+            self.next_id(f"r-{dept.unit[2:]}-{stem}"), name, dept.unit, dept.head, dept.head if escalates else None
+        )
+        if held:
+            self.person([rid])
+        return rid
+
+    def plant(self) -> None:
+        n = self.scale.plants
+        for section in SECTIONS:  # plants draw only on the background, never on another plant
+            pool = [e for e in self.sections[section] if e["id"] not in self.touched]
+            self.rng.shuffle(pool)
+            self.pools[section] = pool
+        steps: list[Callable[[int], None]] = [
+            self.plant_model_without_owner,
+            self.plant_model_without_change_approver,
+            self.plant_no_shutdown_authority,
+            self.plant_self_approved_model,
+            self.plant_vacant_decision_role,
+            self.plant_broken_escalation_chain,
+            self.plant_missing_risk_tier,
+            self.plant_prohibited_model_active,
+            self.plant_high_risk_without_human_oversight,
+            self.plant_overdue_model_review,
+            self.plant_unmonitored_production_model,
+            self.plant_control_without_operator,
+            self.plant_experiment_in_production,
+            self.plant_workflow_without_owner,
+            self.plant_orphan_data_domain,
+            self.plant_contested_data_ownership,
+            self.plant_blocked_data_dependency,
+            self.plant_data_ownership_deadlock,
+            self.plant_use_case_without_kpi,
+            self.plant_use_case_without_sponsor,
+            self.plant_model_without_business_case,
+            self.plant_kpi_without_owner,
+        ]
+        for step in steps:
+            for i in range(n):
+                step(i)
+        self.plant_vendor_concentration()  # after every plant that moves a model in or out of the base
+        for i in range(n):
+            self.plant_expired_vendor_contract(i)
+            self.plant_vendor_without_owner(i)
+
+    def plant_model_without_owner(self, i: int) -> None:
+        m = self.take("models", lambda m: m["stage"] in ACTIVE_MODEL)
+        del m["owner"]
+        self.expect("model-without-owner", [m["id"]], None)
+
+    def plant_model_without_change_approver(self, i: int) -> None:
+        high = i % 2 == 0
+        m = self.take(
+            "models",
+            lambda m: m["stage"] in ACTIVE_MODEL and (m.get("risk_tier") == "high") == high,
+            lambda m: m["stage"] in ACTIVE_MODEL,
+        )
+        del m["change_approvers"]
+        self.expect("model-without-change-approver", [m["id"]], m["owner"], m.get("risk_tier"))
+
+    def plant_no_shutdown_authority(self, i: int) -> None:
+        m = self.take("models", lambda m: m["stage"] == "production")
+        del m["shutdown_authority"]
+        self.expect("no-shutdown-authority", [m["id"]], m["owner"])
+
+    def plant_self_approved_model(self, i: int) -> None:
+        m = self.take("models", lambda m: m["stage"] in ACTIVE_MODEL)
+        if i % 2 == 0:  # one role builds and approves
+            builder = m["developers"][0]
+            m["developers"] = [builder]
+            m["change_approvers"].append(builder)
+            roles = [builder]
+        else:  # one person holds a builder role and the approver role
+            dept = self.dept_of[m["id"]]
+            contractor = self.role(
+                self.next_id(f"r-{dept.unit[2:]}-contractor"),
+                f"{dept.function} Contract Data Scientist",
+                dept.unit,
+                dept.ds_lead,
+                dept.ds_lead,
+            )
+            m["developers"].append(contractor)
+            approver = m["change_approvers"][0]
+            self.person([contractor, approver])
+            roles = sorted([contractor, approver])
+        self.expect("self-approved-model", [m["id"], *roles], m["owner"], m.get("risk_tier"))
+
+    def plant_vacant_decision_role(self, i: int) -> None:
+        variant = i % 6
+        if variant == 0:
+            m = self.take("models", lambda m: m["stage"] in ACTIVE_MODEL)
+            dept = self.dept_of[m["id"]]
+            vacant = self.new_role(dept, "dep", f"Deputy {dept.function} ML Operations Lead", held=False)
+            m["deployment_approvers"].append(vacant)
+        elif variant == 1:
+            dept = self.rng.choice(self.departments[1:])
+            vacant = self.new_role(dept, "fair", f"{dept.function} Fairness Analyst", held=False)
+            self.control(
+                self.next_id(f"c-{dept.unit[2:]}-fair"),
+                f"{dept.function} fairness testing",
+                "bias_testing",
+                vacant,
+                dept.models[:2],
+            )
+        elif variant == 2:
+            row = self.take(
+                "access",
+                lambda a: (
+                    a["status"] == "granted" and a["consumer"] in self.dept_of and a["consumer"] not in self.touched
+                ),
+            )
+            self.touched.add(row["consumer"])
+            dept = self.dept_of[row["consumer"]]
+            vacant = self.new_role(dept, "steward", f"{dept.function} Data Steward", held=False)
+            row["approver"] = vacant
+        elif variant in (3, 5):
+            u = self.take("use_cases", lambda u: u["stage"] in LIVE_USE_CASE)
+            dept = self.dept_of[u["id"]]
+            vacant = self.new_role(dept, "fin", f"{dept.function} Finance Partner", held=False)
+            if variant == 3:
+                u["approved_by"].append(vacant)
+            else:
+                u["budget_owner"] = vacant
+        else:
+            dept = self.rng.choice(self.departments[1:])
+            vacant = self.new_role(dept, "arch", f"{dept.function} Records Owner", held=False)
+            self.domain(self.next_id(f"dd-{dept.unit[2:]}-archive"), f"{dept.function} archive", [vacant])
+        self.expect("vacant-decision-role", [vacant], self.by_id[vacant]["reports_to"])
+
+    def plant_broken_escalation_chain(self, i: int) -> None:
+        m = self.take("models", lambda m: m["stage"] in ACTIVE_MODEL)
+        dept = self.dept_of[m["id"]]
+        owner = self.new_role(dept, "mpo", f"{dept.function} Model Product Owner", held=True, escalates=False)
+        m["owner"] = owner
+        variant = i % 5
+        if variant > 0 and variant != 3:
+            contact = self.new_role(dept, "pm", f"{dept.function} Programme Manager", held=True, escalates=False)
+            self.by_id[owner]["escalates_to"] = contact
+            if variant == 2:
+                self.by_id[contact]["escalates_to"] = owner
+            elif variant == 4:
+                other = self.new_role(dept, "pm", f"{dept.function} Delivery Manager", held=True, escalates=False)
+                self.by_id[contact]["escalates_to"] = other
+                self.by_id[other]["escalates_to"] = contact
+        elif variant == 3:
+            self.by_id[owner]["escalates_to"] = owner
+        self.expect("broken-escalation-chain", [owner], owner)
+
+    def plant_missing_risk_tier(self, i: int) -> None:
+        stage = ("experiment", "production", "pilot")[i % 3]
+        m = self.take("models", lambda m: m["stage"] == stage, lambda m: m["stage"] in TIERED_MODEL)
+        del m["risk_tier"]
+        self.expect("missing-risk-tier", [m["id"]], m["owner"])
+
+    def plant_prohibited_model_active(self, i: int) -> None:
+        stage = ("experiment", "pilot", "production")[i % 3]
+        m = self.take("models", lambda m: m["stage"] == stage, lambda m: m["stage"] in TIERED_MODEL)
+        m["risk_tier"] = "unacceptable"
+        self.expect("prohibited-model-active", [m["id"]], m["owner"])
+
+    def plant_high_risk_without_human_oversight(self, i: int) -> None:
+        m = self.take("models", lambda m: m["stage"] in ACTIVE_MODEL and m.get("risk_tier") == "high")
+        if i % 2 == 0:
+            m["human_oversight"] = "none"
+        else:
+            del m["human_oversight"]
+        self.expect("high-risk-without-human-oversight", [m["id"]], m["owner"])
+
+    def plant_overdue_model_review(self, i: int) -> None:
+        m = self.take("models", lambda m: m["stage"] == "production" and m.get("risk_tier") == "high")
+        if i % 2 == 0:
+            m["last_reviewed"] = _day(self.rng.randint(REVIEW_MAX_AGE_DAYS + 1, 900))
+        else:
+            del m["last_reviewed"]
+        self.expect("overdue-model-review", [m["id"]], m["owner"])
+
+    def plant_unmonitored_production_model(self, i: int) -> None:
+        m = self.take("models", lambda m: m["stage"] == "production" and m["id"] in self.dept_of)
+        dept = self.dept_of[m["id"]]
+        if dept.monitoring:
+            self.by_id[dept.monitoring]["applies_to"].remove(m["id"])
+        self.expect("unmonitored-production-model", [m["id"]], m["owner"])
+
+    def plant_control_without_operator(self, i: int) -> None:
+        c = self.take("controls", lambda c: "operated_by" in c)
+        del c["operated_by"]
+        self.expect("control-without-operator", [c["id"]], None)
+
+    def plant_experiment_in_production(self, i: int) -> None:
+        stage = ("experiment", "idea", "experiment", "retired")[i % 4]
+        m = self.take("models", lambda m: m["stage"] == stage, lambda m: m["stage"] in NOT_READY)
+        w = self.take("workflows", lambda w: w["stage"] == "production")
+        w.setdefault("uses", []).append(m["id"])
+        self.expect("experiment-in-production", [w["id"], m["id"]], w["owner"])
+
+    def plant_workflow_without_owner(self, i: int) -> None:
+        w = self.take("workflows", lambda w: w["stage"] in ACTIVE_WORKFLOW)
+        del w["owner"]
+        self.expect("workflow-without-owner", [w["id"]], None)
+
+    def plant_orphan_data_domain(self, i: int) -> None:
+        if i % 2 == 0:
+            dept = self.rng.choice(self.departments[1:])
+            d = self.by_id[
+                self.domain(self.next_id(f"dd-{dept.unit[2:]}-legacy"), f"{dept.function} legacy extracts", [])
+            ]
+        else:
+            d = self.take("data_domains", lambda d: d["id"] not in self.data_ops_domains)
+        del d["owners"]
+        self.expect("orphan-data-domain", [d["id"]], None)
+
+    def plant_contested_data_ownership(self, i: int) -> None:
+        if i % 2 == 0:
+            dept = self.rng.choice(self.departments[1:])
+            d = self.by_id[
+                self.domain(
+                    self.next_id(f"dd-{dept.unit[2:]}-shared"),
+                    f"{dept.function} shared extracts",
+                    [dept.data_owner, dept.division.data_officer],
+                )
+            ]
+        else:
+            d = self.take("data_domains", lambda d: len(d["owners"]) == 1)
+            officers = [div.data_officer for div in self.divisions[1:] if div.data_officer != d["owners"][0]]
+            d["owners"].append(self.rng.choice(officers))
+        self.expect("contested-data-ownership", [d["id"]], None)
+
+    def plant_blocked_data_dependency(self, i: int) -> None:
+        section = "models" if i % 2 == 0 else "workflows"
+        active = ACTIVE_MODEL if section == "models" else ACTIVE_WORKFLOW
+        field_ = "consumes" if section == "models" else "reads"
+
+        def fits(c: Entity) -> bool:
+            return c["stage"] in active and any(d not in self.touched for d in c.get(field_, ()))
+
+        c = self.take(section, fits)
+        d = next(d for d in c[field_] if d not in self.touched)
+        self.touched.add(d)
+        rows = [r for r in self.rows_of[c["id"]] if r["data_domain"] == d and r["status"] == "granted"]
+        status = ("missing", "revoked", "pending", "denied")[i % 4]
+        for r in rows:
+            if status == "missing":
+                self.dropped.add(r["id"])
+            else:
+                r["status"] = status
+        self.expect("blocked-data-dependency", [c["id"], d], self.by_id[d]["owners"][0])
+
+    def plant_data_ownership_deadlock(self, i: int) -> None:
+        size = 3 if i % 3 == 1 else 2
+        stages = (("production", "production"), ("design", "design", "design"), ("pilot", "design"))[i % 3]
+        depts = self.rng.sample(self.departments[1:], size)
+        roles = [self.new_role(dept, "dp", f"{dept.function} Data Products Lead", held=True) for dept in depts]
+        domains = [
+            self.domain(self.next_id(f"dd-{dept.unit[2:]}-ops"), f"{dept.function} operational data", [r])
+            for dept, r in zip(depts, roles, strict=True)
+        ]
+        for k, (dept, role) in enumerate(zip(depts, roles, strict=True)):
+            theirs = domains[(k + 1) % size]
+            wid = self.next_id(f"wf-{dept.unit[2:]}-exchange")
+            self.add(
+                "workflows",
+                {
+                    "id": wid,
+                    "name": f"{dept.function} data exchange",
+                    "unit": dept.unit,
+                    "owner": role,
+                    "stage": stages[k],
+                    "reads": [domains[k], theirs],
+                },
+            )
+            self.touched.add(wid)
+            self.access(wid, theirs, "pending" if k % 2 == 0 else "denied", roles[(k + 1) % size])
+            if stages[k] in ACTIVE_WORKFLOW:
+                self.expect("blocked-data-dependency", [wid, theirs], roles[(k + 1) % size])
+        self.expect("data-ownership-deadlock", sorted(roles), None)
+
+    def plant_use_case_without_kpi(self, i: int) -> None:
+        u = self.take("use_cases", lambda u: u["stage"] in LIVE_USE_CASE and "kpis" in u)
+        del u["kpis"]
+        self.expect("use-case-without-kpi", [u["id"]], u["sponsor"])
+
+    def plant_use_case_without_sponsor(self, i: int) -> None:
+        u = self.take("use_cases", lambda u: u["stage"] in LIVE_USE_CASE)
+        del u["sponsor"]
+        self.expect("use-case-without-sponsor", [u["id"]], None)
+
+    def plant_model_without_business_case(self, i: int) -> None:
+        m = self.take("models", lambda m: m["stage"] == "production" and m["id"] in self.dept_of)
+        dept = self.dept_of[m["id"]]
+        for other in dept.workflows:
+            uses = self.by_id[other].get("uses", [])
+            if m["id"] in uses:
+                uses.remove(m["id"])
+        for uid in dept.use_cases:
+            u = self.by_id[uid]
+            if u["stage"] in LIVE_USE_CASE and m["id"] in u.get("models", ()):
+                u["models"].remove(m["id"])
+        self.expect("model-without-business-case", [m["id"]], m["owner"])
+
+    def plant_kpi_without_owner(self, i: int) -> None:
+        k = self.take("kpis", lambda k: True)
+        del k["owner"]
+        self.expect("kpi-without-owner", [k["id"]], None)
+
+    def plant_vendor_concentration(self) -> None:
+        """The first big vendor, without an exit plan, supplies about 60% of production high-risk models."""
+        vendor = self.by_id[self.big_vendors[0]]
+        base = [m for m in self.sections["models"] if m["stage"] == "production" and m.get("risk_tier") == "high"]
+        assert len(base) >= VENDOR_MIN_MODELS
+        others = [m for m in base if m.get("vendor") != vendor["id"]]
+        self.rng.shuffle(others)
+        short = math.ceil(0.6 * len(base)) - (len(base) - len(others))
+        for m in others[: max(0, short)]:
+            m["vendor"] = vendor["id"]
+        vendor["exit_plan"] = False
+        self.touched.add(vendor["id"])
+        self.expect("vendor-concentration", [vendor["id"]], vendor["owner"])
+
+    def take_vendor(self) -> Entity:
+        return self.take("vendors", lambda v: v["id"] in self.small_vendors)
+
+    def plant_expired_vendor_contract(self, i: int) -> None:
+        v = self.take_vendor()
+        m = self.take("models", lambda m: m["stage"] in ACTIVE_MODEL and m.get("risk_tier") != "high")
+        m["vendor"] = v["id"]
+        v["contract_end"] = _day(self.rng.randint(1, 400))
+        self.expect("expired-vendor-contract", [v["id"]], v["owner"])
+
+    def plant_vendor_without_owner(self, i: int) -> None:
+        v = self.take_vendor()
+        del v["owner"]
+        self.expect("vendor-without-owner", [v["id"]], None)
+
+    # --- output ------------------------------------------------------------------------------
+
+    def bundle(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"format": 1}
+        for section in SECTIONS:
+            entities = [e for e in self.sections[section] if e["id"] not in self.dropped]
+            for e in entities:
+                for key in [k for k, v in e.items() if v is None or v == []]:
+                    del e[key]
+            out[section] = entities
+        return out
+
+
+def _sorted_findings(findings: list[tuple[str, str, list[str], str | None]]) -> list[dict[str, Any]]:
+    rows = sorted(findings, key=lambda f: (SEVERITY_RANK[f[1]], f[0], f[2]))
+    return [{"check": c, "severity": s, "subjects": subj, "accountable": a} for c, s, subj, a in rows]
+
+
+def generate(size: str, seed: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A synthetic bundle of `size` (small, medium, large) and the findings it must produce.
+
+    Returns (bundle, expected): the bundle in its single-file form (`{"format": 1, "units": ...}`)
+    and `{"scenario": "current", "as_of": AS_OF, "findings": [...]}`, each finding with `check`,
+    `severity`, `subjects` and `accountable`. The same (size, seed) always gives the same result.
+    """
+    if size not in SIZES:
+        raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
+    synth = _Synth(SIZES[size], seed)
+    synth.build()
+    synth.plant()
+    bundle = synth.bundle()
+    planted = _sorted_findings(synth.planted)
+    derived = derive_findings(bundle)
+    if derived != planted:
+        missing = [f for f in planted if f not in derived][:5]
+        extra = [f for f in derived if f not in planted][:5]
+        raise RuntimeError(f"synth: planted gaps disagree with the spec; missing {missing}, unexpected {extra}")
+    return bundle, {"scenario": "current", "as_of": AS_OF.isoformat(), "findings": planted}
+
+
+def count(bundle: dict[str, Any]) -> tuple[int, int]:
+    """(entities, relationships) of a bundle: one relationship per referenced id."""
+    entities = relationships = 0
+    for k in KINDS:
+        for e in bundle.get(k.section, ()):
+            entities += 1
+            for ref in k.references:
+                value = e.get(ref.name)
+                if value:
+                    relationships += len(value) if ref.many else 1
+    return entities, relationships
+
+
+def _dump_lines(bundle: dict[str, Any]) -> Iterator[str]:
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    yield '{"format":' + dumps(bundle.get("format", 1))
+    for section in SECTIONS:
+        yield f',"{section}":['
+        entities = bundle[section]
+        for start in range(0, len(entities), 5000):
+            chunk = ",".join(dumps(e) for e in entities[start : start + 5000])
+            yield ("," if start else "") + chunk
+        yield "]"
+    yield "}\n"
+
+
+def write(size: str, seed: int, out_dir: Path) -> None:
+    """Write `out_dir/bundle.json` and `out_dir/expected.json` for (size, seed)."""
+    write_generated(*generate(size, seed), out_dir)
+
+
+def write_generated(bundle: dict[str, Any], expected: dict[str, Any], out_dir: Path) -> None:
+    """Write a generated (bundle, expected) pair into `out_dir`, the bundle streamed section by section."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "bundle.json").open("w", encoding="utf-8", newline="\n") as f:
+        f.writelines(_dump_lines(bundle))
+    with (out_dir / "expected.json").open("w", encoding="utf-8", newline="\n") as f:
+        f.write(json.dumps(expected, indent=1) + "\n")
+
+
+# --- the spec, re-derived in Python: the generator's own cross-check ---------------------------
+
+
+def derive_findings(bundle: dict[str, Any], as_of: date = AS_OF) -> list[dict[str, Any]]:
+    """Every finding of gap-checks.md for `bundle`, as (check, severity, subjects, accountable).
+
+    A plain reading of the spec over the bundle's dicts, used to prove that a generated bundle
+    produces exactly its planted findings; it is not the product's check engine (queries/).
+    """
+    from queries.cycles import strongly_connected_components
+
+    get: dict[str, Entity] = {e["id"]: e for s in SECTIONS for e in bundle.get(s, ())}
+    models, workflows = bundle["models"], bundle["workflows"]
+    roles, domains, vendors = bundle["roles"], bundle["data_domains"], bundle["vendors"]
+    use_cases, controls, access = bundle["use_cases"], bundle["controls"], bundle["access"]
+    found: list[tuple[str, str, list[str], str | None]] = []
+
+    def add(check: str, subjects: list[str], accountable: str | None, tier: str | None = None) -> None:
+        severity = "critical" if check in RAISED_FOR_HIGH_RISK and tier == "high" else DEFAULT_SEVERITY[check]
+        found.append((check, severity, subjects, accountable))
+
+    held = {r for p in bundle["people"] for r in p.get("holds", ())}
+    holdings = [set(p.get("holds", ())) for p in bundle["people"] if len(p.get("holds", ())) > 1]
+    live = [u for u in use_cases if u["stage"] in LIVE_USE_CASE]
+    active_wf = [w for w in workflows if w["stage"] in ACTIVE_WORKFLOW]
+    monitored = {m for c in controls if c["kind"] == "monitoring" for m in c.get("applies_to", ())}
+    in_business = {m for u in live for m in u.get("models", ())} | {m for w in active_wf for m in w.get("uses", ())}
+    granted = {(a["consumer"], a["data_domain"]) for a in access if a["status"] == "granted"}
+    cutoff = as_of - timedelta(days=REVIEW_MAX_AGE_DAYS)
+
+    decision: set[str] = set()
+    owners_of_active: set[str] = set()
+    for m in models:
+        mid, stage, tier, owner = m["id"], m["stage"], m.get("risk_tier"), m.get("owner")
+        active = stage in ACTIVE_MODEL
+        if active:
+            for f in ("change_approvers", "deployment_approvers", "shutdown_authority"):
+                decision.update(m.get(f, ()))
+            if owner:
+                decision.add(owner)
+                owners_of_active.add(owner)
+            else:
+                add("model-without-owner", [mid], None)
+            if not m.get("change_approvers"):
+                add("model-without-change-approver", [mid], owner, tier)
+            developers, approvers = set(m.get("developers", ())), set(m.get("change_approvers", ()))
+            conflict = developers & approvers
+            for holding in holdings:
+                if holding & developers and holding & approvers:
+                    conflict |= (holding & developers) | (holding & approvers)
+            if conflict:
+                add("self-approved-model", [mid, *sorted(conflict)], owner, tier)
+            if tier == "high" and m.get("human_oversight", "none") == "none":
+                add("high-risk-without-human-oversight", [mid], owner)
+        if stage == "production":
+            if not m.get("shutdown_authority"):
+                add("no-shutdown-authority", [mid], owner)
+            if tier == "high" and ("last_reviewed" not in m or date.fromisoformat(m["last_reviewed"]) < cutoff):
+                add("overdue-model-review", [mid], owner)
+            if mid not in monitored:
+                add("unmonitored-production-model", [mid], owner)
+            if mid not in in_business:
+                add("model-without-business-case", [mid], owner)
+        if stage in TIERED_MODEL:
+            if not tier:
+                add("missing-risk-tier", [mid], owner)
+            if tier == "unacceptable":
+                add("prohibited-model-active", [mid], owner)
+
+    for d in domains:
+        owners = d.get("owners", [])
+        decision.update(owners)
+        if not owners:
+            add("orphan-data-domain", [d["id"]], None)
+        elif len(set(owners)) >= 2:
+            add("contested-data-ownership", [d["id"]], None)
+    decision.update(a["approver"] for a in access if a.get("approver"))
+    decision.update(c["operated_by"] for c in controls if c.get("operated_by"))
+    for u in live:
+        decision.update(u.get(f) for f in ("sponsor", "budget_owner") if u.get(f))
+        decision.update(u.get("approved_by", ()))
+        if not u.get("kpis"):
+            add("use-case-without-kpi", [u["id"]], u.get("sponsor"))
+        if not u.get("sponsor"):
+            add("use-case-without-sponsor", [u["id"]], None)
+
+    for r in roles:
+        if r["id"] in decision and r["id"] not in held:
+            add("vacant-decision-role", [r["id"]], r.get("reports_to"))
+        if r["id"] in owners_of_active and not _reaches_executive(r, get):
+            add("broken-escalation-chain", [r["id"]], r["id"])
+
+    for c in controls:
+        if not c.get("operated_by"):
+            add("control-without-operator", [c["id"]], None)
+
+    for w in workflows:
+        if w["stage"] == "production":
+            for mid in dict.fromkeys(w.get("uses", ())):
+                if get[mid]["stage"] in NOT_READY:
+                    add("experiment-in-production", [w["id"], mid], w.get("owner"))
+        if w["stage"] in ACTIVE_WORKFLOW and not w.get("owner"):
+            add("workflow-without-owner", [w["id"]], None)
+
+    consumers = [(m, m.get("consumes", ())) for m in models if m["stage"] in ACTIVE_MODEL]
+    consumers += [(w, w.get("reads", ())) for w in active_wf]
+    for c, needed in consumers:
+        for did in dict.fromkeys(needed):
+            owners = get[did].get("owners", [])
+            if (c["id"], did) not in granted and c.get("owner") not in owners:
+                add("blocked-data-dependency", [c["id"], did], owners[0] if len(set(owners)) == 1 else None)
+
+    waits = [
+        (get[a["consumer"]].get("owner"), b)
+        for a in access
+        if a["status"] in ("pending", "denied")
+        for b in get[a["data_domain"]].get("owners", ())
+    ]
+    for group in strongly_connected_components((a, b) for a, b in waits if a and a != b):
+        if len(group) >= 2:
+            add("data-ownership-deadlock", sorted(group), None)
+
+    active_ids = {m["id"] for m in models if m["stage"] in ACTIVE_MODEL}
+    supplies_active = {m["vendor"] for m in models if m.get("vendor") and m["id"] in active_ids}
+    base = [m for m in models if m["stage"] == "production" and m.get("risk_tier") == "high"]
+    for v in vendors:
+        if not v.get("owner"):
+            add("vendor-without-owner", [v["id"]], None)
+        if v.get("contract_end") and date.fromisoformat(v["contract_end"]) < as_of and v["id"] in supplies_active:
+            add("expired-vendor-contract", [v["id"]], v.get("owner"))
+        share = sum(1 for m in base if m.get("vendor") == v["id"])
+        if len(base) >= VENDOR_MIN_MODELS and not v.get("exit_plan") and share >= VENDOR_SHARE_MAX * len(base):
+            add("vendor-concentration", [v["id"]], v.get("owner"))
+
+    for k in bundle["kpis"]:
+        if not k.get("owner"):
+            add("kpi-without-owner", [k["id"]], None)
+    return _sorted_findings(found)
+
+
+def _reaches_executive(role: Entity, get: dict[str, Entity]) -> bool:
+    seen: set[str] = set()
+    current: Entity | None = role
+    while current is not None:
+        if current.get("executive"):
+            return True
+        if current["id"] in seen:
+            return False
+        seen.add(current["id"])
+        nxt = current.get("escalates_to")
+        current = get[nxt] if nxt else None
+    return False

@@ -1,0 +1,1 @@
+"""Gap checks over the operating-model graph: the catalog, the runner and waivers."""

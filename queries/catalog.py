@@ -1,0 +1,236 @@
+"""The gap-check catalog: one YAML file per check, read by one strict loader.
+
+The built-in checks live in ``queries/checks/``; users add theirs as files in the directories
+named by ``TOMGRAPH_CHECK_DIRS``. A check file is ``<id>.yaml`` (or ``.yml``); files named
+``<id>.positive.yaml``, ``<id>.negative.yaml`` and ``<id>.expected.yaml`` are its test fixtures
+and are not checks.
+
+Every check's Cypher receives ``$scenario`` and ``$as_of`` (a DATE) plus its declared
+``parameters``; it must filter by ``$scenario``, must use each declared parameter and nothing
+undeclared. It returns one row per finding with the columns ``subjects`` (ids, primary first),
+``accountable`` (role id or null), ``message`` and optionally ``severity`` (raises the check's
+severity for that finding). A check with ``postprocess`` returns the rows its post-processor
+documents instead (see ``queries.postprocess``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+)
+
+from queries.yaml_source import LocatedYaml, PathKey, YamlProblem, read_located_yaml
+
+BUILTIN_CHECK_DIR = Path(__file__).parent / "checks"
+FIXTURE_SUFFIXES: tuple[str, ...] = (".positive", ".negative", ".expected")
+ALWAYS_PASSED: tuple[str, ...] = ("scenario", "as_of")
+CHECK_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+Severity = Literal["critical", "high", "medium", "low"]
+SEVERITY_RANK: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+"""Lower is more severe; findings sort by it."""
+
+
+def _require_scalar(value: object) -> object:
+    if not isinstance(value, (bool, int, float, str)):
+        raise ValueError("must be a string, number or boolean")
+    return value
+
+
+ParameterValue = Annotated[bool | int | float | str, BeforeValidator(_require_scalar)]
+Text = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)]
+ParameterName = Annotated[StrictStr, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class Postprocess(StrEnum):
+    """How a check's rows become findings when one row per finding cannot be had linearly."""
+
+    WAITS_ON_CYCLES = "waits-on-cycles"
+    ESCALATION_CHAINS = "escalation-chains"
+
+
+class CheckSpec(BaseModel):
+    """The contents of one check file, exactly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[StrictStr, StringConstraints(pattern=CHECK_ID_PATTERN)]
+    revision: Annotated[StrictInt, Field(ge=1)]
+    title: Text
+    severity: Severity
+    rationale: Text
+    remediation: Text
+    parameters: dict[ParameterName, ParameterValue] = Field(default_factory=dict)
+    cypher: Text
+    postprocess: Postprocess | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    spec: CheckSpec
+    source: Path
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+class CatalogError(Exception):
+    """Every problem found in the check files, each as ``file:line: field: message``."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+class UnknownCheckError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Catalog:
+    checks: tuple[Check, ...]
+
+    def ids(self) -> list[str]:
+        return [c.id for c in self.checks]
+
+    def get(self, check_id: str) -> Check:
+        for check in self.checks:
+            if check.id == check_id:
+                return check
+        raise UnknownCheckError(f"unknown check id '{check_id}'")
+
+    def select(self, only: Iterable[str] | None = None) -> list[Check]:
+        """The checks named in ``only`` (catalog order), or all of them when ``only`` is None."""
+        if only is None:
+            return list(self.checks)
+        wanted = list(dict.fromkeys(only))
+        unknown = [i for i in wanted if i not in self.ids()]
+        if unknown:
+            raise UnknownCheckError(f"unknown check id{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+        return [c for c in self.checks if c.id in wanted]
+
+
+_CYPHER_TOKENS = re.compile(
+    r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`[^`]*`|//[^\n]*|/\*.*?\*/"""
+    r"""|\$(?:`(?P<quoted>[^`]+)`|(?P<name>[A-Za-z_][A-Za-z0-9_]*))""",
+    re.DOTALL,
+)
+
+
+def cypher_parameters(cypher: str) -> set[str]:
+    """The ``$parameters`` a Cypher text uses, ignoring strings, quoted names and comments."""
+    found: set[str] = set()
+    for match in _CYPHER_TOKENS.finditer(cypher):
+        name = match.group("quoted") or match.group("name")
+        if name:
+            found.add(name)
+    return found
+
+
+def is_check_file(path: Path) -> bool:
+    if path.suffix not in (".yaml", ".yml") or not path.is_file():
+        return False
+    return not any(path.stem.endswith(suffix) for suffix in FIXTURE_SUFFIXES)
+
+
+def load_catalog(extra_dirs: Sequence[Path] = ()) -> Catalog:
+    """Load the built-in checks and those in ``extra_dirs``; raise CatalogError listing every problem."""
+    problems: list[str] = []
+    checks: list[Check] = []
+    first_source: dict[str, Path] = {}
+    for directory in (BUILTIN_CHECK_DIR, *extra_dirs):
+        if not directory.is_dir():
+            problems.append(f"{directory}: check directory does not exist")
+            continue
+        for path in sorted(p for p in directory.iterdir() if is_check_file(p)):
+            try:
+                check = load_check_file(path)
+            except CatalogError as exc:
+                problems.extend(exc.problems)
+                continue
+            if check.id in first_source:
+                problems.append(
+                    f"{path}:1: id: duplicate check id '{check.id}' (also defined in {first_source[check.id]})"
+                )
+                continue
+            first_source[check.id] = path
+            checks.append(check)
+    if problems:
+        raise CatalogError(problems)
+    return Catalog(tuple(checks))
+
+
+def load_check_file(path: Path) -> Check:
+    """Read and validate one check file; raise CatalogError with every problem in it."""
+    try:
+        located = read_located_yaml(path)
+    except YamlProblem as exc:
+        raise CatalogError([str(exc)]) from exc
+    if not isinstance(located.data, dict):
+        raise CatalogError([f"{path}:1: a check file must be a mapping of fields"])
+    try:
+        spec = CheckSpec.model_validate(located.data)
+    except ValidationError as exc:
+        raise CatalogError(validation_problems(exc, located)) from exc
+    problems = _semantic_problems(spec, path, located)
+    if problems:
+        raise CatalogError(problems)
+    return Check(spec, path)
+
+
+def _semantic_problems(spec: CheckSpec, path: Path, located: LocatedYaml) -> list[str]:
+    problems: list[str] = []
+    if spec.id != path.stem:
+        problems.append(f"{located.place(('id',))}: id: '{spec.id}' must match the file name '{path.name}'")
+    used = cypher_parameters(spec.cypher)
+    if "scenario" not in used:
+        problems.append(f"{located.place(('cypher',))}: cypher: must use $scenario (a check reads one scenario)")
+    for name in spec.parameters:
+        if name in ALWAYS_PASSED:
+            problems.append(
+                f"{located.place(('parameters', name))}: parameters.{name}: reserved name"
+                " ($scenario and $as_of are always passed)"
+            )
+        elif name not in used:
+            place = located.place(("parameters", name))
+            problems.append(f"{place}: parameters.{name}: declared but the cypher does not use ${name}")
+    for name in sorted(used - set(spec.parameters) - set(ALWAYS_PASSED)):
+        problems.append(f"{located.place(('cypher',))}: cypher: uses ${name}, which is not declared in parameters")
+    return problems
+
+
+def validation_problems(error: ValidationError, located: LocatedYaml, prefix: PathKey = ()) -> list[str]:
+    """One ``file:line: field: message`` line per pydantic error, in the loader's own words.
+
+    ``prefix`` locates the validated mapping inside the file (e.g. the index of a list item).
+    """
+    problems: list[str] = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        field = ".".join(str(part) for part in loc) or "(file)"
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            message = "unknown field"
+        elif kind == "missing":
+            message = "required field missing"
+        elif kind == "value_error":
+            message = str(item["ctx"]["error"])
+        else:
+            message = item["msg"][:1].lower() + item["msg"][1:]
+        problems.append(f"{located.place((*prefix, *loc))}: {field}: {message}")
+    return problems

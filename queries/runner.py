@@ -1,0 +1,82 @@
+"""Running gap checks against one scenario, as of one date, in read transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from neo4j import ManagedTransaction, NotificationMinimumSeverity
+from neo4j.exceptions import Neo4jError
+
+from graph.db import Database
+from queries.catalog import SEVERITY_RANK, Catalog, Check
+from queries.findings import Finding, RunResult, finding_identity, sort_findings
+from queries.postprocess import RowShapeError, raw_findings
+from queries.waivers import UnknownScenarioError, apply_waivers, read_waivers, scenario_exists
+
+
+class CheckRunError(Exception):
+    """A check failed in Neo4j or returned rows of the wrong shape; the message names its file."""
+
+    def __init__(self, check: Check, reason: str) -> None:
+        super().__init__(f"check {check.id} ({check.source}): {reason}")
+        self.check = check
+
+
+def run_check(db: Database, check: Check, scenario: str, as_of: date) -> list[Finding]:
+    """One check's findings (no waivers applied), unsorted, one per (check, set of subjects)."""
+    params: dict[str, object] = {**check.spec.parameters, "scenario": scenario, "as_of": as_of}
+    try:
+        rows = _read(db, check.spec.cypher, params)
+    except Neo4jError as exc:
+        raise CheckRunError(check, exc.message or str(exc)) from exc
+    try:
+        raw = raw_findings(rows, check)
+    except RowShapeError as exc:
+        raise CheckRunError(check, str(exc)) from exc
+    findings: dict[tuple[str, frozenset[str]], Finding] = {}
+    for item in raw:
+        severity: str = check.spec.severity
+        if item.severity is not None and SEVERITY_RANK[item.severity] < SEVERITY_RANK[severity]:
+            severity = item.severity
+        findings.setdefault(
+            finding_identity(check.id, item.subjects),
+            {
+                "check": check.id,
+                "severity": severity,
+                "subjects": item.subjects,
+                "accountable": item.accountable,
+                "message": item.message,
+                "remediation": check.spec.remediation,
+            },
+        )
+    return list(findings.values())
+
+
+def _read(db: Database, cypher: str, params: dict[str, object]) -> list[dict[str, object]]:
+    """Rows of one query in a read transaction (so a custom check cannot write).
+
+    Server notifications are off: "property key does not exist" is normal for optional fields
+    no entity of the scenario sets, and would otherwise be logged as a warning on every run.
+    """
+
+    def work(tx: ManagedTransaction) -> list[dict[str, object]]:
+        return tx.run(cypher, params).data()
+
+    with db.errors(), db.session(notifications_min_severity=NotificationMinimumSeverity.OFF) as session:
+        return session.execute_read(work)
+
+
+def run_checks(
+    db: Database, catalog: Catalog, scenario: str, as_of: date, only: Iterable[str] | None = None
+) -> RunResult:
+    """All checks (or those in ``only``) on ``scenario`` as of ``as_of``, waivers applied, sorted."""
+    checks = catalog.select(only)
+    if not scenario_exists(db, scenario):
+        raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
+    findings = [finding for check in checks for finding in run_check(db, check, scenario, as_of)]
+    findings, expired = apply_waivers(findings, read_waivers(db, scenario), as_of, {c.id for c in checks})
+    result: RunResult = {"scenario": scenario, "as_of": as_of.isoformat(), "findings": sort_findings(findings)}
+    if expired:
+        result["expired_waivers"] = expired
+    return result

@@ -1,0 +1,73 @@
+"""YAML reading that remembers where each value was written, for errors that name file:line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+PathKey = tuple[str | int, ...]
+
+
+class YamlProblem(Exception):
+    """A file that is not valid YAML, or that repeats a key; ``place`` is ``file:line``."""
+
+    def __init__(self, place: str, message: str) -> None:
+        super().__init__(f"{place}: {message}")
+        self.place = place
+        self.message = message
+
+
+@dataclass(frozen=True)
+class LocatedYaml:
+    """A parsed YAML document and the line on which each mapping key or list item starts."""
+
+    path: Path
+    data: object
+    lines: dict[PathKey, int] = field(default_factory=dict)
+
+    def place(self, loc: PathKey) -> str:
+        """``file:line`` for the deepest prefix of ``loc`` whose line is known."""
+        for end in range(len(loc), -1, -1):
+            line = self.lines.get(loc[:end])
+            if line is not None:
+                return f"{self.path}:{line}"
+        return f"{self.path}:1"
+
+
+def read_located_yaml(path: Path) -> LocatedYaml:
+    """Parse ``path``; raise YamlProblem on a syntax error or a key written twice in one mapping."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise YamlProblem(str(path), f"cannot read: {exc}") from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise YamlProblem(f"{path}:{line}", f"invalid YAML: {exc.problem}") from exc
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"{path}:1", f"invalid YAML: {exc}") from exc
+    lines: dict[PathKey, int] = {}
+    if root is not None:
+        _record_lines(path, root, (), lines)
+    return LocatedYaml(path, data, lines)
+
+
+def _record_lines(path: Path, node: yaml.Node, loc: PathKey, lines: dict[PathKey, int]) -> None:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                raise YamlProblem(f"{path}:{key_node.start_mark.line + 1}", f"{key}: duplicate key")
+            seen.add(key)
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            _record_lines(path, value_node, (*loc, key), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(path, item, (*loc, index), lines)

@@ -1,0 +1,195 @@
+"""`tomgraph synth`: deterministic, right-sized, valid bundles whose expected.json covers every check."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cli.synth_cmd import register
+from graph.ontology import KINDS
+from loaders import read_bundle, synth
+from queries.catalog import BUILTIN_CHECK_DIR, FIXTURE_SUFFIXES
+
+
+@pytest.fixture(scope="module")
+def small() -> tuple[dict, dict]:
+    return synth.generate("small", 0)
+
+
+@pytest.fixture(scope="module")
+def medium() -> tuple[dict, dict]:
+    return synth.generate("medium", 0)
+
+
+def _write(tmp_path: Path, name: str, size: str, seed: int) -> tuple[bytes, bytes]:
+    synth.write(size, seed, tmp_path / name)
+    return (tmp_path / name / "bundle.json").read_bytes(), (tmp_path / name / "expected.json").read_bytes()
+
+
+def test_same_seed_writes_the_same_bytes(tmp_path: Path) -> None:
+    assert _write(tmp_path, "a", "small", 7) == _write(tmp_path, "b", "small", 7)
+
+
+def test_different_seeds_write_different_bytes(tmp_path: Path) -> None:
+    a_bundle, a_expected = _write(tmp_path, "a", "small", 1)
+    b_bundle, b_expected = _write(tmp_path, "b", "small", 2)
+    assert a_bundle != b_bundle
+    assert a_expected != b_expected
+
+
+def test_medium_is_deterministic_too(medium: tuple[dict, dict]) -> None:
+    assert synth.generate("medium", 0) == medium
+
+
+def test_written_bundle_is_the_single_file_json_form(tmp_path: Path) -> None:
+    synth.write("small", 3, tmp_path)
+    bundle, expected = synth.generate("small", 3)
+    assert json.loads((tmp_path / "bundle.json").read_text()) == bundle
+    assert json.loads((tmp_path / "expected.json").read_text()) == expected
+    assert list(bundle) == ["format", *(k.section for k in KINDS)]
+    assert bundle["format"] == 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_small_has_about_a_thousand_entities(seed: int) -> None:
+    entities, _ = synth.count(synth.generate("small", seed)[0])
+    assert 800 <= entities <= 1200
+
+
+def test_medium_has_about_20k_entities_and_100k_relationships(medium: tuple[dict, dict]) -> None:
+    entities, relationships = synth.count(medium[0])
+    assert 16_000 <= entities <= 24_000
+    assert 80_000 <= relationships <= 120_000
+
+
+@pytest.mark.parametrize("size", ["small", "medium"])
+def test_every_id_is_unique_across_the_bundle(size: str, small: tuple[dict, dict], medium: tuple[dict, dict]) -> None:
+    bundle = small[0] if size == "small" else medium[0]
+    ids = [e["id"] for k in KINDS for e in bundle[k.section]]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("size", ["small", "medium"])
+def test_every_reference_resolves_to_an_entity_of_the_right_kind(
+    size: str, small: tuple[dict, dict], medium: tuple[dict, dict]
+) -> None:
+    bundle = small[0] if size == "small" else medium[0]
+    section_of = {e["id"]: k.section for k in KINDS for e in bundle[k.section]}
+    wrong = []
+    for k in KINDS:
+        for e in bundle[k.section]:
+            for ref in k.references:
+                value = e.get(ref.name)
+                for target in (value if ref.many else [value]) if value is not None else []:
+                    if section_of.get(target) not in ref.targets:
+                        wrong.append((e["id"], ref.name, target))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("size", ["small", "medium"])
+def test_no_reference_list_repeats_an_id(size: str, small: tuple[dict, dict], medium: tuple[dict, dict]) -> None:
+    bundle = small[0] if size == "small" else medium[0]
+    repeats = [
+        (e["id"], ref.name)
+        for k in KINDS
+        for e in bundle[k.section]
+        for ref in k.references
+        if ref.many and len(set(e.get(ref.name, ()))) != len(e.get(ref.name, ()))
+    ]
+    assert repeats == []
+
+
+def test_small_bundle_passes_the_loader_validation(tmp_path: Path) -> None:
+    synth.write("small", 0, tmp_path)
+    assert read_bundle(tmp_path / "bundle.json").count() == synth.count(synth.generate("small", 0)[0])[0]
+
+
+def test_every_catalog_check_is_planted(small: tuple[dict, dict], medium: tuple[dict, dict]) -> None:
+    assert len(synth.CHECK_IDS) == 25
+    catalog = {
+        p.name.split(".")[0]
+        for p in BUILTIN_CHECK_DIR.glob("*.yaml")
+        if not any(p.name.endswith(suffix + ".yaml") for suffix in FIXTURE_SUFFIXES)
+    }
+    assert catalog <= set(synth.CHECK_IDS)
+    for _, expected in (small, medium):
+        assert {f["check"] for f in expected["findings"]} == set(synth.CHECK_IDS)
+
+
+def test_expected_has_the_check_run_shape_and_order(medium: tuple[dict, dict]) -> None:
+    expected = medium[1]
+    assert list(expected) == ["scenario", "as_of", "findings"]
+    assert expected["scenario"] == "current"
+    assert expected["as_of"] == "2026-06-30"
+    findings = expected["findings"]
+    assert all(list(f) == ["check", "severity", "subjects", "accountable"] for f in findings)
+    assert findings == sorted(findings, key=lambda f: (synth.SEVERITY_RANK[f["severity"]], f["check"], f["subjects"]))
+    identities = [(f["check"], frozenset(f["subjects"])) for f in findings]
+    assert len(identities) == len(set(identities))
+
+
+def test_planted_gaps_are_every_finding_the_spec_derives(medium: tuple[dict, dict]) -> None:
+    bundle, expected = medium
+    assert synth.derive_findings(bundle) == expected["findings"]
+
+
+def test_the_cross_check_notices_an_unplanted_gap(small: tuple[dict, dict]) -> None:
+    bundle = copy.deepcopy(small[0])
+    planted = {s for f in small[1]["findings"] for s in f["subjects"]}
+    model = next(m for m in bundle["models"] if m["stage"] == "production" and m["id"] not in planted)
+    del model["shutdown_authority"]
+    extra = [f for f in synth.derive_findings(bundle) if f not in small[1]["findings"]]
+    assert extra == [
+        {"check": "no-shutdown-authority", "severity": "high", "subjects": [model["id"]], "accountable": model["owner"]}
+    ]
+
+
+def test_severity_rises_to_critical_for_high_risk_models(medium: tuple[dict, dict]) -> None:
+    bundle, expected = medium
+    tier = {m["id"]: m.get("risk_tier") for m in bundle["models"]}
+    for f in expected["findings"]:
+        if f["check"] in ("model-without-change-approver", "self-approved-model"):
+            assert f["severity"] == ("critical" if tier[f["subjects"][0]] == "high" else "high")
+
+
+def test_unknown_size_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown size"):
+        synth.generate("huge")
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def root() -> None:
+        """tomgraph"""
+
+    register(app)
+    return app
+
+
+def test_cli_writes_both_files(tmp_path: Path) -> None:
+    result = CliRunner().invoke(_app(), ["synth", "--size", "small", "--seed", "4", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "bundle.json").read_bytes() == _write(tmp_path, "ref", "small", 4)[0]
+    assert json.loads((tmp_path / "out" / "expected.json").read_text())["as_of"] == "2026-06-30"
+
+
+def test_cli_refuses_an_unknown_size(tmp_path: Path) -> None:
+    result = CliRunner().invoke(_app(), ["synth", "--size", "huge", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert not (tmp_path / "bundle.json").exists()
+
+
+def test_cli_reports_an_unwritable_directory_in_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = CliRunner().invoke(_app(), ["synth", "--size", "small", "--out", str(blocker)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ")
+    assert result.stderr.count("\n") == 1
