@@ -106,6 +106,12 @@ def _batches(rows: list[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
         yield rows[start : start + size]
 
 
+# Plans are cached per query text, and a plan made while a scenario was empty may scan instead of
+# seeking; the hints pin every lookup by id to the (scenario, id) uniqueness index.
+_BY_ID_A = f"USING INDEX a:{ENTITY_LABEL}(scenario, id)"
+_BY_ID_B = f"USING INDEX b:{ENTITY_LABEL}(scenario, id)"
+_BY_ID_N = f"USING INDEX n:{ENTITY_LABEL}(scenario, id)"
+
 ProgressFn = Callable[[int, int], None]
 """Called with (steps done, steps in all) as batches are written."""
 
@@ -227,14 +233,14 @@ def _apply(
         for batch in _batches(pairs):
             tx.run(
                 f"UNWIND $rows AS r MATCH (a:{ENTITY_LABEL} {{scenario: $scenario, id: r[0]}})"
-                f"-[x:{rel_type}]->(b:{ENTITY_LABEL} {{scenario: $scenario, id: r[1]}}) DELETE x",
+                f"-[x:{rel_type}]->(b:{ENTITY_LABEL} {{scenario: $scenario, id: r[1]}}) {_BY_ID_A} DELETE x",
                 rows=batch,
                 scenario=scenario,
             ).consume()
             step()
     for batch in _batches(removed_nodes):
         tx.run(
-            f"UNWIND $ids AS id MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: id}}) DETACH DELETE n",
+            f"UNWIND $ids AS id MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: id}}) {_BY_ID_N} DETACH DELETE n",
             ids=batch,
             scenario=scenario,
         ).consume()
@@ -246,7 +252,7 @@ def _apply(
             step()
     for batch in _batches(updated):
         tx.run(
-            f"UNWIND $rows AS r MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: r.id}}) SET n = r",
+            f"UNWIND $rows AS r MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: r.id}}) {_BY_ID_N} SET n = r",
             rows=batch,
             scenario=scenario,
         ).consume()
@@ -255,8 +261,9 @@ def _apply(
         _check_rel_type(rel_type)
         for batch in _batches(pairs):
             tx.run(
-                f"UNWIND $rows AS r MATCH (a:{ENTITY_LABEL} {{scenario: $scenario, id: r[0]}}) "
-                f"MATCH (b:{ENTITY_LABEL} {{scenario: $scenario, id: r[1]}}) CREATE (a)-[:{rel_type}]->(b)",
+                f"UNWIND $rows AS r MATCH (a:{ENTITY_LABEL} {{scenario: $scenario, id: r[0]}}) {_BY_ID_A} "
+                f"MATCH (b:{ENTITY_LABEL} {{scenario: $scenario, id: r[1]}}) {_BY_ID_B} "
+                f"CREATE (a)-[:{rel_type}]->(b)",
                 rows=batch,
                 scenario=scenario,
             ).consume()
