@@ -5,8 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.tomgraph-setup
+BROWSER_STAMP := $(VENV)/.tomgraph-browser
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test lint format lock graph-model clean
+.PHONY: setup browser demo test lint audit format lock graph-model clean
 
 setup: $(STAMP)
 
@@ -18,16 +20,30 @@ $(STAMP): pyproject.toml requirements.lock graph/neo4j_launcher/pom.xml
 	$(BIN)/tomgraph neo4j install
 	touch $@
 
+# Browser tests (graph views, reports) drive Debian's chromium headless.
+browser: $(BROWSER_STAMP)
+
+$(BROWSER_STAMP):
+	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	test -x /usr/bin/chromium
+	touch $@
+
 demo: setup
 	$(BIN)/tomgraph demo
 
-test: setup lint
+test: setup browser lint
 	$(BIN)/pytest -q
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Known vulnerabilities in the installed dependencies. Needs PyPI's JSON API, which this
+# project's build machines cannot reach, so it is not part of `make lint` yet.
+audit: setup
+	$(BIN)/python -m pip install -q pip-audit
+	$(BIN)/pip-audit --skip-editable --strict --progress-spinner off
 
 format: setup
 	$(BIN)/ruff format .

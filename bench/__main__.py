@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = {"neo4j": "bench.neo4j_start"}
+BENCHMARKS = {
+    "neo4j": "bench.neo4j_start",
+    "load": "bench.load",
+    "checks": "bench.checks",
+}
 
 
 def main() -> None:

@@ -108,9 +108,9 @@ def _batches(rows: list[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
 
 # Plans are cached per query text, and a plan made while a scenario was empty may scan instead of
 # seeking; the hints pin every lookup by id to the (scenario, id) uniqueness index.
-_BY_ID_A = f"USING INDEX a:{ENTITY_LABEL}(scenario, id)"
-_BY_ID_B = f"USING INDEX b:{ENTITY_LABEL}(scenario, id)"
-_BY_ID_N = f"USING INDEX n:{ENTITY_LABEL}(scenario, id)"
+BY_ID_A = f"USING INDEX a:{ENTITY_LABEL}(scenario, id)"
+BY_ID_B = f"USING INDEX b:{ENTITY_LABEL}(scenario, id)"
+BY_ID_N = f"USING INDEX n:{ENTITY_LABEL}(scenario, id)"
 
 ProgressFn = Callable[[int, int], None]
 """Called with (steps done, steps in all) as batches are written."""
@@ -158,24 +158,26 @@ def _apply(
     progress: ProgressFn | None,
 ) -> SyncResult:
     result = SyncResult(scenario, {k.label: KindChanges() for k in KINDS})
+    # Read back grouped, a few large records rather than one per node or relationship: the
+    # driver's cost is per record, and this read is all a no-change re-load does.
     current_nodes: dict[str, tuple[str, dict[str, Any]]] = {}
-    labels = set(kinds_by_label())
     for record in tx.run(
         f"MATCH (n:{ENTITY_LABEL} {{scenario: $scenario}}) "
-        "RETURN n.id AS id, labels(n) AS labels, properties(n) AS props",
+        f"WITH coalesce([l IN labels(n) WHERE l <> '{ENTITY_LABEL}'][0], '{ENTITY_LABEL}') AS label, n "
+        "RETURN label, collect(properties(n)) AS nodes",
         scenario=scenario,
     ):
-        label = next((lb for lb in record["labels"] if lb in labels), ENTITY_LABEL)
-        props = {k: _native(v) for k, v in record["props"].items() if k != "scenario"}
-        current_nodes[record["id"]] = (label, props)
-    current_rels: set[Rel] = {
-        (values[0], values[1], values[2])
-        for values in tx.run(
-            f"MATCH (a:{ENTITY_LABEL} {{scenario: $scenario}})-[r]->(b:{ENTITY_LABEL} {{scenario: $scenario}}) "
-            "RETURN type(r), a.id, b.id",
-            scenario=scenario,
-        ).values()
-    }
+        for node in record["nodes"]:
+            props = {k: _native(v) for k, v in node.items() if k != "scenario"}
+            current_nodes[props["id"]] = (record["label"], props)
+    current_rels: set[Rel] = set()
+    for record in tx.run(
+        f"MATCH (a:{ENTITY_LABEL} {{scenario: $scenario}})-[r]->(b:{ENTITY_LABEL} {{scenario: $scenario}}) "
+        "RETURN type(r) AS type, collect([a.id, b.id]) AS pairs",
+        scenario=scenario,
+    ):
+        rel_type = record["type"]
+        current_rels.update((rel_type, start, end) for start, end in record["pairs"])
 
     removed_nodes: list[str] = []
     created: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -233,14 +235,14 @@ def _apply(
         for batch in _batches(pairs):
             tx.run(
                 f"UNWIND $rows AS r MATCH (a:{ENTITY_LABEL} {{scenario: $scenario, id: r[0]}})"
-                f"-[x:{rel_type}]->(b:{ENTITY_LABEL} {{scenario: $scenario, id: r[1]}}) {_BY_ID_A} DELETE x",
+                f"-[x:{rel_type}]->(b:{ENTITY_LABEL} {{scenario: $scenario, id: r[1]}}) {BY_ID_A} DELETE x",
                 rows=batch,
                 scenario=scenario,
             ).consume()
             step()
     for batch in _batches(removed_nodes):
         tx.run(
-            f"UNWIND $ids AS id MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: id}}) {_BY_ID_N} DETACH DELETE n",
+            f"UNWIND $ids AS id MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: id}}) {BY_ID_N} DETACH DELETE n",
             ids=batch,
             scenario=scenario,
         ).consume()
@@ -252,7 +254,7 @@ def _apply(
             step()
     for batch in _batches(updated):
         tx.run(
-            f"UNWIND $rows AS r MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: r.id}}) {_BY_ID_N} SET n = r",
+            f"UNWIND $rows AS r MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: r.id}}) {BY_ID_N} SET n = r",
             rows=batch,
             scenario=scenario,
         ).consume()
@@ -261,8 +263,8 @@ def _apply(
         _check_rel_type(rel_type)
         for batch in _batches(pairs):
             tx.run(
-                f"UNWIND $rows AS r MATCH (a:{ENTITY_LABEL} {{scenario: $scenario, id: r[0]}}) {_BY_ID_A} "
-                f"MATCH (b:{ENTITY_LABEL} {{scenario: $scenario, id: r[1]}}) {_BY_ID_B} "
+                f"UNWIND $rows AS r MATCH (a:{ENTITY_LABEL} {{scenario: $scenario, id: r[0]}}) {BY_ID_A} "
+                f"MATCH (b:{ENTITY_LABEL} {{scenario: $scenario, id: r[1]}}) {BY_ID_B} "
                 f"CREATE (a)-[:{rel_type}]->(b)",
                 rows=batch,
                 scenario=scenario,
