@@ -18,6 +18,7 @@ def schema_statements() -> list[str]:
         "CREATE CONSTRAINT scenario_name IF NOT EXISTS FOR (s:Scenario) REQUIRE s.name IS UNIQUE",
         f"CREATE INDEX entity_scenario IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.scenario)",
         "CREATE INDEX waiver_scenario IF NOT EXISTS FOR (w:Waiver) ON (w.scenario)",
+        "CREATE INDEX snapshot_scenario IF NOT EXISTS FOR (s:Snapshot) ON (s.scenario)",
     ]
     for kind in KINDS:
         statements.append(

@@ -1,0 +1,59 @@
+"""`tomgraph report`: the weekly gap report, compared with the previous one. Parsing and output
+only; the work is in `visualizations/report.py`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.checks_cmd import CommandContext, _catalog, _parse_day, _reported, _stdout_console
+from graph.sync import check_scenario_name
+from visualizations.report import build_report, write_report
+
+ScenarioOpt = Annotated[str, typer.Option("--scenario", "-s", help="Scenario name.")]
+
+
+def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> None:
+    """Add `report` to the root `tomgraph` app."""
+
+    @app.command("report")
+    def report_command(
+        scenario: ScenarioOpt = "current",
+        as_of: Annotated[
+            str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Day to report for (default: today).")
+        ] = None,
+        out_dir: Annotated[
+            Path | None,
+            typer.Option("--out", metavar="DIR", help="Where to write the files (default: reports/SCENARIO/DATE)."),
+        ] = None,
+    ) -> None:
+        """Write the weekly gap report and store this run as the scenario's snapshot for the date.
+
+        Writes report.html (self-contained), trend.png, report.md, findings.csv, findings.xlsx and
+        report.json to DIR; compares with the latest earlier snapshot (new, resolved, persisting).
+        A second run for the same date replaces that date's snapshot.
+        Exit status: 0 written (whatever the findings); 2 bad options; 1 the report could not be produced.
+        """
+        ctx = get_context()
+        with _reported(ctx):
+            check_scenario_name(scenario)
+            day = _parse_day(as_of)
+            catalog = _catalog(ctx.settings)
+            report = build_report(ctx.db, catalog, scenario, day)
+        target = out_dir if out_dir is not None else Path("reports") / scenario / day.isoformat()
+        paths = write_report(report, target)
+        counts = report["counts"]
+        open_ = counts["open"]
+        since = f"compared with {report['previous_as_of']}" if report["previous_as_of"] else "first report"
+        _stdout_console().print(
+            f"Report for scenario '{scenario}' as of {report['as_of']} ({since}): {open_['total']} open "
+            f"({', '.join(f'{open_[s]} {s}' for s in ('critical', 'high', 'medium', 'low'))}); "
+            f"{counts['new']} new, {counts['resolved']} resolved, {counts['persisting']} still open. "
+            f"Written to {paths['report.html'].parent}/",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )

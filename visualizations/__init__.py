@@ -1,0 +1,1 @@
+"""Interactive graph views (view.py) and reports."""
