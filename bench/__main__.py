@@ -10,6 +10,7 @@ BENCHMARKS = {
     "load": "bench.load",
     "checks": "bench.checks",
     "report": "bench.report",
+    "view": "bench.view",
 }
 
 

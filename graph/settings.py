@@ -48,6 +48,8 @@ class Settings(BaseSettings):
         default_factory=list, description="Extra directories of custom gap checks (os.pathsep-separated)."
     )
 
+    view_node_cap: int = Field(default=1000, gt=0, description="Above this many nodes a view groups by kind.")
+
     query_timeout_s: float = Field(default=10.0, gt=0)
     query_row_cap: int = Field(default=10_000, gt=0)
 

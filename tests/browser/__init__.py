@@ -1,0 +1,1 @@
+"""Shared headless-Chromium helpers for tests of tomgraph's HTML pages (views, reports)."""
