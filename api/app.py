@@ -3,57 +3,84 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from graph.db import AsyncDatabase, DatabaseUnavailable, connection_for
+from api.auth import KeyStore, keys_file
+from api.db import READY_TIMEOUT_S, ApiDatabase, ApiSyncDatabase
+from api.deps import no_unknown_query_parameters
+from api.problems import PROBLEM_JSON, install_handlers, problem, problem_response, unavailable
+from api.routes import checks, entities, query, scenarios, views
+from graph.db import DatabaseUnavailable, connection_for
+from graph.schema import apply_schema
 from graph.settings import Settings
+from queries.catalog import load_catalog
 
-PROBLEM_JSON = "application/problem+json"
-READY_TIMEOUT_S = 2.0
+__all__ = ["PROBLEM_JSON", "create_app", "problem"]
 
-
-def problem(status: int, title: str, detail: str, *, headers: dict[str, str] | None = None) -> JSONResponse:
-    """An RFC 9457 problem document."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+log = logging.getLogger("tomgraph.api")
 
 
 def create_app(settings: Settings) -> FastAPI:
+    """The API for `settings`; nothing connects until the lifespan starts."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Starting the local Neo4j (when NEO4J_URI is unset) is the CLI's job; here we only connect.
-        app.state.db = AsyncDatabase(connection_for(settings, start_local=False))
+        connection = connection_for(settings, start_local=False)
+        app.state.db = ApiDatabase(connection)
+        # The loader, the check runner and waivers are synchronous library code: they get their
+        # own sync driver and run in worker threads, never on the event loop.
+        app.state.sync_db = ApiSyncDatabase(connection)
+        app.state.schema_applied = False
+        try:
+            await asyncio.wait_for(app.state.db.ping(), timeout=READY_TIMEOUT_S)
+            await run_in_threadpool(apply_schema, app.state.sync_db)
+            app.state.schema_applied = True
+        except (DatabaseUnavailable, TimeoutError) as e:
+            log.warning("Neo4j not ready at start-up (%s); /readyz says 503 until it is", e)
         try:
             yield
         finally:
             await app.state.db.close()
+            await run_in_threadpool(app.state.sync_db.close)
 
     app = FastAPI(
         title="tomgraph",
         version="1",
         summary="An organisation's AI operating model as a knowledge graph: dependencies, impact and gaps.",
         lifespan=lifespan,
+        dependencies=[Depends(no_unknown_query_parameters)],
     )
     app.state.settings = settings
+    app.state.catalog = load_catalog(settings.check_dirs)
+    app.state.findings_cache = checks.FindingsCache()
+    app.state.key_store = KeyStore(keys_file(settings))
+    app.state.open_mode = not app.state.key_store.keys()
+    if app.state.open_mode:
+        log.warning("no API keys in %s: the API runs open (every caller is admin)", app.state.key_store.path)
+    install_handlers(app)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
         """200 while the process runs."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], responses={503: {"description": "Neo4j does not answer"}})
+    @app.get("/readyz", tags=["health"], responses={503: problem_response("Neo4j does not answer")})
     async def readyz(request: Request) -> JSONResponse:
         """200 when Neo4j answers, else 503 with Retry-After."""
-        db: AsyncDatabase = request.app.state.db
+        db: ApiDatabase = request.app.state.db
         try:
             await asyncio.wait_for(db.ping(), timeout=READY_TIMEOUT_S)
         except (DatabaseUnavailable, TimeoutError) as e:
-            detail = str(e) or f"Neo4j at {db.uri} did not answer within {READY_TIMEOUT_S:.0f} s"
-            return problem(503, "Neo4j unavailable", detail, headers={"Retry-After": "5"})
+            return unavailable(str(e) or f"Neo4j at {db.uri} did not answer within {READY_TIMEOUT_S:.0f} s")
         return JSONResponse({"status": "ready", "neo4j": db.uri})
 
+    for module in (scenarios, entities, checks, query, views):
+        app.include_router(module.router)
     return app

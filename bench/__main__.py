@@ -11,6 +11,7 @@ BENCHMARKS = {
     "checks": "bench.checks",
     "report": "bench.report",
     "view": "bench.view",
+    "api": "bench.api",
 }
 
 

@@ -4,7 +4,6 @@ format output; errors are one readable line on stderr (a traceback only with --d
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 import signal
 import subprocess
@@ -20,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli import checks_cmd, diff_cmd, report_cmd, synth_cmd, view_cmd
+from cli import checks_cmd, diff_cmd, keys_cmd, report_cmd, synth_cmd, view_cmd
 from graph import local_neo4j
 from graph.db import Database, DatabaseUnavailable
 from graph.docs import render_graph_model
@@ -95,6 +94,7 @@ checks_cmd.register(app, get_context)
 report_cmd.register(app, get_context)
 diff_cmd.register(app, get_context)
 view_cmd.register(app, get_context)
+keys_cmd.register(app, get_context)
 
 
 @app.callback()
@@ -229,15 +229,6 @@ def _refuse_when_external(settings: Settings) -> None:
         raise typer.BadParameter(f"NEO4J_URI is set ({settings.neo4j_uri}); the local Neo4j is not used")
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default: TOMGRAPH_API_HOST).")] = None,
@@ -247,17 +238,18 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.auth import RefuseToServe, check_can_serve
 
     settings = get_context().settings
     host = host or settings.api_host
     port = port or settings.api_port
-    if not _is_loopback(host):
-        raise typer.BadParameter(
-            f"refusing to listen on {host}: API keys are not available yet, so the API only serves loopback"
-        )
+    try:
+        check_can_serve(settings, host)
+    except RefuseToServe as e:
+        raise typer.BadParameter(str(e)) from e
     if settings.uses_local_neo4j:
         local_neo4j.start(settings, quiet=True)
-    err.print(f"tomgraph API on http://{host}:{port} (docs at /docs); open: no API keys on loopback", highlight=False)
+    err.print(f"tomgraph API on http://{host}:{port} (interactive docs at /docs)", highlight=False)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 

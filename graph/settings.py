@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     local_neo4j_start_timeout_s: float = 180.0
 
     api_host: str = "127.0.0.1"
+    api_keys_file: Path | None = Field(
+        default=None, description="JSON file of API key hashes (default: DATA_DIR/api-keys.json)."
+    )
     api_port: int = Field(default=8000, ge=1, le=65535)
 
     check_dirs: Annotated[list[Path], NoDecode] = Field(

@@ -1,0 +1,174 @@
+"""API keys: stored only as SHA-256 hashes, looked up by key id, compared in constant time.
+
+A key reads `tg_<key id>_<secret>`; the key id is public (it names the key in `tomgraph keys
+list`), the 256-bit secret is shown once, when the key is created. Keys are high-entropy random
+strings, so a plain SHA-256 is enough (no password stretching needed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from graph.settings import Settings
+
+KEYS_FILE_ENV = "TOMGRAPH_API_KEYS_FILE"
+KEY_PATTERN = re.compile(r"^tg_(?P<id>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_\-]{43})$")
+
+
+class Role(StrEnum):
+    reader = "reader"
+    editor = "editor"
+    admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, required: Role) -> bool:
+        return self.rank >= required.rank
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    id: str
+    name: str
+    role: Role
+    sha256: str
+    created: str
+
+
+class KeyFileError(RuntimeError):
+    """The keys file cannot be read; the server must not guess (it would run open)."""
+
+
+def keys_file(settings: Settings) -> Path:
+    """Where the key hashes live: the `api_keys_file` setting or TOMGRAPH_API_KEYS_FILE, else the data dir."""
+    # The environment is read again here (not only when Settings was built) so that a running
+    # process and its tests can point at another keys file.
+    configured = settings.api_keys_file or os.environ.get(KEYS_FILE_ENV)
+    return Path(configured) if configured else settings.data_dir / "api-keys.json"
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class KeyStore:
+    """The keys file, re-read when it changes so that `tomgraph keys` takes effect at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._keys: dict[str, StoredKey] = {}
+
+    def keys(self) -> dict[str, StoredKey]:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            self._stamp, self._keys = None, {}
+            return self._keys
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp != self._stamp:
+            self._keys = {k.id: k for k in read_keys(self.path)}
+            self._stamp = stamp
+        return self._keys
+
+    def authenticate(self, presented: str) -> StoredKey | None:
+        """The stored key matching `presented`, or None; constant-time in the secret."""
+        match = KEY_PATTERN.match(presented)
+        if match is None:
+            return None
+        stored = self.keys().get(match["id"])
+        if stored is None:
+            return None
+        return stored if hmac.compare_digest(stored.sha256, _hash(presented)) else None
+
+
+def read_keys(path: Path) -> list[StoredKey]:
+    try:
+        data = json.loads(path.read_text())
+        return [
+            StoredKey(id=k["id"], name=k["name"], role=Role(k["role"]), sha256=k["sha256"], created=k["created"])
+            for k in data["keys"]
+        ]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise KeyFileError(f"cannot read the API keys file {path}: {e}") from e
+
+
+def _write_keys(path: Path, keys: list[StoredKey]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = json.dumps({"keys": [asdict(k) for k in keys]}, indent=2) + "\n"
+    # Written to a private temporary file, then renamed: readers never see half a file.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".api-keys-")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(body)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def create_key(path: Path, role: Role, name: str = "") -> tuple[StoredKey, str]:
+    """Add a key; return what is stored and the plain key (shown once, never stored)."""
+    key_id = secrets.token_hex(6)
+    plain = f"tg_{key_id}_{secrets.token_urlsafe(32)}"
+    stored = StoredKey(
+        id=key_id,
+        name=name or f"{role.value}-{key_id}",
+        role=role,
+        sha256=_hash(plain),
+        created=datetime.now(UTC).replace(microsecond=0).isoformat(),
+    )
+    _write_keys(path, [*read_keys(path), stored])
+    return stored, plain
+
+
+def revoke_key(path: Path, key_id: str) -> bool:
+    keys = read_keys(path)
+    kept = [k for k in keys if k.id != key_id]
+    if len(kept) == len(keys):
+        return False
+    _write_keys(path, kept)
+    return True
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class RefuseToServe(RuntimeError):
+    """The API must not start as configured; the message says why and what to do."""
+
+
+def check_can_serve(settings: Settings, host: str) -> None:
+    """Refuse to serve a non-loopback address without API keys (or with an unreadable keys file)."""
+    path = keys_file(settings)
+    try:
+        has_keys = bool(read_keys(path))
+    except KeyFileError as e:
+        raise RefuseToServe(str(e)) from e
+    if not has_keys and not is_loopback(host):
+        raise RefuseToServe(
+            f"refusing to listen on {host} without API keys: create one with "
+            f"`tomgraph keys create --role admin` (keys file: {path}), or listen on 127.0.0.1"
+        )

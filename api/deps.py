@@ -1,0 +1,143 @@
+"""Dependencies as `Annotated` aliases: the database, the settings, the catalog, and the caller's
+key with its role. Routes declare the role they need as a dependency; nothing checks by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth import KeyStore, Role
+from api.db import ApiDatabase, ApiSyncDatabase
+from api.problems import ApiProblem, ProblemItem
+from graph.ontology import ID_PATTERN, SCENARIO_PATTERN
+from graph.settings import Settings
+from queries.catalog import Catalog
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _db(request: Request) -> ApiDatabase:
+    db: ApiDatabase = request.app.state.db
+    return db
+
+
+def _sync_db(request: Request) -> ApiSyncDatabase:
+    db: ApiSyncDatabase = request.app.state.sync_db
+    return db
+
+
+def _catalog(request: Request) -> Catalog:
+    catalog: Catalog = request.app.state.catalog
+    return catalog
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+DbDep = Annotated[ApiDatabase, Depends(_db)]
+SyncDbDep = Annotated[ApiSyncDatabase, Depends(_sync_db)]
+CatalogDep = Annotated[Catalog, Depends(_catalog)]
+
+ScenarioName = Annotated[
+    str, Path(pattern=SCENARIO_PATTERN, description="Scenario name, e.g. `current`.", examples=["current"])
+]
+EntityId = Annotated[
+    str, Path(pattern=ID_PATTERN, description="Entity id from the bundle.", examples=["m-fraud-score"])
+]
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api key>` (`tomgraph keys create`).")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: a key id and its role (`open` when the server runs without keys)."""
+
+    key_id: str
+    role: Role
+
+
+OPEN_CALLER = Caller(key_id="open", role=Role.admin)
+
+
+def _unauthorized(detail: str) -> ApiProblem:
+    return ApiProblem(401, "Unauthorized", detail, slug="unauthorized", headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _current_key(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller:
+    store: KeyStore = request.app.state.key_store
+    keys = store.keys()
+    if not keys and request.app.state.open_mode:
+        return OPEN_CALLER
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorized("send `Authorization: Bearer <api key>`")
+    stored = store.authenticate(credentials.credentials)
+    if stored is None:
+        raise _unauthorized("unknown or revoked API key")
+    return Caller(key_id=stored.id, role=stored.role)
+
+
+CurrentKey = Annotated[Caller, Depends(_current_key)]
+
+
+def require_role(role: Role) -> Callable[[Caller], Awaitable[Caller]]:
+    """A dependency that lets through keys of `role` or above and answers 403 to the rest."""
+
+    async def check(caller: CurrentKey) -> Caller:
+        if not caller.role.allows(role):
+            raise ApiProblem(
+                403,
+                "Forbidden",
+                f"this needs the {role.value} role; key {caller.key_id} is {caller.role.value}",
+                slug="forbidden",
+            )
+        return caller
+
+    check.required_role = role  # type: ignore[attr-defined]
+    return check
+
+
+ReaderKey = Annotated[Caller, Depends(require_role(Role.reader))]
+EditorKey = Annotated[Caller, Depends(require_role(Role.editor))]
+AdminKey = Annotated[Caller, Depends(require_role(Role.admin))]
+
+
+def _query_parameters(dependant: Dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_parameters(sub)
+    return names
+
+
+_known: dict[int, frozenset[str]] = {}
+
+
+def _known_query_parameters(dependant: Dependant) -> frozenset[str]:
+    known = _known.get(id(dependant))
+    if known is None:
+        # Routes live as long as the app, so their ids stay theirs.
+        known = _known[id(dependant)] = frozenset(_query_parameters(dependant))
+    return known
+
+
+async def no_unknown_query_parameters(request: Request) -> None:
+    """A misspelt parameter (`?dept=3`) is a 422, not silently ignored."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return
+    unknown = sorted(set(request.query_params) - _known_query_parameters(dependant))
+    if unknown:
+        raise ApiProblem(
+            422,
+            "Invalid input",
+            f"unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+            slug="invalid-input",
+            errors=[ProblemItem(place="query", field=name, message="unknown query parameter") for name in unknown],
+        )

@@ -1,0 +1,205 @@
+"""Response and request bodies, typed so that the OpenAPI document says exactly what comes back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, JsonValue
+
+from graph.ontology import KINDS, SEVERITIES
+
+SECTIONS: tuple[str, ...] = tuple(k.section for k in KINDS)
+KindName = Literal[
+    "units",
+    "people",
+    "roles",
+    "data_domains",
+    "vendors",
+    "models",
+    "workflows",
+    "use_cases",
+    "kpis",
+    "controls",
+    "access",
+]
+Severity = Literal["critical", "high", "medium", "low"]
+assert set(SECTIONS) == set(KindName.__args__) and Severity.__args__ == SEVERITIES  # type: ignore[attr-defined]
+
+
+class ScenarioSummary(BaseModel):
+    name: str
+    entity_count: int
+    relationship_count: int
+    loaded_at: str | None = Field(description="When the last load committed (ISO 8601, UTC).")
+
+
+class ScenarioList(BaseModel):
+    scenarios: list[ScenarioSummary]
+
+
+class EntityRef(BaseModel):
+    id: str
+    kind: str = Field(description="The bundle section of the entity, e.g. `models`.")
+    name: str | None
+
+
+class EntityPage(BaseModel):
+    scenario: str
+    items: list[EntityRef]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class Relationship(BaseModel):
+    type: str = Field(description="Neo4j relationship type, e.g. `OWNS`.")
+    via: str | None = Field(description="The bundle field it comes from, e.g. `models.owner`.")
+    dependency: bool = Field(description="Whether it is a dependency edge (followed by /dependencies and /impact).")
+    entity: EntityRef = Field(description="The entity at the other end.")
+
+
+class EntityDetail(BaseModel):
+    scenario: str
+    id: str
+    kind: str
+    name: str | None
+    fields: dict[str, JsonValue] = Field(description="Every other stored field; dates as YYYY-MM-DD.")
+    outgoing: list[Relationship]
+    incoming: list[Relationship]
+
+
+class DependencyHit(BaseModel):
+    id: str
+    kind: str
+    name: str | None
+    distance: int = Field(ge=1, le=5, description="Dependency edges between the start and this entity.")
+    path: list[str] = Field(description="Ids from the start to this entity along a shortest route (the least by id).")
+
+
+class DependencyPage(BaseModel):
+    scenario: str
+    id: str
+    direction: Literal["upstream", "downstream"]
+    depth: int
+    total: int = Field(description="Hits over all pages.")
+    items: list[DependencyHit] = Field(description="Ordered by (distance, kind, id).")
+    next_cursor: str | None
+
+
+class KindCount(BaseModel):
+    kind: str
+    count: int
+
+
+class ImpactPage(BaseModel):
+    scenario: str
+    id: str
+    kind: str
+    name: str | None
+    depth: int = Field(description="How far downstream was searched (5).")
+    total: int = Field(description="Entities affected, over all pages.")
+    counts: list[KindCount] = Field(description="Entities affected per kind, over all pages.")
+    by_kind: dict[str, list[DependencyHit]] = Field(
+        description="This page's hits grouped by kind; the page is cut from the (distance, kind, id) order."
+    )
+    next_cursor: str | None
+
+
+class PathStep(BaseModel):
+    type: str
+    start: str = Field(description="Id at the relationship's start (relationships are followed either way).")
+    end: str
+
+
+class GraphPath(BaseModel):
+    length: int
+    nodes: list[EntityRef]
+    relationships: list[PathStep]
+
+
+class PathsAnswer(BaseModel):
+    scenario: str
+    source: str = Field(serialization_alias="from")
+    target: str = Field(serialization_alias="to")
+    max: int
+    paths: list[GraphPath] = Field(description="Every shortest path (ordered by ids along it), at most 100.")
+    truncated: bool = Field(description="True when more than 100 shortest paths exist and the rest were cut.")
+
+
+class CheckInfo(BaseModel):
+    id: str
+    revision: int
+    title: str
+    severity: Severity
+    rationale: str
+    remediation: str
+    parameters: dict[str, JsonValue]
+    cypher: str
+
+
+class CheckList(BaseModel):
+    checks: list[CheckInfo]
+
+
+class WaivedBy(BaseModel):
+    accepted_by: str
+    reason: str
+    expires: str
+
+
+class FindingOut(BaseModel):
+    check: str
+    severity: Severity
+    subjects: list[str]
+    accountable: str | None
+    message: str
+    remediation: str
+    waived: WaivedBy | None = Field(default=None, exclude_if=lambda v: v is None, description="Only when waived.")
+
+
+class ExpiredWaiverOut(BaseModel):
+    check: str
+    subjects: list[str]
+    accepted_by: str
+    reason: str
+    expires: str
+
+
+class FindingsAnswer(BaseModel):
+    scenario: str
+    as_of: str
+    findings: list[FindingOut]
+    expired_waivers: list[ExpiredWaiverOut] = Field(default_factory=list)
+
+
+class QueryRequest(BaseModel):
+    cypher: Annotated[str, Field(min_length=1, max_length=100_000)]
+    params: dict[str, JsonValue] = Field(default_factory=dict, description="Query parameters; `scenario` is set.")
+
+
+class QueryAnswer(BaseModel):
+    columns: list[str]
+    rows: list[dict[str, JsonValue]]
+    row_count: int
+    truncated: bool = Field(description="True when the row cap cut the result.")
+
+
+class ChangeCounts(BaseModel):
+    created: int
+    updated: int
+    removed: int
+
+
+class LoadAnswer(BaseModel):
+    scenario: str
+    entity_count: int
+    relationship_count: int
+    seconds: float
+    created: int
+    updated: int
+    removed: int
+    entities: dict[str, ChangeCounts] = Field(description="Changes per label, only labels that changed.")
+    relationships: dict[str, ChangeCounts] = Field(description="Changes per relationship type.")
+
+
+class WaiversAnswer(BaseModel):
+    scenario: str
+    waivers: int = Field(description="How many waivers the scenario now has.")

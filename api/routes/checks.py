@@ -1,0 +1,162 @@
+"""The gap-check catalog, findings, and waivers."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from api import graph_reads
+from api.db import ensure_up
+from api.deps import CatalogDep, DbDep, EditorKey, ReaderKey, ScenarioName, SyncDbDep
+from api.models import CheckInfo, CheckList, FindingsAnswer, Severity, WaiversAnswer
+from api.problems import AUTH_RESPONSES, READ_RESPONSES, ApiProblem, ProblemItem, invalid, not_found
+from queries.catalog import UnknownCheckError
+from queries.findings import RunResult, at_or_above
+from queries.runner import CheckRunError, run_checks
+from queries.waivers import Waiver, WaiverEntry, WaiverError, replace_waivers
+
+router = APIRouter(tags=["checks"])
+
+FindingsKey = tuple[str, str, tuple[str, ...] | None, str]
+
+
+class FindingsCache:
+    """The last few check runs; a run of every check is the API's most expensive answer."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._runs: OrderedDict[FindingsKey, RunResult] = OrderedDict()
+
+    def get(self, key: FindingsKey) -> RunResult | None:
+        result = self._runs.get(key)
+        if result is not None:
+            self._runs.move_to_end(key)
+        return result
+
+    def put(self, key: FindingsKey, result: RunResult) -> None:
+        self._runs[key] = result
+        while len(self._runs) > self.size:
+            self._runs.popitem(last=False)
+
+
+@router.get("/checks", responses=AUTH_RESPONSES)
+async def list_checks(catalog: CatalogDep, _: ReaderKey) -> CheckList:
+    """The gap-check catalog: built-in checks and those from `TOMGRAPH_CHECK_DIRS`."""
+    return CheckList(
+        checks=[
+            CheckInfo(
+                id=c.id,
+                revision=c.spec.revision,
+                title=c.spec.title,
+                severity=c.spec.severity,
+                rationale=c.spec.rationale,
+                remediation=c.spec.remediation,
+                parameters=dict(c.spec.parameters),
+                cypher=c.spec.cypher,
+            )
+            for c in catalog.checks
+        ]
+    )
+
+
+@router.get("/scenarios/{s}/findings", responses=READ_RESPONSES)
+async def get_findings(
+    s: ScenarioName,
+    db: DbDep,
+    sync_db: SyncDbDep,
+    catalog: CatalogDep,
+    request: Request,
+    _: ReaderKey,
+    check: Annotated[list[str] | None, Query(description="Only these check ids (repeat the parameter).")] = None,
+    severity: Annotated[Severity | None, Query(description="Only findings at or above this severity.")] = None,
+    as_of: Annotated[date | None, Query(description="The day to run the checks for (default today).")] = None,
+) -> FindingsAnswer:
+    """Run the gap checks on scenario `s` (gap-checks.md), waivers applied, most severe first.
+
+    Answers are cached by (scenario, as-of date, checks) and a fingerprint of the scenario's last
+    load and its waivers, read on every request: a new load or a waiver change is seen at once.
+    """
+    if check:
+        unknown = sorted(set(check) - set(catalog.ids()))
+        if unknown:
+            raise invalid("query", "check", f"unknown check id: {', '.join(unknown)}")
+    day = as_of or date.today()
+    state = await graph_reads.findings_state(db, s)
+    if state is None:
+        raise not_found(f"scenario '{s}' has not been loaded")
+    cache: FindingsCache = request.app.state.findings_cache
+    key = (s, day.isoformat(), tuple(sorted(check)) if check else None, state)
+    cached = cache.get(key)
+    if cached is not None:
+        result: RunResult = cached
+    else:
+        try:
+            result = await run_in_threadpool(run_checks, sync_db, catalog, s, day, check or None)
+        except UnknownCheckError as e:
+            raise invalid("query", "check", str(e)) from e
+        except CheckRunError as e:
+            raise ApiProblem(500, "Check failed", str(e), slug="check-failed") from e
+        cache.put(key, result)
+    findings = [f for f in result["findings"] if severity is None or at_or_above(f["severity"], severity)]
+    return FindingsAnswer.model_validate(
+        {
+            "scenario": result["scenario"],
+            "as_of": result["as_of"],
+            "findings": findings,
+            "expired_waivers": result.get("expired_waivers", []),
+        }
+    )
+
+
+@router.put("/scenarios/{s}/waivers", responses=READ_RESPONSES)
+async def put_waivers(
+    s: ScenarioName,
+    waivers: Annotated[list[WaiverEntry], Body(description="The scenario's complete set of waivers.")],
+    db: DbDep,
+    sync_db: SyncDbDep,
+    catalog: CatalogDep,
+    _: EditorKey,
+) -> WaiversAnswer:
+    """Replace the scenario's waivers (findings accepted as risk by a role, until a date) as a whole."""
+    problems: list[ProblemItem] = []
+    seen: dict[tuple[str, frozenset[str]], int] = {}
+    accepted: list[Waiver] = []
+    for index, entry in enumerate(waivers):
+        place = f"body[{index}]"
+        if entry.check not in catalog.ids():
+            problems.append(ProblemItem(place=place, field="check", message=f"unknown check id '{entry.check}'"))
+            continue
+        waiver = Waiver(
+            entry.check, tuple(sorted(set(entry.subjects))), entry.accepted_by, entry.reason, entry.expires, place=place
+        )
+        if waiver.identity in seen:
+            problems.append(
+                ProblemItem(
+                    place=place, field="subjects", message=f"repeats the waiver at body[{seen[waiver.identity]}]"
+                )
+            )
+            continue
+        seen[waiver.identity] = index
+        accepted.append(waiver)
+    if problems:
+        raise _invalid_waivers(problems)
+    await ensure_up(db)
+    try:
+        count = await run_in_threadpool(replace_waivers, sync_db, s, accepted)
+    except WaiverError as e:
+        items = []
+        for line in e.problems:
+            place, field, message = ([*line.split(": ", 2), "", ""])[:3]
+            items.append(ProblemItem(place=place, field=field, message=message))
+        raise _invalid_waivers(items) from e
+    return WaiversAnswer(scenario=s, waivers=count)
+
+
+def _invalid_waivers(items: list[ProblemItem]) -> ApiProblem:
+    return ApiProblem(
+        422, "Invalid waivers", f"{len(items)} problem(s) in the waivers", slug="invalid-waivers", errors=items
+    )

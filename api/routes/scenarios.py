@@ -1,0 +1,84 @@
+"""Scenarios: list them, and load a bundle into one."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from api import graph_reads
+from api.db import ensure_up
+from api.deps import DbDep, EditorKey, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
+from api.models import ChangeCounts, LoadAnswer, ScenarioList
+from api.problems import AUTH_RESPONSES, READ_RESPONSES, invalid, problem_response
+from api.uploads import XLSX_TYPE, form_of, read_body, write_upload
+from graph.schema import apply_schema
+from loaders import limits_from, load_bundle
+
+router = APIRouter(tags=["scenarios"])
+
+_BUNDLE_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The bundle: one YAML or JSON file, an .xlsx workbook, or a zip of a bundle directory.",
+        "content": {
+            "application/yaml": {"schema": {"type": "object", "description": "A mapping of bundle sections."}},
+            "application/json": {"schema": {"type": "object", "description": "A mapping of bundle sections."}},
+            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.get("/scenarios", responses=AUTH_RESPONSES)
+async def list_scenarios(db: DbDep, _: ReaderKey) -> ScenarioList:
+    """Every loaded scenario with its entity and relationship counts and when it was last loaded."""
+    return ScenarioList(scenarios=await graph_reads.list_scenarios(db))
+
+
+@router.put(
+    "/scenarios/{s}/bundle",
+    openapi_extra=_BUNDLE_BODY,
+    responses={
+        **READ_RESPONSES,
+        413: problem_response("The upload, or what a zip expands to, is larger than the limit"),
+        422: problem_response("The bundle is invalid; `errors` lists every problem with its place and field"),
+    },
+)
+async def load_scenario_bundle(
+    s: ScenarioName, request: Request, db: DbDep, sync_db: SyncDbDep, settings: SettingsDep, _: EditorKey
+) -> LoadAnswer:
+    """Make scenario `s` equal to the uploaded bundle, all or nothing.
+
+    The body is a YAML, JSON or `.xlsx` bundle, or a zip of a bundle directory (checked for
+    path traversal, links and decompression bombs before anything is extracted). The same
+    loader as `tomgraph load` validates it and reports every problem at once (422); a valid
+    bundle is written in one transaction, so on any failure the scenario is unchanged.
+    """
+    body = await read_body(request, settings.max_file_bytes)
+    if not body.strip():
+        raise invalid("body", "bundle", "the upload is empty")
+    form = form_of(request.headers.get("content-type", ""), body)
+    await ensure_up(db)
+    if not request.app.state.schema_applied:
+        await run_in_threadpool(apply_schema, sync_db)
+        request.app.state.schema_applied = True
+    with tempfile.TemporaryDirectory(prefix="tomgraph-upload-") as workdir:
+        path = await run_in_threadpool(write_upload, body, form, Path(workdir), settings.max_file_bytes)
+        result = await run_in_threadpool(load_bundle, sync_db, path, s, limits=limits_from(settings))
+    entities = {k: ChangeCounts(**vars(v)) for k, v in sorted(result.entities.items()) if v.total}
+    relationships = {k: ChangeCounts(**vars(v)) for k, v in sorted(result.relationships.items()) if v.total}
+    return LoadAnswer(
+        scenario=s,
+        entity_count=result.entity_count,
+        relationship_count=result.relationship_count,
+        seconds=round(result.seconds, 3),
+        created=sum(c.created for c in entities.values()),
+        updated=sum(c.updated for c in entities.values()),
+        removed=sum(c.removed for c in entities.values()),
+        entities=entities,
+        relationships=relationships,
+    )

@@ -1,0 +1,132 @@
+"""POST /scenarios/{s}/query: reads run with `$scenario`, a time limit and a row cap; anything else is a 403."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.api.conftest import ApiClient
+
+
+def _query(api: ApiClient, scenario_name: str, cypher: str, **params: object) -> tuple[int, dict[str, object]]:
+    response = api.post(f"/scenarios/{scenario_name}/query", json={"cypher": cypher, "params": params}, key="reader")
+    if response.status_code != 200:
+        assert response.headers["content-type"] == "application/problem+json"
+    return response.status_code, response.json()
+
+
+def test_a_read_runs_with_the_scenario_and_user_parameters(api: ApiClient, insurer: str) -> None:
+    status, body = _query(
+        api,
+        insurer,
+        "MATCH (m:Model {scenario: $scenario}) WHERE m.risk_tier = $tier "
+        "RETURN m.id AS id, m.last_reviewed AS reviewed ORDER BY id LIMIT 2",
+        tier="high",
+    )
+    assert status == 200
+    assert body == {
+        "columns": ["id", "reviewed"],
+        "rows": [
+            {"id": "m-fraud-score", "reviewed": "2026-04-21"},
+            {"id": "m-health-pricing", "reviewed": "2026-03-16"},
+        ],
+        "row_count": 2,
+        "truncated": False,
+    }
+
+
+def test_harmless_schema_procedures_are_allowed(api: ApiClient, insurer: str) -> None:
+    status, body = _query(api, insurer, "CALL db.labels() YIELD label RETURN label ORDER BY label")
+    assert status == 200
+    assert "Model" in [row["label"] for row in body["rows"]]  # type: ignore[union-attr, index]
+
+
+REFUSED = [
+    pytest.param("CREATE (n:Model {id: 'x'}) RETURN n", id="create"),
+    pytest.param("MERGE (n:Role {scenario: $scenario, id: 'r-new'}) RETURN n", id="merge"),
+    pytest.param("MATCH (n:Model {scenario: $scenario}) SET n.stage = 'retired'", id="set"),
+    pytest.param("MATCH (n:Entity {scenario: $scenario}) DETACH DELETE n", id="delete"),
+    pytest.param("MATCH (n:Model {scenario: $scenario}) REMOVE n.owner", id="remove"),
+    pytest.param("MATCH (n) FOREACH (x IN [1] | SET n.hacked = true)", id="foreach-set"),
+    pytest.param("LOAD CSV FROM 'file:///etc/passwd' AS line RETURN line", id="load-csv"),
+    pytest.param("load   csv with headers from 'https://example.com/x.csv' AS row RETURN row", id="load-csv-lower"),
+    pytest.param("CALL dbms.components() YIELD name RETURN name", id="dbms-components"),
+    pytest.param("CALL dbms.security.createUser('eve', 'pw', false)", id="dbms-create-user"),
+    pytest.param("CALL `dbms`.`listConfig`()", id="dbms-backticked"),
+    pytest.param("CALL db.createLabel('Evil')", id="db-create-label"),
+    pytest.param("CALL db.clearQueryCaches()", id="db-clear-caches"),
+    pytest.param("CALL db.awaitIndexes(1000)", id="db-await-indexes"),
+    pytest.param("CALL apoc.load.json('file:///etc/passwd') YIELD value RETURN value", id="apoc-load"),
+    pytest.param("CALL apoc.cypher.runWrite('CREATE (n)', {}) YIELD value RETURN value", id="apoc-cypher"),
+    pytest.param("RETURN apoc.cypher.runFirstColumnSingle('MATCH (n) RETURN n', {}) AS x", id="apoc-function"),
+    pytest.param("CALL apoc.periodic.iterate('MATCH (n) RETURN n', 'DELETE n', {})", id="apoc-periodic"),
+    pytest.param("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10 ROWS", id="in-transactions"),
+    pytest.param("UNWIND [1] AS x CALL { WITH x RETURN x AS y } IN TRANSACTIONS RETURN y", id="read-in-transactions"),
+    pytest.param("SHOW USERS", id="show-users"),
+    pytest.param("CREATE DATABASE evil", id="create-database"),
+    pytest.param("DROP INDEX entity_scenario IF EXISTS", id="drop-index"),
+    pytest.param("TERMINATE TRANSACTIONS 'neo4j-transaction-1'", id="terminate"),
+    pytest.param("USE system SHOW DATABASES", id="use-system"),
+    pytest.param("/* hide */ CALL /* it */ dbms.killQueries(['1'])", id="comments"),
+]
+
+
+@pytest.mark.parametrize("cypher", REFUSED)
+def test_writes_loads_admin_and_procedures_are_refused_with_403(
+    api: ApiClient, scenario: str, insurer: str, cypher: str
+) -> None:
+    status, body = _query(api, insurer, cypher)
+    assert status == 403, body
+    assert body["title"] == "Query refused" and body["type"] == "urn:tomgraph:problem:query-refused"
+    assert body["errors"][0]["field"] == "cypher"  # type: ignore[index]
+    _, count = _query(api, insurer, "MATCH (n:Entity {scenario: $scenario}) RETURN count(n) AS n")
+    assert count["rows"] == [{"n": 128}]
+
+
+def test_strings_that_merely_mention_keywords_are_fine(api: ApiClient, insurer: str) -> None:
+    status, body = _query(api, insurer, "RETURN 'LOAD CSV, CALL dbms.x(), CREATE' AS text // DELETE")
+    assert status == 200 and body["rows"] == [{"text": "LOAD CSV, CALL dbms.x(), CREATE"}]
+
+
+def test_ten_million_rows_are_capped_and_say_so(api: ApiClient, insurer: str) -> None:
+    started = time.monotonic()
+    # Two small lists, so that the ten million rows are produced lazily rather than built up front.
+    status, body = _query(
+        api, insurer, "UNWIND range(0, 999) AS a UNWIND range(1, 10000) AS b RETURN a * 10000 + b AS x"
+    )
+    assert status == 200
+    assert body["truncated"] is True and body["row_count"] == 10_000
+    assert body["rows"][-1] == {"x": 10_000}  # type: ignore[index]
+    assert time.monotonic() - started < 10
+
+
+def test_a_never_ending_query_times_out_with_a_422(api: ApiClient, insurer: str) -> None:
+    started = time.monotonic()
+    status, body = _query(api, insurer, "UNWIND range(1, 9223372036854775807) AS x WITH x WHERE x < 0 RETURN x")
+    assert status == 422
+    assert body["type"] == "urn:tomgraph:problem:query-timeout" and body["title"] == "Query timed out"
+    assert time.monotonic() - started < 8
+
+
+def test_query_input_errors(api: ApiClient, insurer: str) -> None:
+    status, body = _query(api, insurer, "MATCH (n RETURN n")
+    assert status == 422 and body["title"] == "Invalid query"
+    status, body = _query(api, insurer, "RETURN $scenario AS s", scenario="other")
+    assert status == 422 and body["errors"] == [
+        {"place": "body", "field": "params.scenario", "message": "is reserved: it is set to the scenario in the path"}
+    ]
+    response = api.post(f"/scenarios/{insurer}/query", json={"params": {}})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "cypher"
+    status, body = _query(api, "never-loaded", "RETURN 1 AS one")
+    assert status == 404
+
+
+def test_non_finite_numbers_and_graph_values_come_back_as_json(api: ApiClient, insurer: str) -> None:
+    status, body = _query(
+        api,
+        insurer,
+        "MATCH (m:Model {scenario: $scenario, id: 'm-churn'}) RETURN 0.0/0.0 AS nan, m.id AS id, "
+        "duration('P1D') AS d, date('2026-01-02') AS day",
+    )
+    assert status == 200 and body["rows"] == [{"nan": "nan", "id": "m-churn", "d": "P1D", "day": "2026-01-02"}]
