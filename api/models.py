@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import BaseModel, Field, JsonValue, field_validator
 
 from graph.ontology import KINDS, SEVERITIES
 
@@ -24,6 +24,9 @@ KindName = Literal[
 ]
 Severity = Literal["critical", "high", "medium", "low"]
 assert set(SECTIONS) == set(KindName.__args__) and Severity.__args__ == SEVERITIES  # type: ignore[attr-defined]
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class ScenarioSummary(BaseModel):
@@ -173,6 +176,21 @@ class FindingsAnswer(BaseModel):
 class QueryRequest(BaseModel):
     cypher: Annotated[str, Field(min_length=1, max_length=100_000)]
     params: dict[str, JsonValue] = Field(default_factory=dict, description="Query parameters; `scenario` is set.")
+
+    @field_validator("params")
+    @classmethod
+    def _integers_fit_neo4j(cls, params: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        """Neo4j integers are 64-bit; a larger JSON integer is the caller's error, not a 500."""
+        stack: list[Any] = [params]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, dict):
+                stack.extend(value.values())
+            elif isinstance(value, list):
+                stack.extend(value)
+            elif isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
+                raise ValueError(f"integer {value} does not fit in 64 bits")
+        return params
 
 
 class QueryAnswer(BaseModel):

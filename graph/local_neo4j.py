@@ -287,6 +287,7 @@ def stop(settings: Settings, *, timeout_s: float = 60.0) -> bool:
         _wait_gone(pid)
     _reap(pid)
     paths.pid.unlink(missing_ok=True)
+    _wait_port_free(settings.local_neo4j_port)
     return True
 
 
@@ -294,6 +295,13 @@ def _wait_gone(pid: int) -> None:
     while _alive(pid):
         _reap(pid)
         time.sleep(0.05)
+
+
+def _wait_port_free(port: int, timeout_s: float = 10.0) -> None:
+    """The kernel may hold the listening socket a moment after the process is gone."""
+    deadline = time.monotonic() + timeout_s
+    while _port_in_use(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def kill(settings: Settings) -> bool:
@@ -306,6 +314,7 @@ def kill(settings: Settings) -> bool:
     _wait_gone(pid)
     _reap(pid)
     paths.pid.unlink(missing_ok=True)
+    _wait_port_free(settings.local_neo4j_port)
     return True
 
 

@@ -111,6 +111,8 @@ class RawItem:
 class RawBundle:
     items: list[RawItem] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # a CSV or Excel file was not read to its end because it has more rows than the entity limit
+    over_limit: bool = False
 
 
 # --- YAML ---------------------------------------------------------------------------------
@@ -355,7 +357,7 @@ def read_section_file(path: Path, section: str, limits: Limits) -> RawBundle:
         return bundle
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _read_csv(text, name, section, bundle)
+        return _read_csv(text, name, section, bundle, limits)
     is_json = suffix == ".json"
     data, problems = parse_json(text, name) if is_json else parse_yaml(text, name, limits)
     bundle.problems += problems
@@ -392,6 +394,7 @@ def read_directory(path: Path, limits: Limits) -> RawBundle:
         part = read_section_file(file, section, limits)
         bundle.items += part.items
         bundle.problems += part.problems
+        bundle.over_limit |= part.over_limit
     if not seen and not bundle.problems:
         bundle.problems.append(Problem(path.name or str(path), "bundle", "the directory holds no section files"))
     return bundle
@@ -457,7 +460,12 @@ def _convert_cell(section: str, column: str, value: Any) -> Any:
 
 
 def _rows_to_items(
-    header: list[str], rows: Iterator[tuple[int, list[Any]]], section: str, source: RowSource, bundle: RawBundle
+    header: list[str],
+    rows: Iterator[tuple[int, list[Any]]],
+    section: str,
+    source: RowSource,
+    bundle: RawBundle,
+    max_rows: int,
 ) -> None:
     kind = kinds_by_section()[section]
     allowed = {*COMMON_FIELDS, *kind.field_names, *(r.name for r in kind.references)} - {"properties"}
@@ -481,6 +489,18 @@ def _rows_to_items(
     for row_number, cells in rows:
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue
+        if len(source.rows) >= max_rows:
+            # Stop reading here: a file of millions of tiny rows must not fill memory first.
+            bundle.problems.append(
+                Problem(
+                    source.place_of_row(row_number),
+                    "entities",
+                    f"more than {max_rows:,} rows, over the limit of entities in a bundle; "
+                    "refused (TOMGRAPH_MAX_ENTITIES)",
+                )
+            )
+            bundle.over_limit = True
+            break
         if len(cells) > len(columns) and any(c is not None and str(c).strip() for c in cells[len(columns) :]):
             bundle.problems.append(
                 Problem(source.place_of_row(row_number), "row", f"{len(cells)} cells but only {len(columns)} columns")
@@ -507,7 +527,7 @@ def _rows_to_items(
         bundle.items.append(RawItem(section, item, source, len(source.rows) - 1, frozenset(bad)))
 
 
-def _read_csv(text: str, name: str, section: str, bundle: RawBundle) -> RawBundle:
+def _read_csv(text: str, name: str, section: str, bundle: RawBundle, limits: Limits) -> RawBundle:
     source = RowSource(name)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -517,19 +537,22 @@ def _read_csv(text: str, name: str, section: str, bundle: RawBundle) -> RawBundl
         return bundle
     if header is None:
         return bundle
-    rows: list[tuple[int, list[Any]]] = []
-    record = 1
-    while True:
-        record += 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            bundle.problems.append(Problem(source.place_of_row(record), "csv", f"malformed row: {e}"))
-            break
-        rows.append((record, list(cells)))
-    _rows_to_items(list(header), iter(rows), section, source, bundle)
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        # Lazily, so that reading stops at the entity limit without holding every row.
+        record = 1
+        while True:
+            record += 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                bundle.problems.append(Problem(source.place_of_row(record), "csv", f"malformed row: {e}"))
+                return
+            yield record, list(cells)
+
+    _rows_to_items(list(header), rows(), section, source, bundle, limits.max_entities)
     return bundle
 
 
@@ -570,7 +593,9 @@ def read_workbook(path: Path, limits: Limits) -> RawBundle:
             if header is None:
                 continue
             numbered = ((i, list(cells)) for i, cells in enumerate(rows, start=2))
-            _rows_to_items(list(header), numbered, sheet.title, RowSource(sheet.title, excel=True), bundle)
+            _rows_to_items(
+                list(header), numbered, sheet.title, RowSource(sheet.title, excel=True), bundle, limits.max_entities
+            )
     finally:
         workbook.close()
     return bundle

@@ -49,6 +49,8 @@ def _property_value(value: Any) -> Any:
     # Dates become ISO text so that YAML, JSON, CSV and Excel forms give the same graph.
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        raise ValueError(f"{value} does not fit in a 64-bit integer; write it as text")
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     raise ValueError(f"properties hold scalars (text, numbers, booleans), not {type(value).__name__}")
@@ -218,14 +220,16 @@ def _referenced_ids(ref: Reference, value: Any) -> list[tuple[str, str]]:
 def validate(raw: RawBundle, limits: Limits) -> Bundle:
     """Every problem of the bundle in one pass; raises BundleError if there is any."""
     problems = list(raw.problems)
-    if len(raw.items) > limits.max_entities:
-        problems.append(
-            Problem(
-                "bundle",
-                "entities",
-                f"{len(raw.items):,} entities, over the limit of {limits.max_entities:,} (TOMGRAPH_MAX_ENTITIES)",
+    if raw.over_limit or len(raw.items) > limits.max_entities:
+        # A CSV or Excel file stops being read at the limit and has said so with its place.
+        if not raw.over_limit:
+            problems.append(
+                Problem(
+                    "bundle",
+                    "entities",
+                    f"{len(raw.items):,} entities, over the limit of {limits.max_entities:,} (TOMGRAPH_MAX_ENTITIES)",
+                )
             )
-        )
         raise BundleError(problems)
     entities: list[Entity] = []
     for item in raw.items:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -130,3 +131,13 @@ def test_non_finite_numbers_and_graph_values_come_back_as_json(api: ApiClient, i
         "duration('P1D') AS d, date('2026-01-02') AS day",
     )
     assert status == 200 and body["rows"] == [{"nan": "nan", "id": "m-churn", "d": "P1D", "day": "2026-01-02"}]
+
+
+def test_an_integer_beyond_64_bits_in_params_is_a_422(api: ApiClient, insurer: str) -> None:
+    response = api.post(
+        f"/scenarios/{insurer}/query",
+        json={"cypher": "RETURN $big AS big", "params": {"big": [37086417807942461484584402944]}},
+        key="reader",
+    )
+    assert response.status_code == 422
+    assert "does not fit in 64 bits" in json.dumps(response.json()["errors"])

@@ -174,3 +174,10 @@ def test_invalid_bundle_leaves_the_scenario_unchanged(tmp_path: Path, db: Databa
     with pytest.raises(BundleError):
         load_bundle(db, write_yaml(broken, tmp_path / "bad.yaml"), scenario)
     assert dump_scenario(db, scenario) == before
+
+
+def test_a_property_integer_beyond_64_bits_is_a_problem(tmp_path: Path) -> None:
+    bundle = write(tmp_path / "b.yaml", "units:\n  - {id: u1, name: One, properties: {budget: 99999999999999999999}}\n")
+    assert problems_of(bundle) == [
+        "b.yaml:2: properties.budget: 99999999999999999999 does not fit in a 64-bit integer; write it as text"
+    ]
