@@ -6,14 +6,13 @@ from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from graph.db import Database
+from cli.checks_cmd import CommandContext
 from graph.errors import NotFound
-from graph.settings import Settings
 from graph.sync import ScenarioNameError, check_scenario_name
 from queries.catalog import CatalogError, load_catalog
 from visualizations.view import MAX_DEPTH, fetch_view, org_chart_kinds, render_view
@@ -22,23 +21,12 @@ EXIT_FAILURE = 1
 EXIT_INVALID_INPUT = 2
 
 
-class ViewContext(Protocol):
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def db(self) -> Database: ...
-
-    @property
-    def debug(self) -> bool: ...
-
-
 class LayoutOption(StrEnum):
     force = "force"
     hierarchy = "hierarchy"
 
 
-def register(app: typer.Typer, get_context: Callable[[], ViewContext]) -> None:
+def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> None:
     @app.command("view")
     def view_command(
         scenario: Annotated[str, typer.Option("--scenario", "-s", help="Scenario name.")] = "current",

@@ -284,11 +284,16 @@ def stop(settings: Settings, *, timeout_s: float = 60.0) -> bool:
         time.sleep(0.2)
     if _alive(pid):
         os.kill(pid, signal.SIGKILL)
-        _wait_gone(pid)
+    _finish(pid, paths, settings)
+    return True
+
+
+def _finish(pid: int, paths: Paths, settings: Settings) -> None:
+    """After a stop or a kill: the process reaped, its PID file gone, its port free again."""
+    _wait_gone(pid)
     _reap(pid)
     paths.pid.unlink(missing_ok=True)
     _wait_port_free(settings.local_neo4j_port)
-    return True
 
 
 def _wait_gone(pid: int) -> None:
@@ -311,10 +316,7 @@ def kill(settings: Settings) -> bool:
     if pid is None or not _is_our_process(pid):
         return False
     os.kill(pid, signal.SIGKILL)
-    _wait_gone(pid)
-    _reap(pid)
-    paths.pid.unlink(missing_ok=True)
-    _wait_port_free(settings.local_neo4j_port)
+    _finish(pid, paths, settings)
     return True
 
 

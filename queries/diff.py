@@ -72,10 +72,15 @@ WHERE NOT EXISTS {{ MATCH (x:{ENTITY_LABEL} {{scenario: $left, id: y.id}}) }}
 RETURN y.id AS id, labels(y) AS labels, y.name AS name
 """
 
+# Cheap first pass: an entity whose outgoing relationships read the same on both sides (compared
+# as sorted lists, one expansion per node) is skipped; only the rest are compared edge by edge.
 _RELS_ONLY_LEFT = f"""
 MATCH (x:{ENTITY_LABEL} {{scenario: $left}})
 OPTIONAL MATCH (y:{ENTITY_LABEL} {{scenario: $right, id: x.id}}) {_BY_ID_Y}
 WITH x, y
+WHERE y IS NULL
+   OR COLLECT {{ MATCH (x)-[r]->(e) RETURN type(r) + '>' + e.id AS edge ORDER BY edge }}
+      <> COLLECT {{ MATCH (y)-[r]->(e) RETURN type(r) + '>' + e.id AS edge ORDER BY edge }}
 MATCH (x)-[r]->(x2:{ENTITY_LABEL})
 OPTIONAL MATCH (y2:{ENTITY_LABEL} {{scenario: $right, id: x2.id}}) {_BY_ID_Y2}
 WITH x, r, x2, y, y2

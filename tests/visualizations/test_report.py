@@ -23,6 +23,7 @@ from graph.settings import Settings
 from loaders import load_bundle
 from queries.catalog import load_catalog
 from queries.waivers import Waiver, replace_waivers
+from tests.browser.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
 from visualizations.report import build_report, render_html, snapshot_dates, stored_report, write_report
 
 REPO = Path(__file__).resolve().parents[2]
@@ -227,25 +228,13 @@ def test_report_command(db: Database, scenario: str, test_settings: Settings, tm
 # ---------------------------------------------------------------------------------------------
 # report.html in headless Chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        instance = p.chromium.launch(executable_path=CHROMIUM_PATH, args=list(CHROMIUM_ARGS))
         yield instance
         instance.close()
 
