@@ -29,11 +29,16 @@ from graph.settings import Settings
 from graph.sync import ScenarioNameError, SyncResult, check_scenario_name
 from loaders import BundleError, limits_from, load_bundle, read_bundle
 from queries.catalog import load_catalog
+from queries.diff import diff_scenarios
 from queries.runner import run_checks
+from visualizations.report import build_report, write_report
+from visualizations.view import view_html
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_BUNDLE = REPO_ROOT / "examples" / "insurer"
 EXAMPLE_TARGET = REPO_ROOT / "examples" / "insurer-target"
+DEMO_FOCUS = "m-uw-risk-score"
+DEMO_OUT = Path("out")
 
 EXIT_FAILURE = 1
 EXIT_INVALID_BUNDLE = 2
@@ -316,22 +321,36 @@ def demo() -> None:
     else:
         out.print(f"Neo4j at {settings.neo4j_uri}", highlight=False)
     db = ctx.db
+    catalog = load_catalog(settings.check_dirs)
+    today = dt.date.today()
     for bundle, scenario in ((EXAMPLE_BUNDLE, "current"), (EXAMPLE_TARGET, "target")):
-        if bundle.exists():
-            result = load_bundle(db, bundle, scenario, limits=limits_from(settings))
-            _print_summary(str(bundle.relative_to(REPO_ROOT)), result, quiet=True)
-            findings = run_checks(db, load_catalog(settings.check_dirs), scenario, dt.date.today())["findings"]
-            by_severity = Counter(f["severity"] for f in findings)
-            counts = ", ".join(f"{by_severity[s]} {s}" for s in SEVERITIES if by_severity[s])
-            out.print(
-                f"  gap checks on '{scenario}': {len(findings)} findings ({counts or 'none'}); "
-                f"details: tomgraph check --scenario {scenario}",
-                highlight=False,
-            )
+        result = load_bundle(db, bundle, scenario, limits=limits_from(settings))
+        _print_summary(str(bundle.relative_to(REPO_ROOT)), result, quiet=True)
+        findings = run_checks(db, catalog, scenario, today)["findings"]
+        by_severity = Counter(f["severity"] for f in findings)
+        counts = ", ".join(f"{by_severity[s]} {s}" for s in SEVERITIES if by_severity[s])
+        out.print(
+            f"  gap checks on '{scenario}': {len(findings)} findings ({counts or 'none'}); "
+            f"details: tomgraph check --scenario {scenario}",
+            highlight=False,
+        )
+    DEMO_OUT.mkdir(exist_ok=True)
+    view_file = DEMO_OUT / "view-insurer.html"
+    view_file.write_text(view_html(db, "current", focus=DEMO_FOCUS, depth=2, catalog=catalog))
+    report_files = write_report(build_report(db, catalog, "current", today), DEMO_OUT / "report")
+    changes = diff_scenarios(db, catalog, "current", "target", today)["counts"]
     ctx.close()
     url = _start_demo_api(settings)
     out.print(
+        f"\nGraph view:    {view_file}  (open it in a browser; it needs no network)\n"
+        f"Gap report:    {report_files['report.html']}\n"
+        f"Target vs current: fixes {changes['findings']['fixed']} findings, introduces "
+        f"{changes['findings']['introduced']}, moves {changes['moves']} decision rights "
+        "(tomgraph diff current target)\n"
         f"\nThe tomgraph API is running at {url}  (interactive docs: {url}/docs, readiness: {url}/readyz)\n"
+        f"  {url}/scenarios/current/view?focus={DEMO_FOCUS}&depth=2\n"
+        f"  {url}/scenarios/current/reports/latest\n"
+        f"  {url}/diff/current/target\n"
         "Stop it and the local Neo4j with: tomgraph neo4j stop",
         highlight=False,
     )
