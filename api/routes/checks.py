@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated
 
@@ -25,11 +27,34 @@ FindingsKey = tuple[str, str, tuple[str, ...] | None, str]
 
 
 class FindingsCache:
-    """The last few check runs; a run of every check is the API's most expensive answer."""
+    """The last few check runs; a run of every check is the API's most expensive answer.
+
+    Concurrent requests for the same answer share one run (single flight) rather than each
+    starting its own and filling the worker threads.
+    """
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
         self._runs: OrderedDict[FindingsKey, RunResult] = OrderedDict()
+        self._running: dict[FindingsKey, asyncio.Future[RunResult]] = {}
+
+    async def get_or_run(self, key: FindingsKey, run: Callable[[], Awaitable[RunResult]]) -> RunResult:
+        cached = self.get(key)
+        if cached is not None:
+            return cached
+        running = self._running.get(key)
+        if running is None:
+            running = asyncio.ensure_future(run())
+            self._running[key] = running
+
+            def finished(future: asyncio.Future[RunResult]) -> None:
+                self._running.pop(key, None)
+                if not future.cancelled() and future.exception() is None:
+                    self.put(key, future.result())
+
+            running.add_done_callback(finished)
+        # shield: a caller that goes away must not cancel the run the others are waiting for
+        return await asyncio.shield(running)
 
     def get(self, key: FindingsKey) -> RunResult | None:
         result = self._runs.get(key)
@@ -90,17 +115,14 @@ async def get_findings(
         raise not_found(f"scenario '{s}' has not been loaded")
     cache: FindingsCache = request.app.state.findings_cache
     key = (s, day.isoformat(), tuple(sorted(check)) if check else None, state)
-    cached = cache.get(key)
-    if cached is not None:
-        result: RunResult = cached
-    else:
-        try:
-            result = await run_in_threadpool(run_checks, sync_db, catalog, s, day, check or None)
-        except UnknownCheckError as e:
-            raise invalid("query", "check", str(e)) from e
-        except CheckRunError as e:
-            raise ApiProblem(500, "Check failed", str(e), slug="check-failed") from e
-        cache.put(key, result)
+    try:
+        result = await cache.get_or_run(
+            key, lambda: run_in_threadpool(run_checks, sync_db, catalog, s, day, check or None)
+        )
+    except UnknownCheckError as e:
+        raise invalid("query", "check", str(e)) from e
+    except CheckRunError as e:
+        raise ApiProblem(500, "Check failed", str(e), slug="check-failed") from e
     findings = [f for f in result["findings"] if severity is None or at_or_above(f["severity"], severity)]
     return FindingsAnswer.model_validate(
         {
