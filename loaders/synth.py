@@ -68,6 +68,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.ontology import KINDS
+from queries.catalog import SEVERITY_RANK
 
 Entity = dict[str, Any]
 
@@ -77,8 +78,6 @@ VENDOR_SHARE_MAX = 0.5
 VENDOR_MIN_MODELS = 3
 
 SECTIONS: tuple[str, ...] = tuple(k.section for k in KINDS)
-SEVERITY_RANK: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-
 DEFAULT_SEVERITY: dict[str, str] = {
     "model-without-owner": "high",
     "model-without-change-approver": "high",
