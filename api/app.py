@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -65,6 +66,17 @@ def create_app(settings: Settings) -> FastAPI:
     if app.state.open_mode:
         log.warning("no API keys in %s: the API runs open (every caller is admin)", app.state.key_store.path)
     install_handlers(app)
+    if settings.api_cors_origins:
+        # Off unless configured: without this middleware a browser on another origin can send
+        # nothing but simple requests and read none of the answers.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api_cors_origins,
+            allow_methods=["GET", "PUT", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Accept"],
+            allow_credentials=False,
+            max_age=600,
+        )
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -1,5 +1,8 @@
 """Dependencies as `Annotated` aliases: the database, the settings, the catalog, and the caller's
-key with its role. Routes declare the role they need as a dependency; nothing checks by hand."""
+key with its role. Routes declare the role they need as a dependency; nothing checks by hand.
+
+Every dependency is `async def`, even where it awaits nothing: FastAPI runs a plain `def`
+dependency in the threadpool, a thread hop per dependency per request."""
 
 from __future__ import annotations
 
@@ -19,22 +22,22 @@ from graph.settings import Settings
 from queries.catalog import Catalog
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _db(request: Request) -> ApiDatabase:
+async def _db(request: Request) -> ApiDatabase:
     db: ApiDatabase = request.app.state.db
     return db
 
 
-def _sync_db(request: Request) -> ApiSyncDatabase:
+async def _sync_db(request: Request) -> ApiSyncDatabase:
     db: ApiSyncDatabase = request.app.state.sync_db
     return db
 
 
-def _catalog(request: Request) -> Catalog:
+async def _catalog(request: Request) -> Catalog:
     catalog: Catalog = request.app.state.catalog
     return catalog
 

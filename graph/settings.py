@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         default=None, description="JSON file of API key hashes (default: DATA_DIR/api-keys.json)."
     )
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API across origins (comma-separated); none by default.",
+    )
 
     check_dirs: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="Extra directories of custom gap checks (os.pathsep-separated)."
@@ -67,6 +71,13 @@ class Settings(BaseSettings):
     def _split_paths(cls, value: object) -> object:
         if isinstance(value, str):
             return [Path(p) for p in value.split(os.pathsep) if p.strip()]
+        return value
+
+    @field_validator("api_cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
         return value
 
     @property
