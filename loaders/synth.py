@@ -4,11 +4,18 @@
 divisions → departments, roles with reporting and escalation lines up the tree, people holding
 roles, models, shared data domains, a few big vendors, workflows, use cases, KPIs, controls and
 access rows), then plants a known number of findings of every check in gap-checks.md. The
-background produces no finding at all; `expected.json` lists exactly what the planted gaps
-produce, sorted as `tomgraph check --format json` prints them (severity rank, check, subjects).
+background produces no finding at all; `expected.json` is exactly what `tomgraph check
+--as-of AS_OF --format json` prints for the planted gaps: the same keys (check, severity,
+subjects, accountable, message, remediation), values and order (severity rank, check, subjects),
+written the way the CLI writes it (indent 2, UTF-8).
 Every generated bundle is re-derived against the spec by `derive_findings` before it is returned,
 so a plant that would set off an unintended finding fails generation instead of shipping a wrong
 `expected.json`.
+
+Nothing here runs the checks. Each finding's message is the check file's own template
+(`queries.messages`, read from the built-in catalog, as is its remediation) filled in by
+`_MessageValues` with what the bundle says about the planted subjects: the text is written once,
+in the check file, while the values come from this independent reading of the bundle.
 
 Everything is relative to the fixed as-of date `AS_OF` (2026-06-30), stored in expected.json.
 
@@ -68,7 +75,8 @@ from pathlib import Path
 from typing import Any
 
 from graph.ontology import KINDS
-from queries.catalog import SEVERITY_RANK
+from queries.catalog import SEVERITY_RANK, Catalog, load_catalog
+from queries.messages import join_names
 
 Entity = dict[str, Any]
 
@@ -1077,7 +1085,8 @@ def generate(size: str, seed: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
 
     Returns (bundle, expected): the bundle in its single-file form (`{"format": 1, "units": ...}`)
     and `{"scenario": "current", "as_of": AS_OF, "findings": [...]}`, each finding with `check`,
-    `severity`, `subjects` and `accountable`. The same (size, seed) always gives the same result.
+    `severity`, `subjects`, `accountable`, `message` and `remediation`, as the check run prints
+    it. The same (size, seed) always gives the same result.
     """
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
@@ -1091,7 +1100,24 @@ def generate(size: str, seed: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
         missing = [f for f in planted if f not in derived][:5]
         extra = [f for f in derived if f not in planted][:5]
         raise RuntimeError(f"synth: planted gaps disagree with the spec; missing {missing}, unexpected {extra}")
-    return bundle, {"scenario": "current", "as_of": AS_OF.isoformat(), "findings": planted}
+    return bundle, {"scenario": "current", "as_of": AS_OF.isoformat(), "findings": with_texts(planted, bundle)}
+
+
+def with_texts(findings: list[dict[str, Any]], bundle: dict[str, Any], as_of: date = AS_OF) -> list[dict[str, Any]]:
+    """`findings` (check, severity, subjects, accountable) with the `message` and `remediation` a run prints.
+
+    The message is the check file's template filled with values read from `bundle`; the
+    remediation is the check file's.
+    """
+    catalog = load_catalog()
+    values = _MessageValues(bundle, as_of, catalog)
+    out = []
+    for f in findings:
+        check = catalog.get(f["check"])
+        assert check.message is not None, f"built-in check {check.id} has no message template"
+        variant, fields = values.of(f["check"], f["subjects"])
+        out.append({**f, "message": check.message.render(fields, variant), "remediation": check.spec.remediation})
+    return out
 
 
 def count(bundle: dict[str, Any]) -> tuple[int, int]:
@@ -1131,7 +1157,7 @@ def write_generated(bundle: dict[str, Any], expected: dict[str, Any], out_dir: P
     with (out_dir / "bundle.json").open("w", encoding="utf-8", newline="\n") as f:
         f.writelines(_dump_lines(bundle))
     with (out_dir / "expected.json").open("w", encoding="utf-8", newline="\n") as f:
-        f.write(json.dumps(expected, indent=1) + "\n")
+        f.write(json.dumps(expected, indent=2, ensure_ascii=False) + "\n")  # as `tomgraph check` prints it
 
 
 # --- the spec, re-derived in Python: the generator's own cross-check ---------------------------
@@ -1286,3 +1312,155 @@ def _reaches_executive(role: Entity, get: dict[str, Entity]) -> bool:
         nxt = current.get("escalates_to")
         current = get[nxt] if nxt else None
     return False
+
+
+# --- what each finding's message says, read from the bundle --------------------------------------
+
+MODEL_RIGHTS: tuple[tuple[str, str], ...] = (
+    ("change_approvers", "model-change-approver"),
+    ("deployment_approvers", "model-deployment-approver"),
+    ("owner", "model-owner"),
+    ("shutdown_authority", "model-shutdown-authority"),
+)
+USE_CASE_RIGHTS: tuple[tuple[str, str], ...] = (
+    ("approved_by", "use-case-approver"),
+    ("budget_owner", "use-case-budget-owner"),
+    ("sponsor", "use-case-sponsor"),
+)
+"""vacant-decision-role's kinds of right on one entity, in the order the message lists them."""
+
+
+class _MessageValues:
+    """The variant and fields of each check's message template, for a finding's subjects in a bundle.
+
+    A plain reading of the spec's entities, like `derive_findings`: names, stages and dates as the
+    bundle has them, lists in the order the check's message gives (by id).
+    """
+
+    def __init__(self, bundle: dict[str, Any], as_of: date, catalog: Catalog) -> None:
+        self.bundle = bundle
+        self.as_of = as_of
+        self.catalog = catalog
+        self.get: dict[str, Entity] = {e["id"]: e for s in SECTIONS for e in bundle.get(s, ())}
+        self.model_ids = {m["id"] for m in bundle["models"]}
+
+    def name(self, entity_id: str) -> str:
+        return str(self.get[entity_id]["name"])
+
+    def of(self, check: str, subjects: list[str]) -> tuple[str | None, dict[str, object]]:
+        first = self.get[subjects[0]]
+        name, stage = first.get("name"), first.get("stage")
+        simple: dict[str, dict[str, object]] = {
+            "model-without-owner": {"model": name, "stage": stage},
+            "model-without-change-approver": {"model": name},
+            "no-shutdown-authority": {"model": name},
+            "missing-risk-tier": {"model": name, "stage": stage},
+            "prohibited-model-active": {"model": name, "stage": stage},
+            "high-risk-without-human-oversight": {"model": name},
+            "unmonitored-production-model": {"model": name},
+            "model-without-business-case": {"model": name},
+            "control-without-operator": {"control": name, "kind": first.get("kind")},
+            "workflow-without-owner": {"workflow": name, "stage": stage},
+            "orphan-data-domain": {"domain": name},
+            "vendor-without-owner": {"vendor": name},
+            "use-case-without-kpi": {"use_case": name, "stage": stage},
+            "use-case-without-sponsor": {"use_case": name, "stage": stage},
+            "kpi-without-owner": {"kpi": name},
+        }
+        if check in simple:
+            return None, simple[check]
+        if check == "experiment-in-production":
+            model = self.get[subjects[1]]
+            return None, {"workflow": name, "model": model["name"], "stage": model["stage"]}
+        if check == "blocked-data-dependency":
+            variant = "consumes" if subjects[0] in self.model_ids else "reads"
+            return variant, {"consumer": name, "domain": self.name(subjects[1])}
+        if check == "contested-data-ownership":
+            owners = sorted(set(first["owners"]))
+            return None, {"domain": name, "count": len(owners), "owners": [self.name(r) for r in owners]}
+        if check == "data-ownership-deadlock":
+            title = self.catalog.get(check).spec.title
+            return None, {"title": title, "members": join_names(self.name(r) for r in subjects)}
+        if check == "overdue-model-review":
+            if "last_reviewed" not in first:
+                return "never", {"model": name}
+            days = REVIEW_MAX_AGE_DAYS
+            values = {"model": name, "last_reviewed": first["last_reviewed"], "max_age_days": days}
+            return "overdue", {**values, "as_of": self.as_of.isoformat()}
+        if check == "expired-vendor-contract":
+            supplied = sorted(
+                (m["id"], m["name"])
+                for m in self.bundle["models"]
+                if m.get("vendor") == first["id"] and m["stage"] in ACTIVE_MODEL
+            )
+            return None, {"vendor": name, "contract_end": first["contract_end"], "models": [n for _, n in supplied]}
+        if check == "vendor-concentration":
+            base = [m for m in self.bundle["models"] if m["stage"] == "production" and m.get("risk_tier") == "high"]
+            supplied_count = sum(1 for m in base if m.get("vendor") == first["id"])
+            return None, {"vendor": name, "supplied": supplied_count, "total": len(base)}
+        if check == "self-approved-model":
+            return "finding", {"model": name, "conflicts": self.conflicts(first)}
+        if check == "vacant-decision-role":
+            return "finding", {"role": name, "rights": self.rights(first["id"])}
+        if check == "broken-escalation-chain":
+            return self.escalation(first["id"])
+        raise ValueError(f"synth: no message values for check {check!r}")
+
+    def conflicts(self, model: Entity) -> list[object]:
+        """Roles that develop and change-approve the model, then people holding a developer and an approver role."""
+        developers, approvers = set(model.get("developers", ())), set(model.get("change_approvers", ()))
+        parts: list[object] = [self.name(r) for r in sorted(developers & approvers)]
+        for person in sorted(self.bundle["people"], key=lambda p: p["id"]):
+            holds = set(person.get("holds", ()))
+            for developer in sorted(holds & developers):
+                for approver in sorted(holds & approvers):
+                    if developer != approver:
+                        parts.append(
+                            {
+                                "variant": "through-person",
+                                "person": person["name"],
+                                "developer": self.name(developer),
+                                "approver": self.name(approver),
+                            }
+                        )
+        return parts
+
+    def rights(self, role: str) -> list[dict[str, object]]:
+        """A vacant role's decision rights: on active models, domains, access rows, controls, live use cases."""
+
+        def holds(entity: Entity, field_: str) -> bool:
+            value = entity.get(field_)
+            return role in value if isinstance(value, list) else value == role
+
+        rights: list[dict[str, object]] = []
+        for m in sorted(self.bundle["models"], key=lambda e: e["id"]):
+            if m["stage"] in ACTIVE_MODEL:
+                rights += [{"variant": v, "name": m["name"]} for f, v in MODEL_RIGHTS if holds(m, f)]
+        for d in sorted(self.bundle["data_domains"], key=lambda e: e["id"]):
+            if holds(d, "owners"):
+                rights.append({"variant": "data-domain-owner", "name": d["name"]})
+        for a in sorted(self.bundle["access"], key=lambda e: e["id"]):
+            if holds(a, "approver"):
+                rights.append({"variant": "access-approver", "id": a["id"]})
+        for c in sorted(self.bundle["controls"], key=lambda e: e["id"]):
+            if holds(c, "operated_by"):
+                rights.append({"variant": "control-operator", "name": c["name"]})
+        for u in sorted(self.bundle["use_cases"], key=lambda e: e["id"]):
+            if u["stage"] in LIVE_USE_CASE:
+                rights += [{"variant": v, "name": u["name"]} for f, v in USE_CASE_RIGHTS if holds(u, f)]
+        return rights
+
+    def escalation(self, role: str) -> tuple[str, dict[str, object]]:
+        """Where the role's escalation chain breaks: it stops (at itself: a dead end) or loops."""
+        path: list[str] = []
+        node = role
+        while node not in path:
+            if self.get[node].get("executive"):
+                raise ValueError(f"synth: the escalation chain of {role} reaches an executive")
+            path.append(node)
+            following = self.get[node].get("escalates_to")
+            if following is None:
+                return ("dead-end" if node == role else "stops"), {"role": self.name(role), "at": self.name(node)}
+            node = following
+        loop = path[path.index(node) :]
+        return "loops", {"role": self.name(role), "at": self.name(min(loop))}

@@ -8,9 +8,13 @@ and are not checks.
 Every check's Cypher receives ``$scenario`` and ``$as_of`` (a DATE) plus its declared
 ``parameters``; it must filter by ``$scenario``, must use each declared parameter and nothing
 undeclared. It returns one row per finding with the columns ``subjects`` (ids, primary first),
-``accountable`` (role id or null), ``message`` and optionally ``severity`` (raises the check's
-severity for that finding). A check with ``postprocess`` returns the rows its post-processor
-documents instead (see ``queries.postprocess``).
+``accountable`` (role id or null) and optionally ``severity`` (raises the check's severity for
+that finding). The finding's text comes from the file's ``message`` template (see
+``queries.messages``), filled with the row's other columns (plus ``variant`` to pick one of
+several templates); a file without ``message`` returns the text itself in a ``message`` column.
+A check with ``postprocess`` returns the rows its post-processor documents instead (see
+``queries.postprocess``), and its ``message``, when given, must fit what the post-processor
+fills in (``POSTPROCESS_MESSAGES``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -33,6 +38,7 @@ from pydantic import (
     ValidationError,
 )
 
+from queries.messages import MessageTemplate, TemplateError
 from queries.yaml_source import LocatedYaml, PathKey, YamlProblem, read_located_yaml
 
 BUILTIN_CHECK_DIR = Path(__file__).parent / "checks"
@@ -51,6 +57,18 @@ def _require_scalar(value: object) -> object:
     return value
 
 
+def _require_message(value: object) -> object:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if (
+        isinstance(value, dict)
+        and value
+        and all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items())
+    ):
+        return {k: v.strip() for k, v in value.items()}
+    raise ValueError("must be a template, or a mapping from variant names to templates")
+
+
 ParameterValue = Annotated[bool | int | float | str, BeforeValidator(_require_scalar)]
 Text = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)]
 ParameterName = Annotated[StrictStr, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -61,6 +79,26 @@ class Postprocess(StrEnum):
 
     WAITS_ON_CYCLES = "waits-on-cycles"
     ESCALATION_CHAINS = "escalation-chains"
+
+
+POSTPROCESS_MESSAGES: dict[Postprocess, str | dict[str, str]] = {
+    Postprocess.WAITS_ON_CYCLES: "{title}: {members}",
+    Postprocess.ESCALATION_CHAINS: {
+        "loops": "Escalation from {role} runs into a loop at {at} and never reaches an executive",
+        "dead-end": "{role} is not an executive and escalates to no one",
+        "stops": "Escalation from {role} stops at {at}, which is not an executive role",
+    },
+}
+"""Each post-processor's message when its check file gives none; a file's own ``message`` must
+have the same variants and use only the fields in POSTPROCESS_FIELDS."""
+
+POSTPROCESS_FIELDS: dict[Postprocess, frozenset[str]] = {
+    Postprocess.WAITS_ON_CYCLES: frozenset({"title", "members"}),
+    Postprocess.ESCALATION_CHAINS: frozenset({"role", "at"}),
+}
+"""What each post-processor fills in: the check's ``title`` and the group's ``members`` (names
+joined as "A, B and C"); the starting ``role``'s name and the name of the role the chain stops
+or loops ``at``."""
 
 
 class CheckSpec(BaseModel):
@@ -74,6 +112,7 @@ class CheckSpec(BaseModel):
     severity: Severity
     rationale: Text
     remediation: Text
+    message: Annotated[StrictStr | dict[StrictStr, StrictStr], BeforeValidator(_require_message)] | None = None
     parameters: dict[ParameterName, ParameterValue] = Field(default_factory=dict)
     cypher: Text
     postprocess: Postprocess | None = None
@@ -87,6 +126,15 @@ class Check:
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @cached_property
+    def message(self) -> MessageTemplate | None:
+        """The template of its findings' texts, or None when its Cypher returns a ``message`` column."""
+        if self.spec.message is not None:
+            return MessageTemplate.parse(self.spec.message)
+        if self.spec.postprocess is not None:
+            return MessageTemplate.parse(POSTPROCESS_MESSAGES[self.spec.postprocess])
+        return None
 
 
 class CatalogError(Exception):
@@ -211,7 +259,34 @@ def _semantic_problems(spec: CheckSpec, path: Path, located: LocatedYaml) -> lis
             problems.append(f"{place}: parameters.{name}: declared but the cypher does not use ${name}")
     for name in sorted(used - set(spec.parameters) - set(ALWAYS_PASSED)):
         problems.append(f"{located.place(('cypher',))}: cypher: uses ${name}, which is not declared in parameters")
+    if spec.message is not None:
+        problems.extend(_message_problems(spec, located))
     return problems
+
+
+def _message_problems(spec: CheckSpec, located: LocatedYaml) -> list[str]:
+    message = spec.message
+    assert message is not None
+    try:
+        template = MessageTemplate.parse(message)
+    except TemplateError as exc:
+        field = "message" if exc.variant is None else f"message.{exc.variant}"
+        place = ("message",) if exc.variant is None else ("message", exc.variant)
+        return [f"{located.place(place)}: {field}: {exc}"]
+    if spec.postprocess is None:
+        return []
+    default = MessageTemplate.parse(POSTPROCESS_MESSAGES[spec.postprocess])
+    if sorted(template.variants or ["(single)"]) != sorted(default.variants or ["(single)"]):
+        wanted = "a single template" if default.variants is None else f"the variants {', '.join(default.variants)}"
+        return [f"{located.place(('message',))}: message: postprocess {spec.postprocess} needs {wanted}"]
+    unknown = template.all_fields() - POSTPROCESS_FIELDS[spec.postprocess]
+    if unknown:
+        known = ", ".join(sorted(POSTPROCESS_FIELDS[spec.postprocess]))
+        return [
+            f"{located.place(('message',))}: message: postprocess {spec.postprocess} fills in only {known},"
+            f" not {', '.join(sorted(unknown))}"
+        ]
+    return []
 
 
 def validation_problems(error: ValidationError, located: LocatedYaml, prefix: PathKey = ()) -> list[str]:

@@ -1,35 +1,42 @@
 """Turning a check's rows into raw findings.
 
-Without ``postprocess`` a check returns one row per finding (``subjects``, ``accountable``,
-``message``, optionally ``severity``). The cycle checks cannot do that without enumerating
-variable-length paths, so their Cypher returns the small projected relation, as one row holding
-one list (one row of lists decodes several times faster in the Python driver than thousands of
-records), and the findings are computed here in linear time:
+Without ``postprocess`` a check returns one row per finding: ``subjects``, ``accountable``,
+optionally ``severity``, and either the fields of its ``message`` template (plus ``variant`` when
+it has several) or, in a file without ``message``, the text itself as ``message``. The cycle
+checks cannot do that without enumerating variable-length paths, so their Cypher returns the
+small projected relation, as one row holding one list (one row of lists decodes several times
+faster in the Python driver than thousands of records), and the findings are computed here in
+linear time:
 
 ``waits-on-cycles``
     Column ``waits``: a list of maps ``{source, source_name, target, target_name}``, each an
     edge "source waits on target" (ids and names). Each strongly connected group of two or more
-    nodes is one finding: subjects are the group's ids sorted, nobody is accountable, and the
-    message is the check's title followed by the members' names.
+    nodes is one finding: subjects are the group's ids sorted, nobody is accountable. The message
+    template is filled with ``title`` (the check's) and ``members`` (the names, "A, B and C").
 
 ``escalation-chains``
     Column ``roles``: a list of maps ``{role, name, executive, escalates_to,
     must_reach_executive}``, one per role (``escalates_to`` is an id or null). Each role that must
     reach an executive but whose chain stops at a non-executive role or loops is one finding;
-    subjects and accountable are that role.
+    subjects and accountable are that role. The message's variant is ``loops``, ``dead-end``
+    (the role itself escalates to no one) or ``stops``, filled with ``role`` (its name) and ``at``
+    (the name of the role where the chain stops, or of the loop's smallest role id).
+
+The default templates are ``queries.catalog.POSTPROCESS_MESSAGES``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from queries.catalog import SEVERITY_RANK, Check, Postprocess
 from queries.cycles import broken_escalations, strongly_connected_components
+from queries.messages import MessageTemplate, MessageValueError, join_names
 
 Row = Mapping[str, object]
 
-FINDING_COLUMNS: frozenset[str] = frozenset({"subjects", "accountable", "message"})
+FINDING_COLUMNS: frozenset[str] = frozenset({"subjects", "accountable"})
 OPTIONAL_FINDING_COLUMNS: frozenset[str] = frozenset({"severity"})
 
 
@@ -47,19 +54,30 @@ class RawFinding:
 
 def findings_from_rows(rows: Sequence[Row], check: Check) -> list[RawFinding]:
     """One finding per row, for checks without ``postprocess``."""
-    return [_finding_row(row) for row in rows]
+    template = check.message
+    if template is None:
+        return [_finding_row(row, FINDING_COLUMNS | {"message"}, set(), None) for row in rows]
+    required = FINDING_COLUMNS | ({"variant"} if template.variants else set())
+    return [_finding_row(row, required, template.all_fields(), template) for row in rows]
 
 
-def _finding_row(row: Row) -> RawFinding:
+def _finding_row(
+    row: Row, required: set[str] | frozenset[str], fields: set[str], template: MessageTemplate | None
+) -> RawFinding:
     columns = set(row)
-    missing = FINDING_COLUMNS - columns
+    missing = required - columns
     if missing:
         raise RowShapeError(f"a row has no column {', '.join(sorted(missing))}")
-    unknown = columns - FINDING_COLUMNS - OPTIONAL_FINDING_COLUMNS
-    if unknown:
+    unknown = columns - required - OPTIONAL_FINDING_COLUMNS - fields
+    if template is not None and "message" in unknown:
         raise RowShapeError(
-            f"a row has unknown column {', '.join(sorted(unknown))} "
-            "(expected subjects, accountable, message and optionally severity)"
+            "a row has a column message, but the check file's message template writes the text: return its"
+            f" fields ({', '.join(sorted(fields))}) instead"
+        )
+    if unknown:
+        expected = ", ".join(["subjects", "accountable", *sorted(required - FINDING_COLUMNS), *sorted(fields)])
+        raise RowShapeError(
+            f"a row has unknown column {', '.join(sorted(unknown))} (expected {expected} and optionally severity)"
         )
     subjects = row["subjects"]
     if not isinstance(subjects, list) or not subjects or not all(isinstance(s, str) for s in subjects):
@@ -70,9 +88,28 @@ def _finding_row(row: Row) -> RawFinding:
     return RawFinding(
         subjects=[str(s) for s in subjects],
         accountable=_optional_text(row, "accountable"),
-        message=_text(row, "message"),
+        message=_text(row, "message") if template is None else _render(template, row, _variant(row, template)),
         severity=severity,
     )
+
+
+def _variant(row: Row, template: MessageTemplate) -> str | None:
+    if template.variants is None:
+        return None
+    return _text(row, "variant")
+
+
+def _render(template: MessageTemplate, values: Row, variant: str | None = None) -> str:
+    try:
+        return template.render(values, variant)
+    except MessageValueError as exc:
+        raise RowShapeError(f"message: {exc}") from exc
+
+
+def _template(check: Check) -> MessageTemplate:
+    template = check.message
+    assert template is not None, "a post-processed check always has a message template"
+    return template
 
 
 def waits_on_cycle_findings(rows: Sequence[Row], check: Check) -> list[RawFinding]:
@@ -88,7 +125,8 @@ def waits_on_cycle_findings(rows: Sequence[Row], check: Check) -> list[RawFindin
         if len(group) < 2:
             continue
         members = sorted(group)
-        findings.append(RawFinding(members, None, f"{check.spec.title}: {join_names(names[m] for m in members)}"))
+        values = {"title": check.spec.title, "members": join_names(names[m] for m in members)}
+        findings.append(RawFinding(members, None, _render(_template(check), values)))
     return findings
 
 
@@ -106,13 +144,8 @@ def escalation_chain_findings(rows: Sequence[Row], check: Check) -> list[RawFind
             starts.append(role)
     findings = []
     for role, broken in broken_escalations(escalates_to, executive, sorted(starts)).items():
-        if broken.kind == "loops":
-            loop_at = names[broken.at]
-            message = f"Escalation from {names[role]} runs into a loop at {loop_at} and never reaches an executive"
-        elif broken.at == role:
-            message = f"{names[role]} is not an executive and escalates to no one"
-        else:
-            message = f"Escalation from {names[role]} stops at {names[broken.at]}, which is not an executive role"
+        variant = "loops" if broken.kind == "loops" else "dead-end" if broken.at == role else "stops"
+        message = _render(_template(check), {"role": names[role], "at": names[broken.at]}, variant)
         findings.append(RawFinding([role], role, message))
     return findings
 
@@ -126,12 +159,6 @@ POSTPROCESSORS: dict[Postprocess | None, Callable[[Sequence[Row], Check], list[R
 
 def raw_findings(rows: Sequence[Row], check: Check) -> list[RawFinding]:
     return POSTPROCESSORS[check.spec.postprocess](rows, check)
-
-
-def join_names(names: Iterable[str]) -> str:
-    """``A``, ``A and B``, ``A, B and C``."""
-    items = list(names)
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _single_list(rows: Sequence[Row], column: str) -> list[Row]:

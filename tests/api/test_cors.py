@@ -10,7 +10,11 @@ from graph.settings import Settings
 from tests.api.conftest import ApiClient, make_client
 
 ALLOWED = "https://arch.example.com"
-PREFLIGHT = {"Origin": ALLOWED, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"}
+PREFLIGHT = {
+    "Origin": ALLOWED,
+    "Access-Control-Request-Method": "GET",
+    "Access-Control-Request-Headers": "authorization",
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +48,10 @@ def test_a_configured_origin_passes_the_preflight(cors_api: ApiClient) -> None:
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == ALLOWED
     assert response.headers["access-control-allow-methods"] == "GET, PUT, POST"
-    assert response.headers["access-control-allow-headers"] == "Accept, Accept-Language, Authorization, Content-Language, Content-Type"
+    assert (
+        response.headers["access-control-allow-headers"]
+        == "Accept, Accept-Language, Authorization, Content-Language, Content-Type"
+    )
 
 
 def test_an_origin_not_configured_is_not_allowed(cors_api: ApiClient) -> None:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cli.synth_cmd import register
 from graph.ontology import KINDS
 from loaders import read_bundle, synth
-from queries.catalog import BUILTIN_CHECK_DIR, FIXTURE_SUFFIXES
+from queries.catalog import BUILTIN_CHECK_DIR, FIXTURE_SUFFIXES, load_catalog
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,14 @@ def test_written_bundle_is_the_single_file_json_form(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "expected.json").read_text()) == expected
     assert list(bundle) == ["format", *(k.section for k in KINDS)]
     assert bundle["format"] == 1
+
+
+def test_expected_json_is_written_as_tomgraph_check_prints_json(tmp_path: Path) -> None:
+    synth.write("small", 3, tmp_path)
+    expected = synth.generate("small", 3)[1]
+    assert (tmp_path / "expected.json").read_text(encoding="utf-8") == json.dumps(
+        expected, indent=2, ensure_ascii=False
+    ) + "\n"
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -127,15 +135,19 @@ def test_expected_has_the_check_run_shape_and_order(medium: tuple[dict, dict]) -
     assert expected["scenario"] == "current"
     assert expected["as_of"] == "2026-06-30"
     findings = expected["findings"]
-    assert all(list(f) == ["check", "severity", "subjects", "accountable"] for f in findings)
+    assert all(list(f) == ["check", "severity", "subjects", "accountable", "message", "remediation"] for f in findings)
     assert findings == sorted(findings, key=lambda f: (synth.SEVERITY_RANK[f["severity"]], f["check"], f["subjects"]))
     identities = [(f["check"], frozenset(f["subjects"])) for f in findings]
     assert len(identities) == len(set(identities))
 
 
+def _without_texts(findings: list[dict]) -> list[dict]:
+    return [{k: f[k] for k in ("check", "severity", "subjects", "accountable")} for f in findings]
+
+
 def test_planted_gaps_are_every_finding_the_spec_derives(medium: tuple[dict, dict]) -> None:
     bundle, expected = medium
-    assert synth.derive_findings(bundle) == expected["findings"]
+    assert synth.derive_findings(bundle) == _without_texts(expected["findings"])
 
 
 def test_the_cross_check_notices_an_unplanted_gap(small: tuple[dict, dict]) -> None:
@@ -143,10 +155,67 @@ def test_the_cross_check_notices_an_unplanted_gap(small: tuple[dict, dict]) -> N
     planted = {s for f in small[1]["findings"] for s in f["subjects"]}
     model = next(m for m in bundle["models"] if m["stage"] == "production" and m["id"] not in planted)
     del model["shutdown_authority"]
-    extra = [f for f in synth.derive_findings(bundle) if f not in small[1]["findings"]]
+    extra = [f for f in synth.derive_findings(bundle) if f not in _without_texts(small[1]["findings"])]
     assert extra == [
         {"check": "no-shutdown-authority", "severity": "high", "subjects": [model["id"]], "accountable": model["owner"]}
     ]
+
+
+def test_message_and_remediation_come_from_the_check_files(small: tuple[dict, dict]) -> None:
+    catalog = load_catalog()
+    model = small[0]["models"][0]
+    finding = {"check": "no-shutdown-authority", "severity": "high", "subjects": [model["id"]], "accountable": None}
+    template = catalog.get("no-shutdown-authority").spec.message
+    assert template == "Nobody has the authority to shut down {model}"
+    assert synth.with_texts([finding], small[0]) == [
+        {
+            **finding,
+            "message": f"Nobody has the authority to shut down {model['name']}",
+            "remediation": catalog.get("no-shutdown-authority").spec.remediation,
+        }
+    ]
+
+
+# The phrase that tells each planted variant of a check's message apart (see its check file).
+PLANTED_VARIANTS = {
+    "overdue-model-review": ["has never been reviewed", "was last reviewed on"],
+    "blocked-data-dependency": [" consumes ", " reads "],
+    "broken-escalation-chain": ["runs into a loop at", "escalates to no one", "which is not an executive role"],
+    "self-approved-model": ["change-approved by", " (as "],
+    "vacant-decision-role": [
+        ": deployment approver of",
+        ": operator of",
+        ": approver of access row a-",
+        ": approver of",
+        ": owner of",
+    ],  # budget owner: the sixth plant, in large only
+}
+
+
+def test_every_planted_variant_of_a_message_is_in_medium(medium: tuple[dict, dict]) -> None:
+    """So that comparing medium's expected.json with a check run covers every way synth fills a template."""
+    messages: dict[str, list[str]] = {}
+    for f in medium[1]["findings"]:
+        messages.setdefault(f["check"], []).append(f["message"])
+    missing = [
+        (check, phrase)
+        for check, phrases in PLANTED_VARIANTS.items()
+        for phrase in phrases
+        if not any(phrase in m for m in messages[check])
+    ]
+    assert missing == []
+
+
+def test_names_with_braces_are_printed_as_they_are(small: tuple[dict, dict]) -> None:
+    bundle = copy.deepcopy(small[0])
+    for k in KINDS:
+        for e in bundle[k.section]:
+            if "name" in e:
+                e["name"] = "{model}{0}{{x}} " + e["name"]
+    hostile = synth.with_texts(_without_texts(small[1]["findings"]), bundle)
+    plain = small[1]["findings"]
+    assert [f["message"].replace("{model}{0}{{x}} ", "") for f in hostile] == [f["message"] for f in plain]
+    assert all(f["message"].count("{model}{0}{{x}} ") >= 1 for f in hostile)
 
 
 def test_severity_rises_to_critical_for_high_risk_models(medium: tuple[dict, dict]) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from queries.catalog import (
     BUILTIN_CHECK_DIR,
+    POSTPROCESS_MESSAGES,
     CatalogError,
     Postprocess,
     UnknownCheckError,
@@ -15,6 +16,7 @@ from queries.catalog import (
     load_catalog,
     load_check_file,
 )
+from queries.messages import MessageTemplate
 
 SPEC_CATALOG = {
     "model-without-owner": "high",
@@ -233,3 +235,93 @@ def test_parameters_in_strings_comments_and_quoted_names_do_not_count() -> None:
     RETURN $as_of
     """
     assert cypher_parameters(cypher) == {"scenario", "odd name", "as_of"}
+
+
+TEMPLATE_CHECK = (
+    VALID_CHECK.replace("m.name + ' has a long name' AS message", "m.name AS model")
+    + 'message: "{model} has a long name"\n'
+)
+
+
+def test_every_builtin_check_writes_its_text_from_a_template() -> None:
+    """So that `tomgraph synth` can fill the same template for what it planted."""
+    catalog = load_catalog()
+    assert [c.id for c in catalog.checks if c.message is None] == []
+    assert {c.id: c.message for c in catalog.checks if c.spec.postprocess} == {
+        c.id: MessageTemplate.parse(POSTPROCESS_MESSAGES[p])
+        for c in catalog.checks
+        if (p := c.spec.postprocess) is not None
+    }
+
+
+def test_a_message_template_loads_with_its_fields(tmp_path: Path) -> None:
+    check = load_check_file(_write(tmp_path, "long-model-names.yaml", TEMPLATE_CHECK))
+    assert check.message is not None
+    assert (check.spec.message, check.message.variants, check.message.fields()) == (
+        "{model} has a long name",
+        None,
+        {"model"},
+    )
+
+
+def test_a_check_without_message_writes_its_text_in_the_cypher(tmp_path: Path) -> None:
+    assert load_check_file(_write(tmp_path, "long-model-names.yaml", VALID_CHECK)).message is None
+
+
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        ("message: 5\n", "13: message: must be a template, or a mapping from variant names to templates"),
+        ("message: ''\n", "13: message: must be a template, or a mapping from variant names to templates"),
+        ("message: {}\n", "13: message: must be a template, or a mapping from variant names to templates"),
+        ("message: '{0} is long'\n", "13: message: placeholder {0} must be a field name (letters, digits and '_')"),
+        ("message: '{model'\n", "13: message: expected '}' before end of string (write {{ and }} for literal braces)"),
+        (
+            "message:\n  short: '{model}'\n  long: '{model!r} is long'\n",
+            "15: message.long: placeholder {model!r}: conversions are not supported",
+        ),
+        (
+            "message:\n  Long: '{model}'\n",
+            "14: message.Long: a variant name must be lowercase letters, digits and '-'",
+        ),
+    ],
+)
+def test_a_bad_message_template_is_an_error_at_its_line(tmp_path: Path, message: str, problem: str) -> None:
+    path = _write(tmp_path, "long-model-names.yaml", VALID_CHECK + message)
+    assert _problems(path) == [f"{path}:{problem}"]
+
+
+@pytest.mark.parametrize(
+    ("postprocess", "message", "problem"),
+    [
+        ("waits-on-cycles", "message: '{title}: {members}!'\n", None),
+        (
+            "escalation-chains",
+            "message:\n  loops: '{role} loops at {at}'\n  dead-end: '{role} ends'\n  stops: '{role} stops at {at}'\n",
+            None,
+        ),
+        (
+            "waits-on-cycles",
+            "message: '{title}: {roles}'\n",
+            "message: postprocess waits-on-cycles fills in only members, title, not roles",
+        ),
+        (
+            "escalation-chains",
+            "message: '{role}'\n",
+            "message: postprocess escalation-chains needs the variants loops, dead-end, stops",
+        ),
+        (
+            "waits-on-cycles",
+            "message:\n  group: '{members}'\n",
+            "message: postprocess waits-on-cycles needs a single template",
+        ),
+    ],
+)
+def test_a_post_processed_check_message_must_fit_its_post_processor(
+    tmp_path: Path, postprocess: str, message: str, problem: str | None
+) -> None:
+    path = _write(tmp_path, "long-model-names.yaml", VALID_CHECK + f"postprocess: {postprocess}\n" + message)
+    if problem is None:
+        assert load_check_file(path).message == MessageTemplate.parse(load_check_file(path).spec.message or "")
+    else:
+        assert _problems(path) == [f"{path}:14: {problem}"]

@@ -208,3 +208,99 @@ def test_post_processed_check_must_return_one_row_of_its_list(tmp_path: Path, db
     with pytest.raises(CheckRunError) as caught:
         run_checks(db, load_catalog([tmp_path / "checks"]), risky, AS_OF, only=["row-per-edge"])
     assert str(caught.value) == f"check row-per-edge ({path}): must return exactly one row with the single column waits"
+
+
+def test_custom_check_with_a_message_template_fills_it_from_the_row(tmp_path: Path, db: Database, risky: str) -> None:
+    write_check(
+        tmp_path / "custom",
+        "pilot-model",
+        "MATCH (m:Model {scenario: $scenario}) WHERE m.stage = 'pilot' "
+        "RETURN [m.id] AS subjects, null AS accountable, "
+        "CASE m.risk_tier WHEN 'high' THEN 'high-risk' ELSE 'other' END AS variant, m.name AS model, "
+        "m.risk_tier AS tier",
+        message={"high-risk": "{model} is a high-risk pilot", "other": "{model} is a {tier} pilot"},
+    )
+    result = run_checks(db, load_catalog([tmp_path / "custom"]), risky, AS_OF, only=["pilot-model"])
+    assert [(f["subjects"], f["message"]) for f in result["findings"]] == [
+        (["m-limited"], "Claims triage is a limited pilot"),
+        (["m-unapproved"], "Fraud score is a high-risk pilot"),
+    ]
+
+
+HOSTILE_NAMES = {
+    "roles": [
+        {"id": "r-a", "name": "{model}", "executive": True},
+        {"id": "r-b", "name": "{0} {}", "executive": True},
+    ],
+    "people": [{"id": "p-a", "name": "{{person}} %s", "holds": ["r-a", "r-b"]}],
+    "models": [
+        {
+            "id": "m-x",
+            "name": "{0} {{1}} {model!r} }{",
+            "stage": "pilot",
+            "risk_tier": "limited",
+            "owner": "r-a",
+            "developers": ["r-a"],
+            "change_approvers": ["r-a", "r-b"],
+        },
+        {"id": "m-y", "name": "{model.__class__}", "stage": "pilot", "risk_tier": "limited", "owner": "r-a"},
+    ],
+}
+
+
+def test_names_with_braces_are_printed_as_they_are(tmp_path: Path, db: Database, scenario: str) -> None:
+    load_bundle(db, write_bundle(tmp_path / "hostile.yaml", HOSTILE_NAMES), scenario)
+    only = ["self-approved-model", "model-without-change-approver"]
+    result = run_checks(db, load_catalog(), scenario, AS_OF, only=only)
+    assert [(f["subjects"], f["message"]) for f in result["findings"]] == [
+        (["m-y"], "Nobody may approve changes to {model.__class__}"),
+        (
+            ["m-x", "r-a", "r-b"],
+            "{0} {{1}} {model!r} }{ is developed and change-approved by {model}; {{person}} %s (as {model} and {0} {})",
+        ),
+    ]
+
+
+def test_a_template_check_returning_a_message_column_names_its_file(tmp_path: Path, db: Database, risky: str) -> None:
+    path = write_check(
+        tmp_path / "checks",
+        "both",
+        "MATCH (m:Model {scenario: $scenario}) RETURN [m.id] AS subjects, null AS accountable, m.name AS model, "
+        "m.name AS message",
+        message="{model} twice",
+    )
+    with pytest.raises(CheckRunError) as caught:
+        run_checks(db, load_catalog([tmp_path / "checks"]), risky, AS_OF, only=["both"])
+    assert str(caught.value) == (
+        f"check both ({path}): a row has a column message, but the check file's message template writes the text:"
+        " return its fields (model) instead"
+    )
+
+
+def test_a_null_template_field_names_its_file(tmp_path: Path, db: Database, risky: str) -> None:
+    path = write_check(
+        tmp_path / "checks",
+        "no-vendor",
+        "MATCH (m:Model {scenario: $scenario, id: 'm-limited'}) OPTIONAL MATCH (m)-[:SUPPLIED_BY]->(v:Vendor) "
+        "RETURN [m.id] AS subjects, null AS accountable, m.name AS model, v.name AS vendor",
+        message="{model} comes from {vendor}",
+    )
+    with pytest.raises(CheckRunError) as caught:
+        run_checks(db, load_catalog([tmp_path / "checks"]), risky, AS_OF, only=["no-vendor"])
+    assert str(caught.value) == f"check no-vendor ({path}): message: column vendor must not be null"
+
+
+def test_a_post_processed_custom_check_can_word_its_own_message(tmp_path: Path, db: Database, scenario: str) -> None:
+    loop = {"roles": [{"id": "r-a", "name": "A", "escalates_to": "r-b"}, {"id": "r-b", "name": "B"}]}
+    load_bundle(db, write_bundle(tmp_path / "loop.yaml", loop), scenario)
+    write_check(
+        tmp_path / "checks",
+        "escalation-loop",
+        "MATCH (a:Role {scenario: $scenario})-[:ESCALATES_TO]->(b:Role) "
+        "RETURN collect({source: a.id, source_name: a.name, target: b.id, target_name: b.name}) "
+        "+ collect({source: b.id, source_name: b.name, target: a.id, target_name: a.name}) AS waits",
+        postprocess="waits-on-cycles",
+        message="{members} wait on each other ({title})",
+    )
+    result = run_checks(db, load_catalog([tmp_path / "checks"]), scenario, AS_OF, only=["escalation-loop"])
+    assert [f["message"] for f in result["findings"]] == ["A and B wait on each other (Custom check escalation-loop)"]
