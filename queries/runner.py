@@ -1,4 +1,10 @@
-"""Running gap checks against one scenario, as of one date, in read transactions."""
+"""Running gap checks against one scenario, as of one date.
+
+A run of several checks reads the scenario through `graph.consistent.consistent_view`: one
+transaction that holds the scenario still, so every check (and the waivers) sees the same version
+even while a load of it is waiting. That transaction is always rolled back, and a check from a
+custom directory must also be read-only by Neo4j's own EXPLAIN before it runs.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,12 @@ from datetime import date
 from neo4j import ManagedTransaction, NotificationMinimumSeverity
 from neo4j.exceptions import Neo4jError
 
+from graph.consistent import ScenarioView, consistent_view
 from graph.db import Database
-from queries.catalog import SEVERITY_RANK, Catalog, Check
+from queries.catalog import BUILTIN_CHECK_DIR, SEVERITY_RANK, Catalog, Check
 from queries.findings import Finding, RunResult, finding_identity, sort_findings
 from queries.postprocess import RowShapeError, raw_findings
-from queries.waivers import UnknownScenarioError, apply_waivers, read_waivers, scenario_exists
+from queries.waivers import UnknownScenarioError, apply_waivers, read_waivers
 
 
 class CheckRunError(Exception):
@@ -23,11 +30,16 @@ class CheckRunError(Exception):
         self.check = check
 
 
-def run_check(db: Database, check: Check, scenario: str, as_of: date) -> list[Finding]:
+def run_check(db: Database | ScenarioView, check: Check, scenario: str, as_of: date) -> list[Finding]:
     """One check's findings (no waivers applied), unsorted, one per (check, set of subjects)."""
     params: dict[str, object] = {**check.spec.parameters, "scenario": scenario, "as_of": as_of}
     try:
-        rows = _read(db, check.spec.cypher, params)
+        if isinstance(db, ScenarioView):
+            if check.source.parent != BUILTIN_CHECK_DIR and db.query_type(check.spec.cypher, params) != "r":
+                raise CheckRunError(check, "a check must be a read-only query; Neo4j's EXPLAIN says this one writes")
+            rows = db.read(check.spec.cypher, params)
+        else:
+            rows = _read(db, check.spec.cypher, params)
     except Neo4jError as exc:
         raise CheckRunError(check, exc.message or str(exc)) from exc
     try:
@@ -71,11 +83,18 @@ def run_checks(
     db: Database, catalog: Catalog, scenario: str, as_of: date, only: Iterable[str] | None = None
 ) -> RunResult:
     """All checks (or those in ``only``) on ``scenario`` as of ``as_of``, waivers applied, sorted."""
+    with consistent_view(db, scenario) as view:
+        return run_checks_in(view, catalog, as_of, only)
+
+
+def run_checks_in(view: ScenarioView, catalog: Catalog, as_of: date, only: Iterable[str] | None = None) -> RunResult:
+    """`run_checks` inside a view the caller holds (to read more of the same version after it)."""
     checks = catalog.select(only)
-    if not scenario_exists(db, scenario):
+    scenario = view.scenario
+    if not view.found:
         raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
-    findings = [finding for check in checks for finding in run_check(db, check, scenario, as_of)]
-    findings, expired = apply_waivers(findings, read_waivers(db, scenario), as_of, {c.id for c in checks})
+    findings = [finding for check in checks for finding in run_check(view, check, scenario, as_of)]
+    findings, expired = apply_waivers(findings, read_waivers(view, scenario), as_of, {c.id for c in checks})
     result: RunResult = {"scenario": scenario, "as_of": as_of.isoformat(), "findings": sort_findings(findings)}
     if expired:
         result["expired_waivers"] = expired

@@ -16,6 +16,7 @@ from typing import Annotated
 from neo4j import ManagedTransaction
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, StringConstraints, ValidationError
 
+from graph.consistent import Reader
 from graph.db import Database
 from graph.ontology import ID_PATTERN
 from queries.catalog import CHECK_ID_PATTERN, validation_problems
@@ -128,7 +129,7 @@ def load_waivers_file(path: Path, known_checks: Collection[str] | None = None) -
     return waivers
 
 
-def scenario_exists(db: Database, scenario: str) -> bool:
+def scenario_exists(db: Reader, scenario: str) -> bool:
     rows = db.read("MATCH (s:Scenario {name: $scenario}) RETURN count(s) > 0 AS loaded", {"scenario": scenario})
     return bool(rows[0]["loaded"])
 
@@ -173,7 +174,7 @@ def replace_waivers(db: Database, scenario: str, waivers: Sequence[Waiver]) -> i
     return db.execute_write(work)
 
 
-def read_waivers(db: Database, scenario: str) -> list[Waiver]:
+def read_waivers(db: Reader, scenario: str) -> list[Waiver]:
     rows = db.read(
         "MATCH (w:Waiver {scenario: $scenario}) "
         "RETURN w.check AS check, w.subjects AS subjects, w.accepted_by AS accepted_by, "

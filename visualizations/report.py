@@ -35,12 +35,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from neo4j import ManagedTransaction
 
+from graph.consistent import Reader, consistent_view
 from graph.db import Database
 from graph.errors import NotFound
 from graph.ontology import SEVERITIES, kind
 from queries.catalog import SEVERITY_RANK, Catalog
 from queries.findings import Finding, finding_identity
-from queries.runner import run_checks
+from queries.runner import run_checks_in
 from queries.waivers import Waiver, read_waivers
 
 SNAPSHOT_LABEL = "Snapshot"
@@ -91,18 +92,18 @@ def build_report(db: Database, catalog: Catalog, scenario: str, as_of: date) -> 
 
     Raises ``queries.waivers.UnknownScenarioError`` when the scenario has not been loaded.
     """
-    result = run_checks(db, catalog, scenario, as_of)
-    previous = _previous_report(db, scenario, as_of)
-    waivers = read_waivers(db, scenario)
-    report = compose_report(
-        scenario,
-        as_of,
-        result["findings"],
-        previous,
-        _role_details(db, scenario, {f["accountable"] for f in result["findings"] if f["accountable"]}),
-        waivers,
-        _trend_before(db, scenario, as_of),
-    )
+    # One version of the scenario for every read: a load waits until they are done.
+    with consistent_view(db, scenario) as view:
+        result = run_checks_in(view, catalog, as_of)
+        report = compose_report(
+            scenario,
+            as_of,
+            result["findings"],
+            _previous_report(view, scenario, as_of),
+            _role_details(view, scenario, {f["accountable"] for f in result["findings"] if f["accountable"]}),
+            read_waivers(view, scenario),
+            _trend_before(view, scenario, as_of),
+        )
     _store_snapshot(db, report)
     return report
 
@@ -207,7 +208,7 @@ def snapshot_dates(db: Database, scenario: str) -> list[date]:
     return [row["as_of"].to_native() for row in rows]
 
 
-def _previous_report(db: Database, scenario: str, as_of: date) -> Report | None:
+def _previous_report(db: Reader, scenario: str, as_of: date) -> Report | None:
     rows = db.read(
         f"MATCH (s:{SNAPSHOT_LABEL} {{scenario: $scenario}}) WHERE s.as_of < $as_of "
         "RETURN s.report AS report ORDER BY s.as_of DESC LIMIT 1",
@@ -219,7 +220,7 @@ def _previous_report(db: Database, scenario: str, as_of: date) -> Report | None:
     return report
 
 
-def _trend_before(db: Database, scenario: str, as_of: date) -> list[dict[str, Any]]:
+def _trend_before(db: Reader, scenario: str, as_of: date) -> list[dict[str, Any]]:
     rows = db.read(
         f"MATCH (s:{SNAPSHOT_LABEL} {{scenario: $scenario}}) WHERE s.as_of < $as_of "
         "RETURN s.as_of AS as_of, s.counts AS counts ORDER BY s.as_of",
@@ -259,7 +260,7 @@ def _store_snapshot(db: Database, report: Report) -> None:
     db.execute_write(work)
 
 
-def _role_details(db: Database, scenario: str, role_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def _role_details(db: Reader, scenario: str, role_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Name, unit and holders (who must act) of each accountable role, in one query."""
     assert _HOLDS is not None and _IN_UNIT is not None
     rows = db.read(

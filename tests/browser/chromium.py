@@ -127,8 +127,10 @@ def watch(context: BrowserContext) -> BrowserPage:
     return watched
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Per module, not per session: Playwright's sync API keeps an asyncio loop running in the
+    # main thread while it is open, and every later `asyncio.run` in the session would fail.
     with sync_playwright() as playwright:
         instance = launch_chromium(playwright)
         yield instance

@@ -138,7 +138,10 @@ def test_custom_check_that_writes_is_refused_and_changes_nothing(tmp_path: Path,
         "MATCH (m:Model {scenario: $scenario}) SET m.name = 'renamed' "
         "RETURN [m.id] AS subjects, null AS accountable, 'x' AS message",
     )
-    refused = f"^check sneaky-write \\({re.escape(str(path))}\\): Writing in read access mode not allowed"
+    refused = (
+        f"^check sneaky-write \\({re.escape(str(path))}\\): "
+        "a check must be a read-only query; Neo4j's EXPLAIN says this one writes$"
+    )
     with pytest.raises(CheckRunError, match=refused):
         run_checks(db, load_catalog([tmp_path / "checks"]), risky, AS_OF, only=["sneaky-write"])
     names = db.read("MATCH (m:Model {scenario: $s}) RETURN m.name AS name ORDER BY name", {"s": risky})
