@@ -24,8 +24,10 @@ from graph.settings import Settings
 from graph.sync import delete_scenario
 
 REPO = Path(__file__).resolve().parent.parent
-TEST_DATA_DIR = REPO / ".tomgraph-test"
 TEST_PORT = int(os.environ.get("TOMGRAPH_TEST_NEO4J_PORT", "7689"))
+# A test run on another port gets its own directory, so two runs in one checkout do not share
+# (and fight over) one Neo4j's files and PID file.
+TEST_DATA_DIR = REPO / (".tomgraph-test" if TEST_PORT == 7689 else f".tomgraph-test-{TEST_PORT}")
 
 
 def _docker_available() -> bool:
