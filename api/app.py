@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,6 +26,18 @@ from queries.catalog import load_catalog
 __all__ = ["PROBLEM_JSON", "create_app", "problem"]
 
 log = logging.getLogger("tomgraph.api")
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Run the API under uvicorn until stopped (`tomgraph serve`, the benchmarks, the demo)."""
+    import uvicorn
+
+    app = create_app(settings)
+    # What exists now lives as long as the process: keep the collector from walking it again on
+    # every full collection, which would otherwise stall requests now and then.
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -57,6 +70,8 @@ def create_app(settings: Settings) -> FastAPI:
         summary="An organisation's AI operating model as a knowledge graph: dependencies, impact and gaps.",
         lifespan=lifespan,
         dependencies=[Depends(no_unknown_query_parameters)],
+        # Off unless asked for: with it on, FastAPI asks the OpenTelemetry providers on every request.
+        telemetry=None if settings.api_telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.catalog = load_catalog(settings.check_dirs)

@@ -81,11 +81,9 @@ def _ensure_loaded(settings: Settings, size: str, scenario: str) -> tuple[int, d
 
 
 def _serve(port: int) -> None:
-    import uvicorn
+    from api.app import serve
 
-    from api.app import create_app
-
-    uvicorn.run(create_app(Settings()), host="127.0.0.1", port=port, log_level="warning")
+    serve(Settings(), "127.0.0.1", port)
 
 
 class RssSampler(threading.Thread):

@@ -240,9 +240,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default: TOMGRAPH_API_PORT).")] = None,
 ) -> None:
     """Run the REST API."""
-    import uvicorn
-
-    from api.app import create_app
+    from api.app import serve as serve_api
     from api.auth import RefuseToServe, check_can_serve
 
     settings = get_context().settings
@@ -255,7 +253,7 @@ def serve(
     if settings.uses_local_neo4j:
         local_neo4j.start(settings, quiet=True)
     err.print(f"tomgraph API on http://{host}:{port} (interactive docs at /docs)", highlight=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    serve_api(settings, host, port)
 
 
 def _api_pid_file(settings: Settings) -> Path:

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         default=None, description="JSON file of API key hashes (default: DATA_DIR/api-keys.json)."
     )
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_telemetry: bool = Field(
+        default=False,
+        description="FastAPI's native OpenTelemetry (traces, metrics, logs to the configured providers).",
+    )
     api_cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Browser origins allowed to call the API across origins (comma-separated); none by default.",
