@@ -4,6 +4,7 @@ list is read from the app, so routes added later are covered without touching th
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -170,3 +171,26 @@ def test_keys_create_prints_the_key_once_and_stores_only_its_hash(
     assert again.exit_code == 1
     bad = runner.invoke(app, ["keys", "create", "--role", "root"])  # type: ignore[arg-type]
     assert bad.exit_code == 2
+
+
+def test_no_key_or_secret_reaches_a_log_or_an_answer(
+    api: ApiClient, api_keys: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    reader = api_keys["reader"]
+    forged = reader[: reader.rindex("_") + 1] + "A" * 43  # a real key id with a wrong secret
+    unknown = "tg_0123456789ab_" + "B" * 43
+    malformed = "not-a-tomgraph-key-" + "C" * 20
+    caplog.set_level(logging.DEBUG)
+    answers = [
+        api.get("/scenarios", key=reader),
+        api.put("/scenarios/current/waivers", key=reader, json=[]),
+        api.get("/scenarios", key=forged),
+        api.get("/scenarios", key=unknown),
+        api.get("/scenarios", key=malformed),
+    ]
+    assert [a.status_code for a in answers] == [200, 403, 401, 401, 401]
+    secrets = [reader.split("_", 2)[2], forged.split("_", 2)[2], unknown.split("_", 2)[2], malformed]
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
+    for secret in secrets:
+        assert secret not in logged
+        assert all(secret not in a.text and secret not in str(a.headers) for a in answers)
