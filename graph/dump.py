@@ -1,10 +1,16 @@
 """A scenario as plain sorted data, for comparing graphs (the four bundle forms, before and after
-a failed load, current against target)."""
+a failed load, current against target).
+
+The dump reads through `graph.consistent.consistent_view`: it waits for a load of the scenario
+that is committing (a read racing a commit could otherwise meet a node whose properties are not
+there yet) and sees one version. Do not call it while holding a view of the same scenario in
+the same thread: it would wait for itself."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from graph.consistent import consistent_view
 from graph.db import Database
 from graph.ontology import ENTITY_LABEL
 
@@ -19,15 +25,16 @@ def _plain(value: Any) -> Any:
 
 def dump_scenario(db: Database, scenario: str) -> dict[str, list[Any]]:
     """Every entity (labels and properties) and relationship (type, start id, end id), sorted."""
-    nodes = db.read(
-        f"MATCH (n:{ENTITY_LABEL} {{scenario: $scenario}}) RETURN labels(n) AS labels, properties(n) AS props",
-        {"scenario": scenario},
-    )
-    rels = db.read(
-        f"MATCH (a:{ENTITY_LABEL} {{scenario: $scenario}})-[r]->(b:{ENTITY_LABEL}) "
-        "RETURN type(r) AS type, a.id AS start, b.id AS end",
-        {"scenario": scenario},
-    )
+    with consistent_view(db, scenario) as view:
+        nodes = view.read(
+            f"MATCH (n:{ENTITY_LABEL} {{scenario: $scenario}}) RETURN labels(n) AS labels, properties(n) AS props",
+            {"scenario": scenario},
+        )
+        rels = view.read(
+            f"MATCH (a:{ENTITY_LABEL} {{scenario: $scenario}})-[r]->(b:{ENTITY_LABEL}) "
+            "RETURN type(r) AS type, a.id AS start, b.id AS end",
+            {"scenario": scenario},
+        )
     return {
         "nodes": sorted(
             (
