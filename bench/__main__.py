@@ -12,6 +12,7 @@ BENCHMARKS = {
     "report": "bench.report",
     "view": "bench.view",
     "api": "bench.api",
+    "soak": "bench.soak",
 }
 
 
