@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graph.db import DatabaseUnavailable
 from graph.errors import NotFound
-from loaders import BundleError
+from loaders import BundleError, LoadConflict
 from queries.waivers import UnknownScenarioError
 
 PROBLEM_JSON = "application/problem+json"
@@ -172,6 +172,10 @@ def install_handlers(app: FastAPI) -> None:
     async def _bundle(request: Request, exc: BundleError) -> JSONResponse:
         items = [ProblemItem(**p.as_dict()) for p in exc.problems]
         return problem(422, "Invalid bundle", exc.summary(), slug="invalid-bundle", errors=items)
+
+    @app.exception_handler(LoadConflict)
+    async def _load_conflict(request: Request, exc: LoadConflict) -> JSONResponse:
+        return problem(409, "Load conflict", str(exc), slug="load-conflict")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     max_yaml_nodes: int = Field(
         default=5_000_000, gt=0, description="Most YAML nodes after alias expansion (no billion laughs)."
     )
+    load_tx_max_rows: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="A load that writes more rows than this is staged in batches (graph/sync.py).",
+    )
 
     @field_validator("check_dirs", mode="before")
     @classmethod

@@ -1,16 +1,52 @@
 """Making a scenario equal to a bundle, all or nothing.
 
-A load runs as one write transaction that first locks the scenario's `(:Scenario)` node, so two
-loads of one scenario never interleave (the second waits) and a reader never sees a half-written
-scenario. Inside it the scenario's current nodes and relationships are read, compared with the
-bundle, and only the difference is written in batched `UNWIND` statements. If anything fails,
-or the loading process dies, the transaction rolls back and the scenario is exactly as before.
+A load first reads the scenario's current nodes and relationships, compares them with the
+bundle, and writes only the difference. How it writes depends on the size of that difference
+(rows: entities created, updated or removed, plus relationships created or removed), measured
+against `TOMGRAPH_LOAD_TX_MAX_ROWS` (default 1,000,000):
+
+**Up to the limit, one transaction.** The load is one write transaction whose first statement
+locks the scenario's `(:Scenario)` node (`SET s.lock = coalesce(s.lock, 0) + 1`), so two loads of
+one scenario never interleave (the second waits) and a reader that takes the same lock
+(graph/consistent.py) never sees a half-written scenario. The difference is written in batched
+`UNWIND` statements. If anything fails, or the loading process dies, the transaction rolls back
+and the scenario is exactly as before.
+
+**Over the limit, a staged load**, so that no transaction holds the whole bundle (Neo4j keeps a
+transaction's changes in its heap):
+
+1. The read and the comparison run as above, in a transaction that takes the scenario's lock
+   and is then rolled back; it remembers the lock counter `s.lock` it saw.
+2. The complete new version is written under a private scenario name, `S~stage-<token>`, in
+   batches of `BATCH_SIZE` rows, each its own transaction (nodes, then relationships). `~`
+   cannot occur in a scenario name and every reader filters by `{scenario: $scenario}`, so no
+   reader sees these nodes, and they cannot collide with a user's scenario.
+3. The switch, one small transaction: lock the scenario; if its lock counter is no longer the
+   one read in step 1, another load committed meanwhile and this one fails with `LoadConflict`
+   (nothing changed; run it again). Otherwise check that the staged copy is complete (its
+   entity and relationship counts), rename the current nodes to `S~old-<token>` and the staged
+   ones to `S`, and set the scenario's metadata as the one-transaction load does. Relationships
+   carry no scenario, so only the nodes' `scenario` property changes.
+4. After the switch, the `S~old-<token>` nodes are deleted in batches.
+
+A reader that holds the scenario's lock sees the old version or the new one, never a mix (the
+switch takes the same lock). A loader killed before the switch commits leaves the scenario as
+it was, after it exactly the new version; either way it may leave `S~stage-*` or `S~old-*`
+nodes, invisible to readers, which the next load of `S` (staged or not) and `delete_scenario`
+remove before anything else. That clean-up takes the scenario's lock for each batch, so it can
+never delete nodes that a concurrent switch is moving into `S`, and counts as a change of `S`
+(it bumps the lock counter): a staged load whose staging it removed fails with `LoadConflict`
+at its switch. The summary of a staged load is the difference of step 1, the same as the
+one-transaction load reports.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import re
+import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +59,11 @@ from graph.db import Database
 from graph.ontology import ENTITY_LABEL, KINDS, SCENARIO_PATTERN, kinds_by_label, kinds_by_section, rel_types
 
 BATCH_SIZE = 10_000
+DELETE_BATCH_SIZE = 5_000
+"""Nodes per clean-up transaction; each holds the scenario's lock, so readers wait for one batch."""
+DEFAULT_TX_MAX_ROWS = 1_000_000
+STAGE_SEPARATOR = "~"
+"""Joins a scenario's name and its staging or old-version suffix; never part of a scenario name."""
 
 Rel = tuple[str, str, str]
 """(relationship type, start id, end id)."""
@@ -54,10 +95,17 @@ class SyncResult:
     entity_count: int = 0
     relationship_count: int = 0
     seconds: float = 0.0
+    staged: bool = False
+    """Whether the load was staged (over `TOMGRAPH_LOAD_TX_MAX_ROWS`); not part of `as_dict`."""
 
     @property
     def changed(self) -> bool:
         return any(c.total for c in (*self.entities.values(), *self.relationships.values()))
+
+    @property
+    def rows(self) -> int:
+        """Rows the load writes: entities created, updated or removed, relationships created or removed."""
+        return sum(c.total for c in (*self.entities.values(), *self.relationships.values()))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +120,15 @@ class SyncResult:
 
 class ScenarioNameError(ValueError):
     pass
+
+
+class LoadConflict(RuntimeError):
+    """Another load of the scenario committed while a staged load was being written; the staged
+    load changed nothing."""
+
+
+class StagingIncomplete(RuntimeError):
+    """The staged copy of a scenario did not hold the whole bundle at the switch; nothing changed."""
 
 
 def check_scenario_name(name: str) -> str:
@@ -101,7 +158,8 @@ def _native(value: Any) -> Any:
     return value
 
 
-def _batches(rows: list[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
+def _batches(rows: list[Any], size: int | None = None) -> Iterator[list[Any]]:
+    size = size or BATCH_SIZE
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
 
@@ -111,9 +169,29 @@ def _batches(rows: list[Any], size: int = BATCH_SIZE) -> Iterator[list[Any]]:
 BY_ID_A = f"USING INDEX a:{ENTITY_LABEL}(scenario, id)"
 BY_ID_B = f"USING INDEX b:{ENTITY_LABEL}(scenario, id)"
 BY_ID_N = f"USING INDEX n:{ENTITY_LABEL}(scenario, id)"
+BY_SCENARIO_N = f"USING INDEX n:{ENTITY_LABEL}(scenario)"
 
 ProgressFn = Callable[[int, int], None]
 """Called with (steps done, steps in all) as batches are written."""
+
+# A load's first statement: takes the scenario's lock and returns the counter it found.
+LOCK_FOR_LOAD = (
+    "MERGE (s:Scenario {name: $scenario}) WITH s, s.lock AS before SET s.lock = coalesce(s.lock, 0) + 1 RETURN before"
+)
+SET_METADATA = (
+    "MATCH (s:Scenario {name: $scenario}) "
+    "SET s.loaded_at = datetime(), s.entity_count = $entities, s.relationship_count = $relationships, "
+    "s.bundle_digest = $digest"
+)
+
+
+class _StageInstead(Exception):
+    """Raised inside the one-transaction load to roll it back and load in stages instead."""
+
+    def __init__(self, result: SyncResult, lock: int | None) -> None:
+        super().__init__("staged")
+        self.result = result
+        self.lock = lock
 
 
 def sync_scenario(
@@ -123,40 +201,63 @@ def sync_scenario(
     *,
     bundle_digest: str = "",
     progress: ProgressFn | None = None,
+    tx_max_rows: int = DEFAULT_TX_MAX_ROWS,
 ) -> SyncResult:
-    """Make `scenario` equal to `entities` in one transaction; return what changed."""
+    """Make `scenario` equal to `entities`; return what changed.
+
+    In one transaction when at most `tx_max_rows` rows change, otherwise staged (module docstring).
+    """
     check_scenario_name(scenario)
+    if tx_max_rows <= 0:
+        raise ValueError(f"tx_max_rows must be positive, not {tx_max_rows}")
     started = time.monotonic()
     sections = kinds_by_section()
     wanted_nodes = {e.id: (sections[e.section].label, e.props) for e in entities}
     wanted_rels = set(desired_relationships(entities))
+    remove_leftovers(db, scenario)
 
     def work(tx: ManagedTransaction) -> SyncResult:
-        tx.run("MERGE (s:Scenario {name: $scenario}) SET s.lock = coalesce(s.lock, 0) + 1", scenario=scenario).consume()
-        result = _apply(tx, scenario, wanted_nodes, wanted_rels, progress)
+        lock = tx.run(LOCK_FOR_LOAD, scenario=scenario).single(strict=True)["before"]
+        plan = _plan(tx, scenario, wanted_nodes, wanted_rels)
+        if plan.result.rows > tx_max_rows:
+            raise _StageInstead(plan.result, lock)  # rolls this transaction back
+        _write(tx, scenario, plan, progress)
         tx.run(
-            "MATCH (s:Scenario {name: $scenario}) "
-            "SET s.loaded_at = datetime(), s.entity_count = $entities, s.relationship_count = $relationships, "
-            "s.bundle_digest = $digest",
+            SET_METADATA,
             scenario=scenario,
-            entities=result.entity_count,
-            relationships=result.relationship_count,
+            entities=plan.result.entity_count,
+            relationships=plan.result.relationship_count,
             digest=bundle_digest,
         ).consume()
-        return result
+        return plan.result
 
-    result = db.execute_write(work)
+    try:
+        result = db.execute_write(work)
+    except _StageInstead as stage:
+        result = stage.result
+        _staged_load(db, scenario, wanted_nodes, wanted_rels, stage.lock, bundle_digest, progress)
+        result.staged = True
     result.seconds = time.monotonic() - started
     return result
 
 
-def _apply(
+@dataclass
+class _Plan:
+    result: SyncResult
+    removed_nodes: list[str]
+    created: dict[str, list[dict[str, Any]]]
+    updated: list[dict[str, Any]]
+    by_type_removed: dict[str, list[list[str]]]
+    by_type_added: dict[str, list[list[str]]]
+
+
+def _plan(
     tx: ManagedTransaction,
     scenario: str,
     wanted_nodes: dict[str, tuple[str, dict[str, Any]]],
     wanted_rels: set[Rel],
-    progress: ProgressFn | None,
-) -> SyncResult:
+) -> _Plan:
+    """Read the scenario as it is and work out what to write to make it the bundle."""
     result = SyncResult(scenario, {k.label: KindChanges() for k in KINDS})
     # Read back grouped, a few large records rather than one per node or relationship: the
     # driver's cost is per record, and this read is all a no-change re-load does.
@@ -215,12 +316,19 @@ def _apply(
     for rel_type, start, end in sorted(added_rels):
         by_type_added[rel_type].append([start, end])
 
+    result.entity_count = len(wanted_nodes)
+    result.relationship_count = len(wanted_rels)
+    return _Plan(result, removed_nodes, created, updated, by_type_removed, by_type_added)
+
+
+def _write(tx: ManagedTransaction, scenario: str, plan: _Plan, progress: ProgressFn | None) -> None:
+    """Write a plan's difference in the load's one transaction."""
     steps = (
-        sum(_count_batches(v) for v in by_type_removed.values())
-        + _count_batches(removed_nodes)
-        + sum(_count_batches(v) for v in created.values())
-        + _count_batches(updated)
-        + sum(_count_batches(v) for v in by_type_added.values())
+        sum(_count_batches(v) for v in plan.by_type_removed.values())
+        + _count_batches(plan.removed_nodes)
+        + sum(_count_batches(v) for v in plan.created.values())
+        + _count_batches(plan.updated)
+        + sum(_count_batches(v) for v in plan.by_type_added.values())
     )
     done = 0
 
@@ -230,7 +338,7 @@ def _apply(
         if progress:
             progress(done, steps)
 
-    for rel_type, pairs in by_type_removed.items():
+    for rel_type, pairs in plan.by_type_removed.items():
         _check_rel_type(rel_type)
         for batch in _batches(pairs):
             tx.run(
@@ -240,42 +348,46 @@ def _apply(
                 scenario=scenario,
             ).consume()
             step()
-    for batch in _batches(removed_nodes):
+    for batch in _batches(plan.removed_nodes):
         tx.run(
             f"UNWIND $ids AS id MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: id}}) {BY_ID_N} DETACH DELETE n",
             ids=batch,
             scenario=scenario,
         ).consume()
         step()
-    for label, rows in created.items():
-        _check_label(label)
+    for label, rows in plan.created.items():
         for batch in _batches(rows):
-            tx.run(f"UNWIND $rows AS r CREATE (n:{ENTITY_LABEL}:{label}) SET n = r", rows=batch).consume()
+            _create_nodes(tx, label, batch)
             step()
-    for batch in _batches(updated):
+    for batch in _batches(plan.updated):
         tx.run(
             f"UNWIND $rows AS r MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: r.id}}) {BY_ID_N} SET n = r",
             rows=batch,
             scenario=scenario,
         ).consume()
         step()
-    for rel_type, pairs in by_type_added.items():
-        _check_rel_type(rel_type)
+    for rel_type, pairs in plan.by_type_added.items():
         for batch in _batches(pairs):
-            tx.run(
-                f"UNWIND $rows AS r MATCH (a:{ENTITY_LABEL} {{scenario: $scenario, id: r[0]}}) {BY_ID_A} "
-                f"MATCH (b:{ENTITY_LABEL} {{scenario: $scenario, id: r[1]}}) {BY_ID_B} "
-                f"CREATE (a)-[:{rel_type}]->(b)",
-                rows=batch,
-                scenario=scenario,
-            ).consume()
+            _create_relationships(tx, scenario, rel_type, batch)
             step()
     if progress and steps == 0:
         progress(0, 0)
 
-    result.entity_count = len(wanted_nodes)
-    result.relationship_count = len(wanted_rels)
-    return result
+
+def _create_nodes(tx: ManagedTransaction, label: str, rows: list[dict[str, Any]]) -> None:
+    _check_label(label)
+    tx.run(f"UNWIND $rows AS r CREATE (n:{ENTITY_LABEL}:{label}) SET n = r", rows=rows).consume()
+
+
+def _create_relationships(tx: ManagedTransaction, scenario: str, rel_type: str, pairs: list[list[str]]) -> None:
+    _check_rel_type(rel_type)
+    tx.run(
+        f"UNWIND $rows AS r MATCH (a:{ENTITY_LABEL} {{scenario: $scenario, id: r[0]}}) {BY_ID_A} "
+        f"MATCH (b:{ENTITY_LABEL} {{scenario: $scenario, id: r[1]}}) {BY_ID_B} "
+        f"CREATE (a)-[:{rel_type}]->(b)",
+        rows=pairs,
+        scenario=scenario,
+    ).consume()
 
 
 def _count_batches(rows: list[Any]) -> int:
@@ -293,8 +405,173 @@ def _check_rel_type(rel_type: str) -> None:
         raise ValueError(f"not an ontology relationship type: {rel_type!r}")
 
 
+# --- staged loads ---------------------------------------------------------------------------
+
+
+def conflict_message(scenario: str) -> str:
+    return (
+        f"another load of scenario {scenario!r} committed while this one was being staged; "
+        "this load changed nothing: run it again"
+    )
+
+
+def _staged_load(
+    db: Database,
+    scenario: str,
+    wanted_nodes: dict[str, tuple[str, dict[str, Any]]],
+    wanted_rels: set[Rel],
+    lock: int | None,
+    bundle_digest: str,
+    progress: ProgressFn | None,
+) -> None:
+    """Steps 2 to 4 of the module docstring: stage, switch in one small transaction, clean up."""
+    token = secrets.token_hex(8)
+    stage = f"{scenario}{STAGE_SEPARATOR}stage-{token}"
+    old = f"{scenario}{STAGE_SEPARATOR}old-{token}"
+    nodes_by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for label, props in wanted_nodes.values():
+        nodes_by_label[label].append({**props, "scenario": stage})
+    rels_by_type: dict[str, list[list[str]]] = defaultdict(list)
+    for rel_type, start, end in sorted(wanted_rels):
+        rels_by_type[rel_type].append([start, end])
+    steps = (
+        sum(_count_batches(v) for v in nodes_by_label.values())
+        + sum(_count_batches(v) for v in rels_by_type.values())
+        + 1  # the switch
+    )
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, steps)
+
+    try:
+        for label, rows in nodes_by_label.items():
+            for batch in _batches(rows):
+                db.execute_write(functools.partial(_create_nodes, label=label, rows=batch))
+                step()
+        for rel_type, pairs in rels_by_type.items():
+            for batch in _batches(pairs):
+                db.execute_write(
+                    functools.partial(_create_relationships, scenario=stage, rel_type=rel_type, pairs=batch)
+                )
+                step()
+
+        def switch(tx: ManagedTransaction) -> None:
+            before = tx.run(LOCK_FOR_LOAD, scenario=scenario).single(strict=True)["before"]
+            if before != lock:
+                raise LoadConflict(conflict_message(scenario))
+            counts = tx.run(
+                f"MATCH (n:{ENTITY_LABEL} {{scenario: $stage}}) {BY_SCENARIO_N} "
+                "RETURN count(n) AS nodes, sum(COUNT { (n)-->() }) AS rels",
+                stage=stage,
+            ).single(strict=True)
+            if (counts["nodes"], counts["rels"]) != (len(wanted_nodes), len(wanted_rels)):
+                raise StagingIncomplete(
+                    f"the staged copy of scenario {scenario!r} holds {counts['nodes']} of {len(wanted_nodes)} "
+                    f"entities and {counts['rels']} of {len(wanted_rels)} relationships; "
+                    "this load changed nothing: run it again"
+                )
+            tx.run(
+                f"MATCH (n:{ENTITY_LABEL} {{scenario: $scenario}}) {BY_SCENARIO_N} SET n.scenario = $old",
+                scenario=scenario,
+                old=old,
+            ).consume()
+            tx.run(
+                f"MATCH (n:{ENTITY_LABEL} {{scenario: $stage}}) {BY_SCENARIO_N} SET n.scenario = $scenario",
+                scenario=scenario,
+                stage=stage,
+            ).consume()
+            tx.run(
+                SET_METADATA,
+                scenario=scenario,
+                entities=len(wanted_nodes),
+                relationships=len(wanted_rels),
+                digest=bundle_digest,
+            ).consume()
+
+        db.execute_write(switch)
+    except BaseException as error:
+        # Nothing of this load is visible; take its staged nodes away again (best effort: what
+        # is left is removed by the next load of the scenario).
+        with contextlib.suppress(Exception):
+            _delete_nodes(db, scenario, name=stage)
+        if isinstance(error, Exception) and not isinstance(error, LoadConflict | StagingIncomplete):
+            # A batch that failed because another load removed the staged nodes is a conflict too.
+            current: Any = lock
+            with contextlib.suppress(Exception):
+                rows = db.read("MATCH (s:Scenario {name: $scenario}) RETURN s.lock AS lock", {"scenario": scenario})
+                current = rows[0]["lock"] if rows else None
+            if current != lock:
+                raise LoadConflict(conflict_message(scenario)) from error
+        raise
+    step()
+    # The load has committed; what is left of the old version is invisible, and if deleting it
+    # fails here the next load of the scenario does it.
+    with contextlib.suppress(Exception):
+        _delete_nodes(db, scenario, name=old)
+
+
+def _delete_nodes(db: Database, scenario: str, *, name: str | None = None, prefix: str | None = None) -> int:
+    """Delete the entities of the private scenario `name`, or of every name that starts with
+    `prefix`, in batches; each batch holds `scenario`'s lock (so none runs during a switch).
+    Deleting by prefix removes other loads' nodes, and so counts as a change of `scenario`."""
+    if prefix is not None:
+        lock = "MERGE (s:Scenario {name: $scenario}) SET s.lock = coalesce(s.lock, 0) + 1"
+        match = f"MATCH (n:{ENTITY_LABEL}) {BY_SCENARIO_N} WHERE n.scenario STARTS WITH $key"
+        key = prefix
+    elif name is not None:
+        lock = "MATCH (s:Scenario {name: $scenario}) SET s.lock = s.lock"
+        match = f"MATCH (n:{ENTITY_LABEL} {{scenario: $key}}) {BY_SCENARIO_N}"
+        key = name
+    else:
+        raise ValueError("name or prefix")
+
+    def batch(tx: ManagedTransaction) -> int:
+        tx.run(lock, scenario=scenario).consume()
+        record = tx.run(
+            f"{match} WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS deleted",
+            key=key,
+            limit=DELETE_BATCH_SIZE,
+        ).single(strict=True)
+        return int(record["deleted"])
+
+    total = 0
+    while True:
+        deleted = db.execute_write(batch)
+        total += deleted
+        if deleted < DELETE_BATCH_SIZE:
+            return total
+
+
+def leftovers(db: Database, scenario: str) -> int:
+    """How many nodes of staged loads of `scenario` (`S~stage-*`, `S~old-*`) exist."""
+    rows = db.read(
+        f"MATCH (n:{ENTITY_LABEL}) {BY_SCENARIO_N} WHERE n.scenario STARTS WITH $prefix RETURN count(n) AS n",
+        {"prefix": scenario + STAGE_SEPARATOR},
+    )
+    return int(rows[0]["n"])
+
+
+def remove_leftovers(db: Database, scenario: str) -> int:
+    """Delete what staged loads of `scenario` left behind (killed, or still running: those then
+    fail with `LoadConflict`); returns how many nodes. Nothing is written when there are none."""
+    prefix = scenario + STAGE_SEPARATOR
+    found = db.read(
+        f"MATCH (n:{ENTITY_LABEL}) {BY_SCENARIO_N} WHERE n.scenario STARTS WITH $prefix RETURN 1 AS found LIMIT 1",
+        {"prefix": prefix},
+    )
+    if not found:
+        return 0
+    return _delete_nodes(db, scenario, prefix=prefix)
+
+
 def delete_scenario(db: Database, scenario: str) -> None:
-    """Remove a scenario and everything kept for it (entities, waivers, snapshots)."""
+    """Remove a scenario and everything kept for it (entities, waivers, snapshots, and what
+    staged loads of it left behind)."""
+    remove_leftovers(db, scenario)
     with db.errors(), db.session() as session:
         # IN TRANSACTIONS needs an auto-commit transaction, hence session.run.
         session.run(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from graph.db import Database
 from graph.settings import Settings
-from graph.sync import ProgressFn, SyncResult, digest_of, sync_scenario
+from graph.sync import LoadConflict, ProgressFn, SyncResult, digest_of, sync_scenario
 from loaders.problems import BundleError, Problem
 from loaders.sources import Limits, read_path
 from loaders.validate import Bundle, Entity, validate
@@ -16,6 +16,7 @@ __all__ = [
     "BundleError",
     "Entity",
     "Limits",
+    "LoadConflict",
     "Problem",
     "SyncResult",
     "limits_from",
@@ -29,6 +30,7 @@ def limits_from(settings: Settings) -> Limits:
         max_file_bytes=settings.max_file_bytes,
         max_entities=settings.max_entities,
         max_yaml_nodes=settings.max_yaml_nodes,
+        load_tx_max_rows=settings.load_tx_max_rows,
     )
 
 
@@ -45,7 +47,16 @@ def load_bundle(
     limits: Limits | None = None,
     progress: ProgressFn | None = None,
 ) -> SyncResult:
-    """Validate the bundle, then make `scenario` equal to it, all or nothing."""
+    """Validate the bundle, then make `scenario` equal to it, all or nothing: in one transaction,
+    or staged when it writes more than `limits.load_tx_max_rows` rows (graph/sync.py)."""
+    limits = limits or Limits()
     bundle = read_bundle(path, limits)
     entities = bundle.entities
-    return sync_scenario(db, scenario, entities, bundle_digest=digest_of(entities), progress=progress)
+    return sync_scenario(
+        db,
+        scenario,
+        entities,
+        bundle_digest=digest_of(entities),
+        progress=progress,
+        tx_max_rows=limits.load_tx_max_rows,
+    )

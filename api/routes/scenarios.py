@@ -44,6 +44,7 @@ async def list_scenarios(db: DbDep, _: ReaderKey) -> ScenarioList:
     openapi_extra=_BUNDLE_BODY,
     responses={
         **READ_RESPONSES,
+        409: problem_response("Another load of the scenario committed while this staged one was written"),
         413: problem_response("The upload, or what a zip expands to, is larger than the limit"),
         422: problem_response("The bundle is invalid; `errors` lists every problem with its place and field"),
     },
@@ -56,7 +57,9 @@ async def load_scenario_bundle(
     The body is a YAML, JSON or `.xlsx` bundle, or a zip of a bundle directory (checked for
     path traversal, links and decompression bombs before anything is extracted). The same
     loader as `tomgraph load` validates it and reports every problem at once (422); a valid
-    bundle is written in one transaction, so on any failure the scenario is unchanged.
+    bundle is written in one transaction, or for a very large change staged in batches and
+    switched in one transaction (409 if another load committed meanwhile), so on any failure the
+    scenario is unchanged.
     """
     body = await read_body(request, settings.max_file_bytes)
     if not body.strip():
