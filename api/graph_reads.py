@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from functools import cache
 from typing import Any, Literal
 
@@ -198,12 +199,25 @@ async def get_entity(db: ApiDatabase, scenario: str, entity_id: str) -> EntityDe
     )
 
 
+def _ontology_literals() -> tuple[str, str]:
+    """The label → kind map and the list of kinds as Cypher literals. They come from the ontology
+    (checked to be plain identifiers), never from a caller; as literals they are not packed and
+    sent with every request."""
+    names = [*LABEL_TO_SECTION, *LABEL_TO_SECTION.values()]
+    if not all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) for n in names):
+        raise ValueError("ontology names must be plain identifiers")
+    kinds = "{" + ", ".join(f"{label}: '{section}'" for label, section in sorted(LABEL_TO_SECTION.items())) + "}"
+    sections = "[" + ", ".join(f"'{section}'" for section in sorted(kinds_by_section())) + "]"
+    return kinds, sections
+
+
 @cache
 def dependencies_query(direction: Direction, depth: int) -> str:
     if not 1 <= depth <= MAX_DEPTH:
         raise ValueError(f"depth {depth} is not 1..{MAX_DEPTH}")
     types = "|".join(dependency_rel_types())
     step = f"()-[:{types}]->()" if direction == "upstream" else f"()<-[:{types}]-()"
+    kinds, sections = _ontology_literals()
     return f"""
 OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
 OPTIONAL MATCH (start:Entity {{scenario: $scenario, id: $id}})
@@ -212,7 +226,7 @@ CALL {{
   MATCH p = ALL SHORTEST (start)({step}){{1,{depth}}}(x:Entity)
   WHERE x <> start
   WITH x, length(p) AS distance, min([n IN nodes(p) | n.id]) AS path
-  WITH x.id AS id, x.name AS name, $kinds[[l IN labels(x) WHERE l <> 'Entity'][0]] AS kind, distance, path
+  WITH x.id AS id, x.name AS name, {kinds}[[l IN labels(x) WHERE l <> 'Entity'][0]] AS kind, distance, path
   ORDER BY distance, kind, id
   RETURN collect({{id: id, name: name, kind: kind, distance: distance, path: path}}) AS hits
 }}
@@ -221,7 +235,7 @@ WITH sc, start, hits, [h IN hits WHERE $after IS NULL OR h.distance > $after.dis
     AS rest
 RETURN sc IS NOT NULL AS scenario_found, start IS NOT NULL AS found, labels(start) AS labels, start.name AS name,
        size(hits) AS total, rest[..$take] AS page,
-       [k IN $sections | {{kind: k, count: size([h IN hits WHERE h.kind = k])}}] AS counts
+       [k IN {sections} | {{kind: k, count: size([h IN hits WHERE h.kind = k])}}] AS counts
 """
 
 
@@ -237,8 +251,6 @@ async def _reach(
         {
             "scenario": scenario,
             "id": entity_id,
-            "kinds": LABEL_TO_SECTION,
-            "sections": sorted(kinds_by_section()),
             "after": after,
             "take": limit + 1,
         },

@@ -31,7 +31,7 @@ import psutil
 from neo4j import READ_ACCESS, AsyncGraphDatabase
 
 from api.auth import KEYS_FILE_ENV, Role, create_key
-from api.graph_reads import LABEL_TO_SECTION, dependencies_query
+from api.graph_reads import dependencies_query
 from graph.db import Database, connection_for
 from graph.ontology import kinds_by_section
 from graph.schema import apply_schema
@@ -167,7 +167,6 @@ async def _drive_driver(
     query = dependencies_query("upstream", 2)
     samples: list[float] = []
     deadline = time.monotonic() + seconds
-    sections = sorted(kinds_by_section())
 
     async def worker(n: int) -> None:
         rng = random.Random(n)
@@ -175,8 +174,6 @@ async def _drive_driver(
             params = {
                 "scenario": scenario,
                 "id": rng.choice(ids["use_cases"]),
-                "kinds": LABEL_TO_SECTION,
-                "sections": sections,
                 "after": None,
                 "take": 101,
             }

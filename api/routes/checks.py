@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import graph_reads
@@ -30,13 +30,33 @@ class FindingsCache:
     """The last few check runs; a run of every check is the API's most expensive answer.
 
     Concurrent requests for the same answer share one run (single flight) rather than each
-    starting its own and filling the worker threads.
+    starting its own and filling the worker threads. Runs for different answers (other scenarios,
+    dates or checks) queue for `parallel` slots, so a burst of them cannot take every worker
+    thread and database connection from the cheap routes (which then time out as 503s).
     """
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 64, parallel: int = 2) -> None:
         self.size = size
         self._runs: OrderedDict[FindingsKey, RunResult] = OrderedDict()
         self._running: dict[FindingsKey, asyncio.Future[RunResult]] = {}
+        self._parallel = parallel
+        self._slots: asyncio.Semaphore | None = None  # made on first use, inside the event loop
+        self._answers: OrderedDict[tuple[FindingsKey, str | None], bytes] = OrderedDict()
+
+    def answer(self, key: FindingsKey, severity: str | None, render: Callable[[], bytes]) -> bytes:
+        """The JSON body for (run, severity filter), rendered once per run and filter."""
+        body = self._answers.get((key, severity))
+        if body is None:
+            body = self._answers[(key, severity)] = render()
+            while len(self._answers) > 4 * self.size:
+                self._answers.popitem(last=False)
+        return body
+
+    async def _in_slot(self, run: Callable[[], Awaitable[RunResult]]) -> RunResult:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._parallel)
+        async with self._slots:
+            return await run()
 
     async def get_or_run(self, key: FindingsKey, run: Callable[[], Awaitable[RunResult]]) -> RunResult:
         cached = self.get(key)
@@ -44,7 +64,7 @@ class FindingsCache:
             return cached
         running = self._running.get(key)
         if running is None:
-            running = asyncio.ensure_future(run())
+            running = asyncio.ensure_future(self._in_slot(run))
             self._running[key] = running
 
             def finished(future: asyncio.Future[RunResult]) -> None:
@@ -88,7 +108,7 @@ async def list_checks(catalog: CatalogDep, _: ReaderKey) -> CheckList:
     )
 
 
-@router.get("/scenarios/{s}/findings", responses=READ_RESPONSES)
+@router.get("/scenarios/{s}/findings", responses=READ_RESPONSES, response_model=FindingsAnswer)
 async def get_findings(
     s: ScenarioName,
     db: DbDep,
@@ -99,7 +119,7 @@ async def get_findings(
     check: Annotated[list[str] | None, Query(description="Only these check ids (repeat the parameter).")] = None,
     severity: Annotated[Severity | None, Query(description="Only findings at or above this severity.")] = None,
     as_of: Annotated[date | None, Query(description="The day to run the checks for (default today).")] = None,
-) -> FindingsAnswer:
+) -> Response:
     """Run the gap checks on scenario `s` (gap-checks.md), waivers applied, most severe first.
 
     Answers are cached by (scenario, as-of date, checks) and a fingerprint of the scenario's last
@@ -123,15 +143,18 @@ async def get_findings(
         raise invalid("query", "check", str(e)) from e
     except CheckRunError as e:
         raise ApiProblem(500, "Check failed", str(e), slug="check-failed") from e
-    findings = [f for f in result["findings"] if severity is None or at_or_above(f["severity"], severity)]
-    return FindingsAnswer.model_validate(
-        {
+
+    def render() -> bytes:
+        findings = [f for f in result["findings"] if severity is None or at_or_above(f["severity"], severity)]
+        answer = {
             "scenario": result["scenario"],
             "as_of": result["as_of"],
             "findings": findings,
             "expired_waivers": result.get("expired_waivers", []),
         }
-    )
+        return FindingsAnswer.model_validate(answer).model_dump_json().encode()
+
+    return Response(cache.answer(key, severity, render), media_type="application/json")
 
 
 @router.put("/scenarios/{s}/waivers", responses=READ_RESPONSES)

@@ -48,3 +48,28 @@ def test_a_failed_run_is_not_cached() -> None:
 
     asyncio.run(main())
     assert runs == 2
+
+
+def test_runs_for_different_answers_queue_for_two_slots() -> None:
+    running = 0
+    most = 0
+
+    def run_for(day: str):  # type: ignore[no-untyped-def]
+        async def run() -> RunResult:
+            nonlocal running, most
+            running += 1
+            most = max(most, running)
+            await asyncio.sleep(0.02)
+            running -= 1
+            return {"scenario": "current", "as_of": day, "findings": []}
+
+        return run
+
+    async def main() -> list[RunResult]:
+        cache = FindingsCache(parallel=2)
+        days = [f"2026-11-{d:02d}" for d in range(1, 9)]
+        return await asyncio.gather(*(cache.get_or_run(("current", d, None, "f"), run_for(d)) for d in days))
+
+    answers = asyncio.run(main())
+    assert most == 2
+    assert [a["as_of"] for a in answers] == [f"2026-11-{d:02d}" for d in range(1, 9)]
