@@ -25,6 +25,7 @@ import base64
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from neo4j import ManagedTransaction
 
 from graph.consistent import Reader, consistent_view
@@ -555,8 +557,23 @@ def write_report(report: Report, out_dir: Path) -> dict[str, Path]:
     return paths
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""C0 control characters other than tab, LF and CR: the loader keeps them as data, but HTML drops
+or mangles them and a spreadsheet cell refuses them."""
+
+
+def shown(value: Any) -> Any:
+    """Text as a reader is shown it: control characters become U+FFFD, so nothing vanishes silently.
+    report.json keeps the exact text."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _CONTROL.sub("\ufffd", value)
+    return value
+
+
 def _cell(value: Any) -> Any:
-    """Defuse spreadsheet formulas in text taken from the operating model (CSV/formula injection)."""
+    """Defuse spreadsheet formulas in text taken from the operating model (CSV/formula injection),
+    and control characters, which an .xlsx cell cannot hold."""
+    value = shown(value)
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
@@ -567,7 +584,7 @@ def _signed(n: int) -> str:
 
 
 def _md(text: str) -> str:
-    out = str(text).replace("\r", " ").replace("\n", " ")
+    out = shown(str(text)).replace("\r", " ").replace("\n", " ")
     for ch in "\\`*_[]<>|#":
         out = out.replace(ch, "\\" + ch)
     return out
@@ -604,4 +621,5 @@ def _env() -> Environment:
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
+        finalize=shown,
     )

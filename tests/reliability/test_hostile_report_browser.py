@@ -57,8 +57,10 @@ INJECTED = """[...document.querySelectorAll('script, iframe, svg, object, embed,
 
 
 def _dom_text(text: str) -> str:
-    """What the HTML parser makes of text: CR LF and CR become LF, NUL is dropped."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    """The text a page shows for `text`: the report shows control characters (NUL among them) as
+    U+FFFD, and the HTML parser turns CR LF and CR into LF."""
+    shown = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f]", "\ufffd", text)
+    return shown.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _visible(text: str) -> str:
@@ -132,8 +134,8 @@ def test_hostile_strings_in_the_report_render_as_text_in_chromium(
 ) -> None:
     dialogs = _record_dialogs(browser_page)
     html = render_html(hostile_report, png=PNG)
-    # NUL reaches the page unchanged (the loader keeps it, escaping does not touch it) ...
-    assert "nul\x00inside" in html
+    # The loader keeps NUL; the page shows it as U+FFFD rather than leaving the parser to drop it.
+    assert "nul\ufffdinside" in html and "\x00" not in html
     assert html.count(CSP) == 1
 
     for name, page_html in (("report.html", html), ("no-csp.html", html.replace(CSP, ""))):
@@ -147,7 +149,7 @@ def test_hostile_strings_in_the_report_render_as_text_in_chromium(
         assert browser_page.external_requests == []
         assert [r for r in browser_page.requests[before:] if not r.startswith("data:")] == [(tmp_path / name).as_uri()]
         assert browser_page.errors == []
-        # ... and the parser drops it: every string is the text of its cell, as the parser reads text.
+        # Every string is the text of its cell, as the parser reads text.
         cells = page.evaluate("[...document.querySelectorAll('#all td:nth-child(6)')].map(td => td.textContent)")
         assert sorted(cells) == sorted(_dom_text(m) for m in _messages_of(hostile_report))
         headings = page.evaluate("[...document.querySelectorAll('#roles h3')].map(h => h.textContent)")
@@ -160,7 +162,7 @@ def test_hostile_strings_in_the_report_render_as_text_in_chromium(
             assert f"Held by: {_dom_text(text)} p:{i}" in holders, text
             assert f"{_dom_text(text)} u:{i}" in units, text
             assert all(_visible(f["message"]) in visible for f in by_role[f"r:{i}"]["findings"]), text
-    assert "nulinside" in visible
+    assert "nul\ufffdinside" in visible
 
 
 def test_the_same_checks_catch_the_strings_when_the_report_is_not_escaped(

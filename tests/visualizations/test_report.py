@@ -24,7 +24,7 @@ from loaders import load_bundle
 from queries.catalog import load_catalog
 from queries.waivers import Waiver, replace_waivers
 from tests.browser.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
-from visualizations.report import build_report, render_html, snapshot_dates, stored_report, write_report
+from visualizations.report import build_report, compose_report, render_html, snapshot_dates, stored_report, write_report
 
 REPO = Path(__file__).resolve().parents[2]
 INSURER = REPO / "examples" / "insurer"
@@ -270,3 +270,24 @@ def test_render_html_escapes_user_text(two_weeks: dict[str, Any]) -> None:
     report["scenario"] = "<script>alert(1)</script>"
     html = render_html(report, png=b"\x89PNG")
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_control_characters_are_shown_as_replacement_characters_and_kept_in_report_json(tmp_path: Path) -> None:
+    finding = {
+        "check": "model-without-owner",
+        "severity": "high",
+        "subjects": ["m-1"],
+        "accountable": None,
+        "message": "nul\x00inside, bell\x07, tab\tstays",
+        "remediation": "Name an owner.",
+    }
+    report = compose_report("s", dt.date(2026, 11, 22), [finding], None, {}, [], [])
+    paths = write_report(report, tmp_path)
+    shown = "nul\ufffdinside, bell\ufffd, tab\tstays"
+    assert shown in paths["report.html"].read_text(encoding="utf-8")
+    assert "\x00" not in paths["report.html"].read_text(encoding="utf-8")
+    assert "nul\ufffdinside, bell\ufffd, tab\tstays" in paths["report.md"].read_text(encoding="utf-8")
+    sheet = load_workbook(paths["findings.xlsx"]).active
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(row=2, column=header.index("message") + 1).value == shown
+    assert json.loads(paths["report.json"].read_text(encoding="utf-8"))["new"][0]["message"] == finding["message"]
