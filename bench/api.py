@@ -102,6 +102,19 @@ class RssSampler(threading.Thread):
             self.stop.wait(0.1)
 
 
+def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise RuntimeError("the API did not become ready")
+        time.sleep(0.2)
+
+
 def _cpu_seconds(pid: int) -> float:
     times = psutil.Process(pid).cpu_times()
     return float(times.user + times.system)
@@ -206,16 +219,7 @@ def run(size: str, clients: int, seconds: float, driver_seconds: float) -> dict[
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the API did not become ready")
-                time.sleep(0.2)
+            _wait_ready(base, server)
             sampler = RssSampler(server.pid)
             sampler.start()
             asyncio.run(_drive_api(base, key, scenario, ids, clients, min(5.0, seconds)))  # warm-up

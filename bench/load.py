@@ -2,7 +2,8 @@
 
 Loads a synthetic bundle with `tomgraph load` in a child process (validation, sync and the
 all-or-nothing write included: one transaction, or a staged load when the change is over
-`TOMGRAPH_LOAD_TX_MAX_ROWS`, as the first load of `large` is by default), then re-loads it unchanged, and compares with a *floor*:
+`TOMGRAPH_LOAD_TX_MAX_ROWS`, as the first load of `large` is by default), then re-loads it
+unchanged, and compares with a *floor*:
 the same nodes and relationships written with plain `UNWIND $rows CREATE` in batches of 10,000,
 no validation and no sync, which is about the fastest a Bolt client can write them.
 """

@@ -42,11 +42,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 import psutil
 
 from api.auth import KEYS_FILE_ENV, Role, create_key
-from bench.api import _ensure_loaded, _free_port, _percentiles
+from bench.api import _ensure_loaded, _free_port, _percentiles, _wait_ready
 from graph.settings import Settings
 from loaders import synth
 
@@ -175,19 +174,6 @@ async def _drive(base: str, key: str, scenario: str, ids: dict[str, list[str]], 
         await asyncio.gather(*tasks)
         drive.seconds = loop.time() - start
     return drive
-
-
-def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            raise RuntimeError("the API did not become ready")
-        time.sleep(0.2)
 
 
 def _mb(sample: Sample | None) -> float | None:
