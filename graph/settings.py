@@ -70,7 +70,7 @@ class Settings(BaseSettings):
         default=5_000_000, gt=0, description="Most YAML nodes after alias expansion (no billion laughs)."
     )
     load_tx_max_rows: int = Field(
-        default=1_000_000,
+        default=2_000_000,
         gt=0,
         description="A load that writes more rows than this is staged in batches (graph/sync.py).",
     )

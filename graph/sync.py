@@ -3,7 +3,7 @@
 A load first reads the scenario's current nodes and relationships, compares them with the
 bundle, and writes only the difference. How it writes depends on the size of that difference
 (rows: entities created, updated or removed, plus relationships created or removed), measured
-against `TOMGRAPH_LOAD_TX_MAX_ROWS` (default 1,000,000):
+against `TOMGRAPH_LOAD_TX_MAX_ROWS` (default 2,000,000):
 
 **Up to the limit, one transaction.** The load is one write transaction whose first statement
 locks the scenario's `(:Scenario)` node (`SET s.lock = coalesce(s.lock, 0) + 1`), so two loads of
@@ -61,7 +61,7 @@ from graph.ontology import ENTITY_LABEL, KINDS, SCENARIO_PATTERN, kinds_by_label
 BATCH_SIZE = 10_000
 DELETE_BATCH_SIZE = 5_000
 """Nodes per clean-up transaction; each holds the scenario's lock, so readers wait for one batch."""
-DEFAULT_TX_MAX_ROWS = 1_000_000
+DEFAULT_TX_MAX_ROWS = 2_000_000
 STAGE_SEPARATOR = "~"
 """Joins a scenario's name and its staging or old-version suffix; never part of a scenario name."""
 

@@ -34,7 +34,7 @@ class Limits:
     max_file_bytes: int = 100 * 1024 * 1024
     max_entities: int = 500_000
     max_yaml_nodes: int = 5_000_000
-    load_tx_max_rows: int = 1_000_000
+    load_tx_max_rows: int = 2_000_000
     """Not a read limit: above this many rows written, a load is staged (graph/sync.py)."""
 
 

@@ -53,7 +53,7 @@ def other(db: Database, scenario: str) -> Any:
 
 
 def test_the_setting_reaches_the_loader(test_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings.model_fields["load_tx_max_rows"].default == 1_000_000 == Limits().load_tx_max_rows
+    assert Settings.model_fields["load_tx_max_rows"].default == 2_000_000 == Limits().load_tx_max_rows
     monkeypatch.setenv("TOMGRAPH_LOAD_TX_MAX_ROWS", "7")
     assert limits_from(Settings()).load_tx_max_rows == 7
     monkeypatch.setenv("TOMGRAPH_LOAD_TX_MAX_ROWS", "0")
