@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -122,10 +121,25 @@ def test_killed_loader_leaves_the_old_scenario(
     load_bundle(db, write_yaml(SMALL_BUNDLE, tmp_path / "old.yaml"), scenario)
     before = dump_scenario(db, scenario)
     big = write_json(big_bundle(20_000), tmp_path / "big.json")
-    child = _load_in_child(big, scenario, cli_env)
-    # Kill at a random point after the load has started writing (the lock on the scenario is taken).
-    time.sleep(random.Random(seed).uniform(2.0, 5.0))
-    assert child.poll() is None, "the load finished before it could be killed; make the bundle bigger"
+    # The child prints `step D/N` after each written batch; killing it after a batch before the
+    # last one kills it inside the transaction, before any commit can have been sent. (A kill
+    # timed by the clock could land after the commit on a fast machine.)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability._load_child", str(big), scenario],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    kill_at: int | None = None
+    for line in child.stdout:
+        if line.startswith("step "):
+            done, total = (int(n) for n in line.split()[1].split("/"))
+            kill_at = kill_at or random.Random(seed).randrange(1, total)
+            if done == kill_at:
+                break
+    assert kill_at is not None and child.poll() is None, "the child ended before it wrote a batch"
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert dump_scenario(db, scenario) == before
