@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import time
 from collections import defaultdict
 
@@ -51,8 +53,33 @@ def floor(db: Database, bundle_path: str) -> dict[str, float]:
                     s=FLOOR_SCENARIO,
                 ).consume()
     seconds = time.monotonic() - started
-    count = len(entities) + sum(len(p) for p in rels.values())
-    return {"seconds": round(seconds, 2), "rows_per_s": round(count / seconds)}
+    relationships = sum(len(p) for p in rels.values())
+    return {
+        "entities": len(entities),
+        "relationships": relationships,
+        "seconds": round(seconds, 2),
+        "rows_per_s": round((len(entities) + relationships) / seconds),
+    }
+
+
+def _own_peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM, which starts afresh at exec, unlike the rusage of children)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def floor_child(bundle_path: str) -> None:
+    """`python -m bench.load --floor-child BUNDLE`: the floor in a process of its own, so that its
+    peak RSS is its own; prints one JSON object."""
+    db = database()
+    try:
+        figures = floor(db, bundle_path)
+    finally:
+        db.close()
+    print(json.dumps({**figures, "peak_rss_mb": _own_peak_rss_mb()}))
 
 
 def run(size: str, seed: int) -> dict[str, object]:
@@ -69,7 +96,10 @@ def run(size: str, seed: int) -> dict[str, object]:
             {"s": SCENARIO},
         )[0]
         reload_seconds, _ = run_child(["cli.main", "load", bundle, "--scenario", SCENARIO, "--quiet"])
-        floor_figures = floor(db, bundle)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.load", "--floor-child", bundle], capture_output=True, text=True, check=True
+        )
+        floor_figures = json.loads(done.stdout.strip().splitlines()[-1])
         total = counts["nodes"] + counts["rels"]
         return {
             "size": size,
@@ -89,9 +119,16 @@ def run(size: str, seed: int) -> dict[str, object]:
 
 
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["--floor-child"]:
+        floor_child(argv[1])
+        return
     parser = argparse.ArgumentParser(prog="python -m bench load")
     parser.add_argument("--size", choices=["small", "medium", "large"], default="medium")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object (the default output)")
     args = parser.parse_args(argv)
     print(json.dumps(run(args.size, args.seed)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
