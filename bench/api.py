@@ -22,6 +22,8 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +115,28 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout_s: float = 6
         if time.monotonic() > deadline or server.poll() is not None:
             raise RuntimeError("the API did not become ready")
         time.sleep(0.2)
+
+
+@contextmanager
+def served_api(key_name: str) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]:
+    """The API (`_serve`) in a second process with a reader key of its own, ready to answer:
+    (base URL, key, process). Stopped on leaving."""
+    with tempfile.TemporaryDirectory() as tmp:
+        keys_path = Path(tmp) / "api-keys.json"
+        _, key = create_key(keys_path, Role.reader, key_name)
+        port = _free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-c", f"from bench.api import _serve; _serve({port})"],
+            env={**os.environ, KEYS_FILE_ENV: str(keys_path)},
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_ready(base, server)
+            yield base, key, server
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -207,30 +231,15 @@ def run(size: str, clients: int, seconds: float, driver_seconds: float) -> dict[
     settings = Settings()
     scenario = f"bench-api-{size}"
     entities, ids = _ensure_loaded(settings, size, scenario)
-    with tempfile.TemporaryDirectory() as tmp:
-        keys_path = Path(tmp) / "api-keys.json"
-        _, key = create_key(keys_path, Role.reader, "bench")
-        port = _free_port()
-        env = {**os.environ, KEYS_FILE_ENV: str(keys_path)}
-        server = subprocess.Popen(
-            [sys.executable, "-c", f"from bench.api import _serve; _serve({port})"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_ready(base, server)
-            sampler = RssSampler(server.pid)
-            sampler.start()
-            asyncio.run(_drive_api(base, key, scenario, ids, clients, min(5.0, seconds)))  # warm-up
-            api_cpu = _cpu_seconds(server.pid)
-            latencies, errors, elapsed = asyncio.run(_drive_api(base, key, scenario, ids, clients, seconds))
-            api_cpu = _cpu_seconds(server.pid) - api_cpu
-            sampler.stop.set()
-            sampler.join()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with served_api("bench") as (base, key, server):
+        sampler = RssSampler(server.pid)
+        sampler.start()
+        asyncio.run(_drive_api(base, key, scenario, ids, clients, min(5.0, seconds)))  # warm-up
+        api_cpu = _cpu_seconds(server.pid)
+        latencies, errors, elapsed = asyncio.run(_drive_api(base, key, scenario, ids, clients, seconds))
+        api_cpu = _cpu_seconds(server.pid) - api_cpu
+        sampler.stop.set()
+        sampler.join()
     driver = asyncio.run(_drive_driver(settings, scenario, ids, clients, driver_seconds))
     total = sum(len(v) for v in latencies.values())
     api_p50 = statistics.median(latencies["dependencies"]) if latencies["dependencies"] else float("nan")

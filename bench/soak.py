@@ -28,24 +28,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import psutil
 
-from api.auth import KEYS_FILE_ENV, Role, create_key
-from bench.api import _ensure_loaded, _free_port, _percentiles, _wait_ready
+from bench.api import _ensure_loaded, _percentiles, served_api
 from graph.settings import Settings
 from loaders import synth
 
@@ -185,27 +180,13 @@ def run(size: str, minutes: float, rate: float) -> dict[str, Any]:
     scenario = f"bench-soak-{size}"
     entities, ids = _ensure_loaded(settings, size, scenario)
     seconds = minutes * 60
-    with tempfile.TemporaryDirectory() as tmp:
-        keys_path = Path(tmp) / "api-keys.json"
-        _, key = create_key(keys_path, Role.reader, "soak")
-        port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-c", f"from bench.api import _serve; _serve({port})"],
-            env={**os.environ, KEYS_FILE_ENV: str(keys_path)},
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_ready(base, server)
-            sampler = Sampler(server.pid)
-            sampler.start()
-            drive = asyncio.run(_drive(base, key, scenario, ids, rate, seconds))
-            sampler.stop.set()
-            sampler.join()
-            api_exit = server.poll()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with served_api("soak") as (base, key, server):
+        sampler = Sampler(server.pid)
+        sampler.start()
+        drive = asyncio.run(_drive(base, key, scenario, ids, rate, seconds))
+        sampler.stop.set()
+        sampler.join()
+        api_exit = server.poll()
 
     warm = sampler.at(WARM_MINUTES * 60)
     end = sampler.samples[-1]

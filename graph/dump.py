@@ -15,11 +15,12 @@ from graph.db import Database
 from graph.ontology import ENTITY_LABEL
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A property value as plain data: temporals as ISO text, lists element by element."""
     if hasattr(value, "iso_format"):
         return value.iso_format()
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
@@ -38,7 +39,7 @@ def dump_scenario(db: Database, scenario: str) -> dict[str, list[Any]]:
     return {
         "nodes": sorted(
             (
-                {"labels": sorted(n["labels"]), **{k: _plain(v) for k, v in n["props"].items() if k != "scenario"}}
+                {"labels": sorted(n["labels"]), **{k: plain(v) for k, v in n["props"].items() if k != "scenario"}}
                 for n in nodes
             ),
             key=lambda n: str(n["id"]),

@@ -330,13 +330,7 @@ def _write(tx: ManagedTransaction, scenario: str, plan: _Plan, progress: Progres
         + _count_batches(plan.updated)
         + sum(_count_batches(v) for v in plan.by_type_added.values())
     )
-    done = 0
-
-    def step() -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, steps)
+    step = _Steps(steps, progress)
 
     for rel_type, pairs in plan.by_type_removed.items():
         _check_rel_type(rel_type)
@@ -372,6 +366,20 @@ def _write(tx: ManagedTransaction, scenario: str, plan: _Plan, progress: Progres
             step()
     if progress and steps == 0:
         progress(0, 0)
+
+
+class _Steps:
+    """Counts written batches and reports (done, total) to the load's progress callback."""
+
+    def __init__(self, total: int, progress: ProgressFn | None) -> None:
+        self.total = total
+        self.done = 0
+        self.progress = progress
+
+    def __call__(self) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total)
 
 
 def _create_nodes(tx: ManagedTransaction, label: str, rows: list[dict[str, Any]]) -> None:
@@ -439,13 +447,7 @@ def _staged_load(
         + sum(_count_batches(v) for v in rels_by_type.values())
         + 1  # the switch
     )
-    done = 0
-
-    def step() -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, steps)
+    step = _Steps(steps, progress)
 
     try:
         for label, rows in nodes_by_label.items():

@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from graph.db import Database
+from graph.dump import plain
 from graph.errors import NotFound
 from graph.ontology import ENTITY_LABEL, edge_types, kinds_by_label
 from queries.catalog import Catalog
@@ -152,14 +153,6 @@ def _entity(entity_id: str, labels: Iterable[str], name: Any) -> dict[str, Any]:
     return {"id": entity_id, "kind": _kind_label(labels), "name": name}
 
 
-def _plain(value: Any) -> Any:
-    if hasattr(value, "iso_format"):
-        return value.iso_format()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _changed(row: dict[str, Any]) -> dict[str, Any]:
     old, new = row["left"], row["right"]["props"]
     changes: dict[str, dict[str, Any]] = {}
@@ -167,7 +160,7 @@ def _changed(row: dict[str, Any]) -> dict[str, Any]:
     if old_kind != new_kind:
         changes["kind"] = {"old": old_kind, "new": new_kind}
     for key in sorted((set(old) | set(new)) - IGNORED_PROPERTIES):
-        before, after = _plain(old.get(key)), _plain(new.get(key))
+        before, after = plain(old.get(key)), plain(new.get(key))
         if before != after:
             changes[key] = {"old": before, "new": after}
     return {"id": row["id"], "kind": new_kind, "name": new.get("name"), "changes": changes}
