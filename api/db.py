@@ -12,6 +12,7 @@ from typing import Any, LiteralString, cast
 from neo4j import READ_ACCESS, AsyncGraphDatabase, AsyncSession, GraphDatabase, Query
 from neo4j.exceptions import AuthError, ClientError, ConnectionAcquisitionTimeoutError
 
+from api.batching import ReadBatcher
 from graph.db import UNAVAILABLE_ERRORS, AsyncDatabase, Connection, Database, DatabaseUnavailable, driver_options
 
 CONNECT_TIMEOUT_S = 1.0
@@ -46,6 +47,16 @@ class ApiDatabase(AsyncDatabase):
         self.driver = AsyncGraphDatabase.driver(
             connection.uri, auth=(connection.user, connection.password), **_options(retry_s=1.0)
         )
+        self.batcher = ReadBatcher(self.rows)
+
+    async def close(self) -> None:
+        await self.batcher.close()
+        await super().close()
+
+    async def one_row(self, cypher: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The one row `cypher` returns, read in one query with the concurrent requests for the
+        same query (api/batching.py)."""
+        return await self.batcher.one_row(cypher, params)
 
     @asynccontextmanager
     async def read_session(self, **config: Any) -> AsyncIterator[AsyncSession]:

@@ -177,8 +177,7 @@ def _relationships(own_label: str, raw: list[dict[str, Any]], outgoing: bool) ->
 
 
 async def get_entity(db: ApiDatabase, scenario: str, entity_id: str) -> EntityDetail:
-    rows = await db.rows(ENTITY, {"scenario": scenario, "id": entity_id})
-    row = rows[0]
+    row = await db.one_row(ENTITY, {"scenario": scenario, "id": entity_id})
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     if not row["found"]:
@@ -246,7 +245,7 @@ async def _reach(
     db: ApiDatabase, scenario: str, entity_id: str, direction: Direction, depth: int, limit: int, cursor: str | None
 ) -> tuple[dict[str, Any], list[DependencyHit], str | None]:
     after = decode_cursor(cursor, _HIT_KEY)
-    rows = await db.rows(
+    row = await db.one_row(
         dependencies_query(direction, depth),
         {
             "scenario": scenario,
@@ -255,7 +254,6 @@ async def _reach(
             "take": limit + 1,
         },
     )
-    row = rows[0]
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     if not row["found"]:
@@ -363,7 +361,7 @@ RETURN s IS NOT NULL AS found, toString(s.loaded_at) AS loaded_at, s.bundle_dige
 async def findings_state(db: ApiDatabase, scenario: str) -> str | None:
     """A fingerprint of everything findings depend on in the graph (the load and the waivers),
     or None when the scenario does not exist. Equal fingerprints give equal findings."""
-    row = (await db.rows(FINDINGS_STATE, {"scenario": scenario}))[0]
+    row = await db.one_row(FINDINGS_STATE, {"scenario": scenario})
     if not row["found"]:
         return None
     return json.dumps([row["loaded_at"], row["digest"], row["waivers"]], separators=(",", ":"))
