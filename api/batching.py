@@ -39,7 +39,8 @@ smaller batches and more CPU per request."""
 _VARIABLE = "tg_req"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _WITH = re.compile(r"(?<!STARTS )(?<!ENDS )\bWITH\b", re.IGNORECASE)
-_UNSUPPORTED = re.compile(rf"\bWITH\s+(DISTINCT\b|\*)|\b(LIMIT|SKIP)\s+\$|\b{_VARIABLE}\b", re.IGNORECASE)
+_INDEX = "tg_i"
+_UNSUPPORTED = re.compile(rf"\bWITH\s+(DISTINCT\b|\*)|\b(LIMIT|SKIP)\s+\$|\b({_VARIABLE}|{_INDEX})\b", re.IGNORECASE)
 
 Pending = tuple[dict[str, Any], "asyncio.Future[dict[str, Any]]"]
 RunRows = Callable[[str, dict[str, Any]], Awaitable[list[dict[str, Any]]]]
@@ -50,14 +51,17 @@ def batched_query(cypher: str) -> str:
     """`cypher`, a query that returns exactly one row, run once for each map in `$batch`.
 
     Its `$name` parameters become `tg_req.name`, every `WITH` carries `tg_req` along, and each
-    row comes back with `tg_i`, the index of its request in the batch. Only for our own query
-    templates, which never have `$` or `WITH` inside string literals.
+    row comes back with `tg_i`, the index of its request in the batch (`tg_req.tg_i`). Only for
+    our own query templates, which never have `$` or `WITH` inside string literals.
     """
     if _UNSUPPORTED.search(cypher):
         # LIMIT and SKIP take parameters, never variables.
-        raise ValueError(f"cannot batch a query with WITH DISTINCT, WITH *, LIMIT $p, SKIP $p or the name {_VARIABLE}")
+        raise ValueError(f"cannot batch a query with WITH DISTINCT, WITH *, LIMIT $p, SKIP $p, {_VARIABLE} or {_INDEX}")
     inner = _WITH.sub(f"WITH {_VARIABLE},", _PARAM.sub(rf"{_VARIABLE}.\1", cypher.strip()))
-    return f"UNWIND $batch AS {_VARIABLE}\nCALL {{\nWITH {_VARIABLE}\n{inner}\n}}\nRETURN *, {_VARIABLE}.i AS tg_i"
+    return (
+        f"UNWIND $batch AS {_VARIABLE}\nCALL {{\nWITH {_VARIABLE}\n{inner}\n}}\n"
+        f"RETURN *, {_VARIABLE}.{_INDEX} AS {_INDEX}"
+    )
 
 
 class ReadBatcher:
@@ -107,7 +111,7 @@ class ReadBatcher:
         self.requests += len(batch)
         try:
             rows = await self._run_rows(
-                batched_query(cypher), {"batch": [{**params, "i": i} for i, (params, _) in enumerate(batch)]}
+                batched_query(cypher), {"batch": [{**params, _INDEX: i} for i, (params, _) in enumerate(batch)]}
             )
         except DatabaseUnavailable as e:
             for _, future in batch:
@@ -124,7 +128,7 @@ class ReadBatcher:
                 if not future.done():
                     future.set_exception(e)
             return
-        by_index = {row.pop("tg_i"): row for row in rows}
+        by_index = {row.pop(_INDEX): row for row in rows}
         for i, (_, future) in enumerate(batch):
             row = by_index.get(i)
             if future.done():

@@ -192,6 +192,7 @@ def test_a_query_error_reaches_every_request_of_its_batch(test_settings: Setting
         "MATCH (n) WITH DISTINCT n.scenario AS s RETURN count(s) AS n",
         "MATCH (n) WITH * RETURN count(n) AS n",
         "MATCH (tg_req) RETURN count(tg_req) AS n",
+        "MATCH (n {id: $tg_i}) RETURN count(n) AS n",
     ],
 )
 def test_queries_the_rewrite_cannot_carry_are_refused(cypher: str) -> None:
@@ -204,5 +205,5 @@ def test_parameters_become_fields_of_the_request_and_every_with_carries_it() -> 
     assert query == (
         "UNWIND $batch AS tg_req\nCALL {\nWITH tg_req\n"
         "MATCH (n {id: tg_req.id}) WITH tg_req, n, n.name STARTS WITH tg_req.p AS x RETURN x\n"
-        "}\nRETURN *, tg_req.i AS tg_i"
+        "}\nRETURN *, tg_req.tg_i AS tg_i"
     )
