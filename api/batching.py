@@ -6,10 +6,11 @@ reads: about 0.6 ms even for `RETURN 1`), not Neo4j's work, and the API runs on 
 Under load, the dependency, impact and entity routes are called many times at once; sending the
 waiting requests as one query pays the per-query cost once per batch instead of once per request.
 
-How requests are grouped ("natural batching"): at most MAX_IN_FLIGHT batches run at a time.
-A request that finds a free slot goes out at the end of the current turn of the event loop (with
-whatever else asked in that turn), so a lone request never waits. Requests that arrive while
-the slots are busy queue up, and go out together as soon as a slot frees. The busier the API,
+How requests are grouped ("natural batching"): at most MAX_IN_FLIGHT batches run at a time, and
+at most MAX_IN_FLIGHT_PER_QUERY of one query. A request that finds a free slot goes out at the
+end of the current turn of the event loop (with whatever else asked in that turn), so a lone
+request never waits. Requests that arrive while the slots are busy queue up, and go out
+together as soon as a slot frees. The busier the API,
 the larger the batches; nothing ever waits for a batch to fill.
 
 Each request's answer is exactly what its own query returns: the batched form runs the same
@@ -20,6 +21,7 @@ from `tg_req` instead of `$`-parameters. The requests of one batch read the same
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import Awaitable, Callable
 from functools import cache
@@ -30,11 +32,17 @@ from graph.db import DatabaseUnavailable
 MAX_BATCH = 64
 """Requests in one query at most."""
 
-MAX_IN_FLIGHT = 2
-"""Batches running at once. Two keep both of Neo4j's threads busy on a small machine while the
-next batch gathers; one slow batch (an impact over a large fan-out) never holds up every other
-read. Measured on `large` (docs/benchmarks.md): 1 and 2 give the same rate, 4 and more give
-smaller batches and more CPU per request."""
+MAX_IN_FLIGHT = 3
+"""Batches running at once, over all queries."""
+
+MAX_IN_FLIGHT_PER_QUERY = 2
+"""Batches of one query running at once. Two keep both of Neo4j's threads busy on a small machine
+while the next batch gathers, and one query can never take every slot: a burst of slow impact
+reads leaves a slot for entity reads. Measured on `large` (docs/benchmarks.md): limits from
+(1 per query, 4 in all) to (2, 4) give the same rate within the machine's noise, except that
+one batch per query serialises the busiest route (dependencies) and raises its p50; more slots
+give smaller batches and more CPU per request; no limit at all gives batches of 1.5 and is
+slower than no batching."""
 
 _VARIABLE = "tg_req"
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -71,6 +79,7 @@ class ReadBatcher:
         self._run_rows = run_rows
         self._queues: dict[str, list[Pending]] = {}
         self._running: set[asyncio.Task[None]] = set()
+        self._running_by_query: dict[str, int] = {}
         self._flush_scheduled = False
         self.batches = 0
         """Batched queries sent (for tests and benchmarks)."""
@@ -82,16 +91,21 @@ class ReadBatcher:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[dict[str, Any]] = loop.create_future()
         self._queues.setdefault(cypher, []).append((params, future))
-        if not self._flush_scheduled and len(self._running) < MAX_IN_FLIGHT:
+        if not self._flush_scheduled and self._has_slot(cypher):
             self._flush_scheduled = True
             loop.call_soon(self._flush)
         return await future
 
+    def _has_slot(self, cypher: str) -> bool:
+        return len(self._running) < MAX_IN_FLIGHT and self._running_by_query.get(cypher, 0) < MAX_IN_FLIGHT_PER_QUERY
+
     def _flush(self) -> None:
-        """Start batches while there are free slots and waiting requests."""
+        """Start batches while there are free slots and waiting requests, oldest queue first."""
         self._flush_scheduled = False
-        while self._queues and len(self._running) < MAX_IN_FLIGHT:
-            cypher = next(iter(self._queues))
+        while True:
+            cypher = next((c for c in self._queues if self._has_slot(c)), None)
+            if cypher is None:
+                return
             # Requests whose caller went away (a cancelled request) are dropped here.
             waiting = [p for p in self._queues.pop(cypher) if not p[1].done()]
             if len(waiting) > MAX_BATCH:
@@ -100,10 +114,14 @@ class ReadBatcher:
             if waiting:
                 task = asyncio.get_running_loop().create_task(self._send(cypher, waiting))
                 self._running.add(task)
-                task.add_done_callback(self._finished)
+                self._running_by_query[cypher] = self._running_by_query.get(cypher, 0) + 1
+                task.add_done_callback(functools.partial(self._finished, cypher))
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _finished(self, cypher: str, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
+        self._running_by_query[cypher] -= 1
+        if not self._running_by_query[cypher]:
+            del self._running_by_query[cypher]
         self._flush()
 
     async def _send(self, cypher: str, batch: list[Pending]) -> None:

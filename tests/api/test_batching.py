@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from api.batching import MAX_BATCH, MAX_IN_FLIGHT, batched_query
+from api.batching import MAX_BATCH, MAX_IN_FLIGHT, MAX_IN_FLIGHT_PER_QUERY, batched_query
 from api.db import ApiDatabase
 from api.graph_reads import ENTITY, FINDINGS_STATE, _entities_query, _paths_query, dependencies_query
 from graph.db import Connection, Database, DatabaseUnavailable, connection_for
@@ -89,7 +89,11 @@ def test_more_requests_than_a_batch_holds_are_split_and_all_answered(test_settin
     assert batches == 3
 
 
-def test_no_more_than_max_in_flight_batches_run_at_once(test_settings: Settings, insurer: str) -> None:
+def _most_batches_at_once(
+    settings: Settings, requests: list[tuple[str, dict[str, Any]]], rounds: int
+) -> tuple[int, int]:
+    """Each request sent `rounds` times in a row by a client of its own, all clients at once:
+    the most batches that ran at the same time, and how many ran in all."""
     running = 0
     most = 0
 
@@ -108,24 +112,36 @@ def test_no_more_than_max_in_flight_batches_run_at_once(test_settings: Settings,
 
         api_db.batcher._run_rows = counted
 
-        shapes = [
-            (ENTITY, {"scenario": insurer, "id": "x"}),
-            (FINDINGS_STATE, {"scenario": insurer}),
-            (dependencies_query("upstream", 2), {"scenario": insurer, "id": "x", "after": None, "take": 1}),
-        ]
-
-        async def client(n: int) -> None:
-            cypher, params = shapes[n % 3]
-            for _ in range(10):
+        async def client(cypher: str, params: dict[str, Any]) -> None:
+            for _ in range(rounds):
                 await api_db.one_row(cypher, params)
 
-        await asyncio.gather(*(client(n) for n in range(20)))
+        await asyncio.gather(*(client(cypher, params) for cypher, params in requests))
         return api_db.batcher.batches
 
-    batches = _with_db(test_settings, work)
-    # Three queues and two slots: two batches run while the third waits.
-    assert most == MAX_IN_FLIGHT == 2
+    batches = _with_db(settings, work)
+    return most, batches
+
+
+def test_no_more_than_max_in_flight_batches_run_at_once(test_settings: Settings, insurer: str) -> None:
+    shapes = [
+        (ENTITY, {"scenario": insurer, "id": "x"}),
+        (FINDINGS_STATE, {"scenario": insurer}),
+        (dependencies_query("upstream", 2), {"scenario": insurer, "id": "x", "after": None, "take": 1}),
+        (dependencies_query("downstream", 3), {"scenario": insurer, "id": "x", "after": None, "take": 1}),
+    ]
+    most, batches = _most_batches_at_once(test_settings, [shapes[n % 4] for n in range(20)], rounds=10)
+    # Four queues and three slots: three batches run while the fourth waits.
+    assert most == MAX_IN_FLIGHT == 3
     assert batches < 200
+
+
+def test_one_query_never_takes_every_slot(test_settings: Settings, insurer: str) -> None:
+    # 133 requests of one query: three batches (64, 64, 5), of which two may run at once.
+    request = (FINDINGS_STATE, {"scenario": insurer})
+    most, batches = _most_batches_at_once(test_settings, [request] * (2 * MAX_BATCH + 5), rounds=1)
+    assert (most, batches) == (MAX_IN_FLIGHT_PER_QUERY, 3)
+    assert MAX_IN_FLIGHT_PER_QUERY < MAX_IN_FLIGHT
 
 
 def test_a_cancelled_request_is_dropped_and_the_others_are_answered(test_settings: Settings, insurer: str) -> None:
