@@ -144,15 +144,31 @@ def _cpu_seconds(pid: int) -> float:
     return float(times.user + times.system)
 
 
+def route_path(rng: random.Random, route: str, scenario: str, ids: dict[str, list[str]]) -> str | None:
+    """A request path for one of the read routes both load benchmarks call (dependencies at
+    depth 2, impact, entity), with ids picked by `rng`; None for any other route."""
+    if route == "dependencies":
+        return f"/scenarios/{scenario}/entities/{rng.choice(ids['use_cases'])}/dependencies?depth=2"
+    if route == "impact":
+        return f"/scenarios/{scenario}/impact/{rng.choice(ids['vendors'] + ids['data_domains'])}?limit=100"
+    if route == "entity":
+        return f"/scenarios/{scenario}/entities/{rng.choice(ids['models'] + ids['workflows'])}"
+    return None
+
+
 def _pick(rng: random.Random, scenario: str, ids: dict[str, list[str]]) -> tuple[str, str]:
     route = rng.choices([r for r, _ in MIX], weights=[w for _, w in MIX])[0]
-    if route == "dependencies":
-        return route, f"/scenarios/{scenario}/entities/{rng.choice(ids['use_cases'])}/dependencies?depth=2"
-    if route == "impact":
-        return route, f"/scenarios/{scenario}/impact/{rng.choice(ids['vendors'] + ids['data_domains'])}?limit=100"
-    if route == "entity":
-        return route, f"/scenarios/{scenario}/entities/{rng.choice(ids['models'] + ids['workflows'])}"
-    return route, f"/scenarios/{scenario}/findings?severity=critical"
+    return route, route_path(rng, route, scenario, ids) or f"/scenarios/{scenario}/findings?severity=critical"
+
+
+async def get_status(client: aiohttp.ClientSession, path: str) -> str:
+    """GET `path` and read the whole answer: its status, or the name of the client error."""
+    try:
+        async with client.get(path) as response:
+            await response.read()
+            return str(response.status)
+    except (aiohttp.ClientError, TimeoutError) as e:
+        return type(e).__name__
 
 
 async def _drive_api(
@@ -178,12 +194,7 @@ async def _drive_api(
             while time.monotonic() < deadline:
                 route, path = _pick(rng, scenario, ids)
                 began = time.perf_counter()
-                try:
-                    async with client.get(path) as response:
-                        await response.read()
-                        status = str(response.status)
-                except (aiohttp.ClientError, TimeoutError) as e:
-                    status = type(e).__name__
+                status = await get_status(client, path)
                 latencies[route].append(time.perf_counter() - began)
                 if status != "200":
                     errors[f"{route} {status}"] += 1

@@ -40,7 +40,7 @@ from typing import Any
 import aiohttp
 import psutil
 
-from bench.api import _ensure_loaded, _percentiles, served_api
+from bench.api import _ensure_loaded, _percentiles, get_status, route_path, served_api
 from graph.settings import Settings
 from loaders import synth
 
@@ -61,12 +61,9 @@ WARM_MINUTES = 2
 
 
 def _path(rng: random.Random, route: str, scenario: str, ids: dict[str, list[str]]) -> str:
-    if route == "dependencies":
-        return f"/scenarios/{scenario}/entities/{rng.choice(ids['use_cases'])}/dependencies?depth=2"
-    if route == "impact":
-        return f"/scenarios/{scenario}/impact/{rng.choice(ids['vendors'] + ids['data_domains'])}?limit=100"
-    if route == "entity":
-        return f"/scenarios/{scenario}/entities/{rng.choice(ids['models'] + ids['workflows'])}"
+    shared = route_path(rng, route, scenario, ids)
+    if shared is not None:
+        return shared
     if route == "entities":
         return f"/scenarios/{scenario}/entities?kind={rng.choice(LIST_KINDS)}&limit=100"
     if route == "findings":
@@ -138,12 +135,7 @@ async def _drive(base: str, key: str, scenario: str, ids: dict[str, list[str]], 
     tasks: set[asyncio.Task[None]] = set()
 
     async def one(route: str, path: str, due: float) -> None:
-        try:
-            async with client.get(path) as response:
-                await response.read()
-                status = str(response.status)
-        except (aiohttp.ClientError, TimeoutError) as e:
-            status = type(e).__name__
+        status = await get_status(client, path)
         done = loop.time()
         drive.latencies[route].append(done - due)
         minute = int((due - start) // 60)

@@ -4,10 +4,7 @@ under a private name in batches and switched in with one small transaction. Forc
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ from graph.settings import Settings
 from graph.sync import LoadConflict, SyncResult, conflict_message, delete_scenario, leftovers
 from loaders import Limits, limits_from, load_bundle
 from tests.bundles import SMALL_BUNDLE, write_yaml
+from tests.children import LoaderChild
 
 REPO = Path(__file__).resolve().parents[2]
 CURRENT, TARGET = REPO / "examples" / "insurer", REPO / "examples" / "insurer-target"
@@ -148,33 +146,6 @@ def test_a_load_removes_leftovers_first(db: Database, scenario: str, other: str)
     assert dump_scenario(db, scenario) == dump_scenario(db, other)
 
 
-class StagedChild:
-    def __init__(self, path: Path, scenario: str, point: str, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.loaders._staged_child", str(path), scenario, point],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def wait_for(self, marker: str, timeout: float = 120) -> None:
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
-        for line in self.process.stdout:
-            if line.strip() == marker:
-                return
-            assert time.monotonic() < deadline
-        raise AssertionError(f"the loader ended before {marker!r}: {self.process.stderr.read()}")  # type: ignore[union-attr]
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
-
-
 @pytest.mark.parametrize("point", ["staging", "switched"])
 def test_a_killed_staged_loader_leaves_the_old_or_the_new_version(
     db: Database, scenario: str, other: str, cli_env: dict[str, str], point: str
@@ -183,7 +154,7 @@ def test_a_killed_staged_loader_leaves_the_old_or_the_new_version(
     before = dump_scenario(db, scenario)
     load_bundle(db, TARGET, other)
     new = dump_scenario(db, other)
-    child = StagedChild(TARGET, scenario, point, cli_env)
+    child = LoaderChild("tests.loaders._staged_child", [str(TARGET), scenario, point], cli_env)
     child.wait_for(point)
     assert leftovers(db, scenario) > 0  # staged nodes (staging) or the old version (switched)
     child.kill()

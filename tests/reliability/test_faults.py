@@ -5,10 +5,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +21,7 @@ from graph.settings import Settings
 from graph.sync import delete_scenario
 from loaders import load_bundle
 from tests.bundles import write_json
+from tests.children import LoaderChild
 from tests.conftest import TEST_DATA_DIR
 
 # `make test` runs one round; TOMGRAPH_RELIABILITY_SCALE=N runs N (the figures in docs/reliability.md).
@@ -58,30 +56,6 @@ def large_bundle(n: int, variant: int) -> dict[str, Any]:
     return {"units": units, "roles": roles, "people": people, "data_domains": domains, "models": models}
 
 
-class LoaderChild:
-    def __init__(self, path: Path, scenario: str, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.reliability._load_child", str(path), scenario],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def wait_for(self, marker: str, timeout: float = 120) -> None:
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
-        for line in self.process.stdout:
-            if line.strip().startswith(marker):
-                return
-            assert time.monotonic() < deadline
-        raise AssertionError(f"the loader ended before {marker!r}: {self.process.stderr.read()}")  # type: ignore[union-attr]
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     directory = tmp_path_factory.mktemp("fault-bundles")
@@ -101,7 +75,7 @@ def test_loader_killed_at_points_spread_over_the_whole_load(
     scratch = f"{scenario}-calibrate"
     try:
         load_bundle(db, old, scratch)
-        child = LoaderChild(new, scratch, cli_env)
+        child = LoaderChild("tests.reliability._load_child", [str(new), scratch], cli_env)
         child.wait_for("read")
         started = time.monotonic()
         child.wait_for("done")
@@ -118,7 +92,7 @@ def test_loader_killed_at_points_spread_over_the_whole_load(
     ]
     outcomes = []
     for point in points:
-        child = LoaderChild(new, scenario, cli_env)
+        child = LoaderChild("tests.reliability._load_child", [str(new), scenario], cli_env)
         child.wait_for("read")
         if point == "commit":
             child.wait_for("commit")
@@ -214,7 +188,7 @@ def test_neo4j_killed_during_a_load_leaves_the_old_or_the_new_scenario(
             before = dump_scenario(db, "s")
         current = expected.index(before)
         target = 1 - current
-        child = LoaderChild(bundles[target], "s", env)
+        child = LoaderChild("tests.reliability._load_child", [str(bundles[target]), "s"], env)
         child.wait_for("read")
         if attempt % 2 == 1:
             child.wait_for("commit")
