@@ -17,6 +17,7 @@ from api.auth import KeyStore, keys_file
 from api.db import READY_TIMEOUT_S, ApiDatabase, ApiSyncDatabase
 from api.deps import no_unknown_query_parameters
 from api.problems import PROBLEM_JSON, install_handlers, problem, problem_response, unavailable
+from api.query_guard import QueryRunner
 from api.routes import checks, entities, query, scenarios, views
 from graph.db import DatabaseUnavailable, connection_for
 from graph.schema import apply_schema
@@ -51,6 +52,8 @@ def create_app(settings: Settings) -> FastAPI:
         # The loader, the check runner and waivers are synchronous library code: they get their
         # own sync driver and run in worker threads, never on the event loop.
         app.state.sync_db = ApiSyncDatabase(connection)
+        # Ad-hoc queries get a small pool of their own, so they can never starve the other routes.
+        app.state.query_runner = QueryRunner(app.state.db, settings)
         app.state.schema_applied = False
         try:
             await asyncio.wait_for(app.state.db.ping(), timeout=READY_TIMEOUT_S)
@@ -61,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.query_runner.close()
             await app.state.db.close()
             await run_in_threadpool(app.state.sync_db.close)
 

@@ -198,6 +198,10 @@ class QueryAnswer(BaseModel):
     rows: list[dict[str, JsonValue]]
     row_count: int
     truncated: bool = Field(description="True when the row cap cut the result.")
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the caller should know about the answer, e.g. that the query does not use $scenario.",
+    )
 
 
 class ChangeCounts(BaseModel):

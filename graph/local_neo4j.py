@@ -196,10 +196,30 @@ def _write_conf(settings: Settings, paths: Paths) -> None:
                 "dbms.security.auth_enabled=true",
                 f"server.memory.pagecache.size={settings.local_neo4j_pagecache}",
                 "db.tx_log.rotation.retention_policy=256M size",
+                # A query must never take Neo4j down: Neo4j stops a transaction over these limits
+                # (the query gets an error, the database stays up).
+                f"db.memory.transaction.max={transaction_memory(settings)}",
+                f"dbms.memory.transaction.total.max={_scaled(settings.local_neo4j_heap, 3, 4)}",
+                # Bolt listens on 127.0.0.1 only and the password is 256 random bits, so locking the
+                # user after failed attempts protects nothing: it only let any local process lock
+                # tomgraph's own connections out for 5 s with three wrong passwords (issue 13).
+                "dbms.security.auth_max_failed_attempts=0",
                 "",
             ]
         )
     )
+
+
+def _scaled(size: str, numerator: int, denominator: int) -> str:
+    """`size` (e.g. `6g`, `512m`) times numerator/denominator, in whole megabytes."""
+    unit = {"k": 1 / 1024, "m": 1, "g": 1024}[size[-1].lower()]
+    return f"{max(int(int(size[:-1]) * unit * numerator / denominator), 1)}m"
+
+
+def transaction_memory(settings: Settings) -> str:
+    """Most memory one transaction may use: TOMGRAPH_LOCAL_NEO4J_TX_MEMORY, else 3/4 of the heap
+    (a large load runs in one transaction and needs most of it)."""
+    return settings.local_neo4j_tx_memory or _scaled(settings.local_neo4j_heap, 3, 4)
 
 
 def start(settings: Settings, *, quiet: bool = False) -> Status:
@@ -229,7 +249,6 @@ def start(settings: Settings, *, quiet: bool = False) -> Status:
         "-Xms256m",
         f"-Xmx{settings.local_neo4j_heap}",
         "-XX:+UseG1GC",
-        "-XX:+ExitOnOutOfMemoryError",
         "-cp",
         classpath,
         MAIN_CLASS,

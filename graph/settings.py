@@ -40,6 +40,17 @@ class Settings(BaseSettings):
     )
     local_neo4j_pagecache: str = Field(default="1g", pattern=r"^\d+[mg]$")
     local_neo4j_start_timeout_s: float = 180.0
+    local_neo4j_tx_memory: str | None = Field(
+        default=None,
+        pattern=r"^\d+[kmg]$",
+        description="Most memory one transaction may use in the local Neo4j (default: 3/4 of the heap); "
+        "Neo4j stops a query over it.",
+    )
+    local_neo4j_restarts: int = Field(
+        default=5,
+        ge=0,
+        description="Restarts of a crashed local Neo4j within 10 minutes before its supervisor gives up.",
+    )
 
     api_host: str = "127.0.0.1"
     api_keys_file: Path | None = Field(
@@ -61,8 +72,23 @@ class Settings(BaseSettings):
 
     view_node_cap: int = Field(default=1000, gt=0, description="Above this many nodes a view groups by kind.")
 
-    query_timeout_s: float = Field(default=10.0, gt=0)
-    query_row_cap: int = Field(default=10_000, gt=0)
+    query_timeout_s: float = Field(
+        default=10.0, gt=0, description="Deadline of one ad-hoc query, planning and run together (seconds)."
+    )
+    query_row_cap: int = Field(default=10_000, gt=0, description="Most rows an ad-hoc query returns (`truncated`).")
+    query_max_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="Largest ad-hoc query answer (JSON bytes of the rows); 422 above."
+    )
+    query_max_length: int = Field(default=20_000, gt=0, description="Longest ad-hoc query text (UTF-8 bytes).")
+    query_max_nesting: int = Field(default=40, gt=0, description="Deepest nesting of (), [] and {} in a query.")
+    query_max_unions: int = Field(default=25, ge=0, description="Most UNIONs in one ad-hoc query.")
+    query_max_operators: int = Field(
+        default=500, gt=0, description="Most operators (+, =, AND, IN, ...) in one ad-hoc query."
+    )
+    query_pool_size: int = Field(
+        default=4, gt=0, description="Neo4j connections of the query route's own pool (never shared with others)."
+    )
+    query_concurrency: int = Field(default=4, gt=0, description="Ad-hoc queries running at once; more get 429 at once.")
 
     max_file_bytes: int = Field(default=100 * 1024 * 1024, gt=0, description="Largest bundle file read.")
     max_entities: int = Field(default=500_000, gt=0, description="Most entities in one bundle.")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api import graph_reads
-from api.deps import DbDep, ReaderKey, ScenarioName, SettingsDep
+from api.deps import DbDep, ReaderKey, ScenarioName
 from api.models import QueryAnswer, QueryRequest
 from api.problems import READ_RESPONSES, invalid, problem_response
-from api.query_guard import run_read_only
+from api.query_guard import QueryRunner
 
 router = APIRouter(tags=["query"])
 
@@ -17,26 +17,30 @@ router = APIRouter(tags=["query"])
     "/scenarios/{s}/query",
     responses={
         **READ_RESPONSES,
-        403: problem_response("The key's role does not allow this, or the query is not a plain read"),
-        422: problem_response("Invalid body, a Cypher error, or the query ran past the time limit"),
+        403: problem_response("The key's role does not allow this, or the query's plan is not a plain read"),
+        422: problem_response(
+            "Invalid body, a Cypher error, a query over the size limits, past the time limit, "
+            "over the memory limit, or an answer over the byte cap"
+        ),
+        429: problem_response("As many ad-hoc queries as allowed are running; retry after Retry-After"),
     },
 )
-async def run_query(s: ScenarioName, body: QueryRequest, db: DbDep, settings: SettingsDep, _: ReaderKey) -> QueryAnswer:
+async def run_query(request: Request, s: ScenarioName, body: QueryRequest, db: DbDep, _: ReaderKey) -> QueryAnswer:
     """Run a read-only Cypher query on scenario `s`, with `$scenario` set to `s`.
 
-    Refused with 403: anything Neo4j's `EXPLAIN` does not classify as read-only, `LOAD CSV`,
-    `CALL { } IN TRANSACTIONS`, administrative commands, and every procedure except
-    `db.labels`, `db.relationshipTypes`, `db.propertyKeys` and `db.schema.*`. It runs in a read
-    transaction with a server-side time limit (422 `query-timeout` when it is reached) and
-    stops at the row cap (`truncated: true`).
+    Input: `{"cypher": TEXT, "params": {NAME: JSON}}`. Output: `columns`, `rows` (maps),
+    `row_count`, `truncated` (the row cap cut the rows), `warnings` (e.g. the query does not use
+    `$scenario` and so may read every scenario).
+
+    The decision is taken on Neo4j's `EXPLAIN` plan, never on the text (api/query_guard.py): 403
+    `query-refused` unless every operator is a plain read of this database and every procedure is
+    one of `db.labels`, `db.relationshipTypes`, `db.propertyKeys`, `db.schema.*`. Limits
+    (docs/api.md): 422 `query-too-complex` (length, nesting, UNIONs, operators), `query-timeout`
+    (one deadline for planning and run), `query-memory`, `query-too-large` (answer bytes);
+    429 `query-busy` when every ad-hoc slot is taken. Issue 13 lists the attacks these answer.
     """
     if "scenario" in body.params:
         raise invalid("body", "params.scenario", "is reserved: it is set to the scenario in the path")
     await graph_reads.require_scenario(db, s)
-    return await run_read_only(
-        db,
-        body.cypher,
-        {**body.params, "scenario": s},
-        timeout_s=settings.query_timeout_s,
-        row_cap=settings.query_row_cap,
-    )
+    runner: QueryRunner = request.app.state.query_runner
+    return await runner.run(body.cypher, {**body.params, "scenario": s})

@@ -8,15 +8,19 @@ read-only scenario for the read tests; tests that write use the `scenario` fixtu
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractAsyncContextManager, ExitStack
+from contextlib import AbstractAsyncContextManager, ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
 
@@ -91,7 +95,7 @@ def make_client(settings: Settings, keys: dict[str, str]) -> ApiClient:
 
 @pytest.fixture(scope="session")
 def api(test_settings: Settings, api_keys: dict[str, str], db: Database) -> Iterator[ApiClient]:
-    client = make_client(test_settings.model_copy(update={"query_timeout_s": 2.0, "query_row_cap": 10_000}), api_keys)
+    client = make_client(test_settings.model_copy(update={"query_timeout_s": 5.0, "query_row_cap": 10_000}), api_keys)
     yield client
     client.close()
 
@@ -103,3 +107,24 @@ def insurer(db: Database) -> Iterator[str]:
     load_bundle(db, INSURER, name)
     yield name
     delete_scenario(db, name)
+
+
+@contextmanager
+def served(settings: Settings) -> Iterator[str]:
+    """The app for `settings` under a real uvicorn in a thread; yields its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        assert thread.is_alive(), "uvicorn stopped while starting"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
