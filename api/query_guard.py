@@ -28,7 +28,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, cast
 
@@ -323,9 +323,12 @@ class QueryRunner:
             )
         return self._impure
 
-    async def run(self, cypher: str, params: dict[str, Any]) -> QueryAnswer:
+    async def run(
+        self, cypher: str, params: dict[str, Any], *, first: Callable[[], Awaitable[None]] | None = None
+    ) -> QueryAnswer:
         """Check and run `cypher` with `params` (rules in the module docstring).
 
+        `first` runs after the cheap checks and once a slot is taken (the route's own checks).
         Errors: 422 `query-too-complex`, `invalid-query`, `query-timeout`, `query-memory`,
         `query-too-large`; 403 `query-refused`; 429 `query-busy` when every slot is taken;
         DatabaseUnavailable (503) when Neo4j does not answer."""
@@ -337,6 +340,14 @@ class QueryRunner:
         if self.slots.locked():
             raise _busy()
         await self.slots.acquire()
+        if first is not None:
+            # The route's own checks (the scenario exists) run only once the cheap checks and
+            # the slot let the query through, so a flood of queries never reaches the main pool.
+            try:
+                await first()
+            except BaseException:
+                self.slots.release()
+                raise
         tag = uuid.uuid4().hex
         task = asyncio.ensure_future(self._explain_and_run(cypher, params, tag))
         released = False

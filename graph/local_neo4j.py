@@ -16,6 +16,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from graph.settings import Settings
 LAUNCHER_DIR = Path(__file__).parent / "neo4j_launcher"
 MAIN_CLASS = "org.tomgraph.LocalNeo4j"
 READY_LINE = "TOMGRAPH-NEO4J-READY"
+SUPERVISOR_MODULE = "graph.neo4j_supervisor"
 NEO4J_VERSION = "5.26.30"  # must match neo4j.version in neo4j_launcher/pom.xml (a test checks)
 
 
@@ -40,6 +42,9 @@ class Paths:
     password: Path
     pid: Path
     log: Path
+    supervisor_pid: Path
+    stop_request: Path
+    crashes: Path
 
     @classmethod
     def of(cls, settings: Settings) -> Paths:
@@ -51,6 +56,9 @@ class Paths:
             password=root / "password",
             pid=root / "neo4j.pid",
             log=root / "launcher.log",
+            supervisor_pid=root / "supervisor.pid",
+            stop_request=root / "stop",
+            crashes=root / "crashes.log",
         )
 
 
@@ -139,11 +147,23 @@ def _java_major(version_output: str) -> int | None:
     return None
 
 
-def _read_pid(paths: Paths) -> int | None:
+def _read_pid(paths: Paths, file: Path | None = None) -> int | None:
     try:
-        return int(paths.pid.read_text().strip())
+        return int((file or paths.pid).read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
+
+
+def _supervisor(paths: Paths) -> int | None:
+    """The PID of the running supervisor (graph/neo4j_supervisor.py), if there is one."""
+    pid = _read_pid(paths, paths.supervisor_pid)
+    if pid is None or not _alive(pid):
+        return None
+    try:
+        text = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return pid
+    return pid if SUPERVISOR_MODULE.encode() in text else None
 
 
 def _alive(pid: int) -> bool:
@@ -228,6 +248,11 @@ def start(settings: Settings, *, quiet: bool = False) -> Status:
     current = status(settings)
     if current.running:
         return current
+    supervisor = _supervisor(paths)
+    if supervisor is not None:
+        # Its Neo4j died and is being restarted: wait for that rather than start a second one.
+        _wait_restarted(settings, paths, supervisor)
+        return status(settings)
     if paths.pid.exists():
         # A PID file whose process is gone (crash, reboot): not ours to trust, remove it.
         paths.pid.unlink()
@@ -256,13 +281,39 @@ def start(settings: Settings, *, quiet: bool = False) -> Status:
         str(paths.conf),
         str(paths.password),
     ]
-    with open(paths.log, "wb") as log:
+    paths.stop_request.unlink(missing_ok=True)
+    paths.log.write_bytes(b"")
+    # The supervisor runs the JVM and restarts it after a crash (graph/neo4j_supervisor.py).
+    supervised = [
+        sys.executable,
+        "-m",
+        SUPERVISOR_MODULE,
+        str(paths.root),
+        str(settings.local_neo4j_restarts),
+        "--",
+        *cmd,
+    ]
+    with open(paths.log, "ab") as log:
         process = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            supervised,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
-    paths.pid.write_text(str(process.pid))
     _wait_ready(settings, paths, process)
     return status(settings)
+
+
+def _wait_restarted(settings: Settings, paths: Paths, supervisor: int) -> None:
+    deadline = time.monotonic() + settings.local_neo4j_start_timeout_s
+    while time.monotonic() < deadline:
+        if status(settings).running and _port_in_use(settings.local_neo4j_port):
+            return
+        if not _alive(supervisor):
+            raise LocalNeo4jError(f"the local Neo4j's supervisor gave up; see {paths.crashes} and {paths.log}")
+        time.sleep(0.2)
+    raise LocalNeo4jError(f"the local Neo4j did not come back within {settings.local_neo4j_start_timeout_s:.0f} s")
 
 
 def _wait_ready(settings: Settings, paths: Paths, process: subprocess.Popen[bytes]) -> None:
@@ -273,10 +324,14 @@ def _wait_ready(settings: Settings, paths: Paths, process: subprocess.Popen[byte
             raise LocalNeo4jError(
                 f"the local Neo4j exited while starting; its log ({paths.log}) ends:\n{_tail(paths.log)}"
             )
-        if READY_LINE in paths.log.read_text(errors="replace") and _port_in_use(settings.local_neo4j_port):
+        if (
+            READY_LINE in paths.log.read_text(errors="replace")
+            and _port_in_use(settings.local_neo4j_port)
+            and status(settings).running
+        ):
             return
         time.sleep(0.2)
-    process.terminate()
+    process.terminate()  # the supervisor stops its JVM on SIGTERM
     raise LocalNeo4jError(
         f"the local Neo4j did not answer within {settings.local_neo4j_start_timeout_s:.0f} s; see {paths.log}"
     )
@@ -292,6 +347,28 @@ def _tail(log: Path, lines: int = 12) -> str:
 def stop(settings: Settings, *, timeout_s: float = 60.0) -> bool:
     """Stop the local Neo4j cleanly (SIGTERM runs Neo4j's shutdown). Returns False if it was not running."""
     paths = Paths.of(settings)
+    supervisor = _supervisor(paths)
+    if supervisor is not None:
+        # For good: the stop file and SIGTERM both tell the supervisor not to restart; it stops
+        # its JVM cleanly and exits.
+        paths.stop_request.touch()
+        pid = _read_pid(paths)
+        os.kill(supervisor, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and _alive(supervisor):
+            _reap(supervisor)
+            time.sleep(0.2)
+        if _alive(supervisor):
+            os.kill(supervisor, signal.SIGKILL)
+        _wait_gone(supervisor)
+        _reap(supervisor)
+        if pid is not None and _is_our_process(pid):
+            os.kill(pid, signal.SIGKILL)
+        if pid is not None:
+            _finish(pid, paths, settings)
+        paths.supervisor_pid.unlink(missing_ok=True)
+        paths.stop_request.unlink(missing_ok=True)
+        return True
     pid = _read_pid(paths)
     if pid is None or not _is_our_process(pid):
         paths.pid.unlink(missing_ok=True)
@@ -329,8 +406,15 @@ def _wait_port_free(port: int, timeout_s: float = 10.0) -> None:
 
 
 def kill(settings: Settings) -> bool:
-    """SIGKILL the local Neo4j: no clean shutdown. Used by fault-injection tests."""
+    """SIGKILL the local Neo4j and its supervisor (as a power cut would): no clean shutdown, no
+    restart. Used by fault-injection tests."""
     paths = Paths.of(settings)
+    supervisor = _supervisor(paths)
+    if supervisor is not None:
+        os.kill(supervisor, signal.SIGKILL)
+        _wait_gone(supervisor)
+        _reap(supervisor)
+        paths.supervisor_pid.unlink(missing_ok=True)
     pid = _read_pid(paths)
     if pid is None or not _is_our_process(pid):
         return False

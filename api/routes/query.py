@@ -41,6 +41,7 @@ async def run_query(request: Request, s: ScenarioName, body: QueryRequest, db: D
     """
     if "scenario" in body.params:
         raise invalid("body", "params.scenario", "is reserved: it is set to the scenario in the path")
-    await graph_reads.require_scenario(db, s)
     runner: QueryRunner = request.app.state.query_runner
-    return await runner.run(body.cypher, {**body.params, "scenario": s})
+    return await runner.run(
+        body.cypher, {**body.params, "scenario": s}, first=lambda: graph_reads.require_scenario(db, s)
+    )
