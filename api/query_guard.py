@@ -206,8 +206,10 @@ def check_plan(plan: Any, *, database: str, impure_functions: frozenset[str]) ->
             raise _refuse(f"the query reads database {on!r}; only {database!r} may be read")
         details = _details(operator)
         if name == "ProcedureCall":
-            called = _PROCEDURE.match(details)
-            procedure = called.group(1) if called else details
+            args = operator.get("args") or operator.get("arguments") or {}
+            own = str(args.get("Details", "")) if isinstance(args, dict) else details
+            called = _PROCEDURE.match(own)
+            procedure = called.group(1) if called else own or details
             if procedure.lower() not in ALLOWED_PROCEDURES:
                 allowed = ", ".join(sorted(ALLOWED_PROCEDURES))
                 raise _refuse(f"procedure {procedure} is not allowed (allowed: {allowed})")
@@ -349,7 +351,7 @@ class QueryRunner:
                 self.slots.release()
                 raise
         tag = uuid.uuid4().hex
-        task = asyncio.ensure_future(self._explain_and_run(cypher, params, tag))
+        task = asyncio.ensure_future(self._attempt(cypher, params, tag))
         released = False
         try:
             done, _ = await asyncio.wait({task}, timeout=self.limits.timeout_s)
@@ -362,7 +364,10 @@ class QueryRunner:
             released = True  # by the reaper, once Neo4j has let go of the transaction
             raise _timeout_problem()
         except asyncio.CancelledError:
+            # The caller went away: stop the query as at the deadline, keeping its slot meanwhile.
             task.cancel()
+            self._keep_slot_until_stopped(tag)
+            released = True
             raise
         finally:
             if not released:
@@ -397,6 +402,16 @@ class QueryRunner:
             log.warning("an abandoned ad-hoc query still runs in Neo4j after %.0f s", 20 * self.limits.timeout_s)
         finally:
             self.slots.release()
+
+    async def _attempt(self, cypher: str, params: dict[str, Any], tag: str) -> QueryAnswer:
+        """A pooled connection that died with a restarted Neo4j fails at once: retried once, at once."""
+        started = time.monotonic()
+        try:
+            return await self._explain_and_run(cypher, params, tag)
+        except DatabaseUnavailable:
+            if time.monotonic() - started > CONNECT_TIMEOUT_S:
+                raise
+            return await self._explain_and_run(cypher, params, tag)
 
     async def _explain_and_run(self, cypher: str, params: dict[str, Any], tag: str) -> QueryAnswer:
         metadata = {"app": "tomgraph-api-query", "tomgraph_query": tag}
