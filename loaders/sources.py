@@ -751,11 +751,15 @@ def _sheet_rows(
     Read with openpyxl's own cell parser, so that the sheet's `<dimension>` is not trusted (its
     streaming reader stops there), and so that a formula cell gives both its stored result and
     the fact that it is a formula."""
+    from openpyxl.utils.cell import coordinate_to_tuple
     from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
     class Parser(WorkSheetParser):
         def parse_cell(self, element: Any) -> dict[str, Any]:
-            cell: dict[str, Any] = super().parse_cell(element)
+            try:
+                cell: dict[str, Any] = super().parse_cell(element)
+            except ValueError:  # a number openpyxl cannot cast (`NaN`, `INF`): one cell, not the sheet
+                cell = self._odd_number(element)
             formula = element.find(FORMULA_TAG)
             if formula is not None:
                 cell["formula"] = "=" + (formula.text or "")
@@ -764,6 +768,21 @@ def _sheet_rows(
                 stored = element.find(VALUE_TAG)
                 cell["stored"] = stored is not None and (bool(stored.text) or element.get("t") == "str")
             return cell
+
+        def _odd_number(self, element: Any) -> dict[str, Any]:
+            coordinate = element.get("r")
+            if coordinate:
+                row, column = coordinate_to_tuple(coordinate)
+            else:
+                row, column = int(getattr(self, "row_counter")), int(getattr(self, "col_counter")) + 1  # noqa: B009
+            setattr(self, "col_counter", column)  # noqa: B010 (openpyxl's untyped counter)
+            text = element.findtext(VALUE_TAG) or ""
+            value: Any
+            try:
+                value = float(text)
+            except ValueError:
+                value = CellProblem(f"the cell holds {text!r}, which is not a number")
+            return {"row": row, "column": column, "value": value, "data_type": "n", "style_id": 0}
 
     anchors: dict[tuple[int, int], dict[str, Any]] = {}
     anchor_columns: dict[int, list[int]] = {}
@@ -805,6 +824,8 @@ def _sheet_rows(
 
 def _cell_value(cell: dict[str, Any], text_styles: frozenset[int]) -> Any:
     value = cell["value"]
+    if isinstance(value, CellProblem):
+        return value
     if "formula" in cell and not cell["stored"]:
         return CellProblem(
             f"formula {cell['formula']} has no stored value; open and save the workbook in Excel or "
