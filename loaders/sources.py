@@ -543,7 +543,11 @@ def _rows_to_items(
     allowed = {*COMMON_FIELDS, *kind.field_names, *(r.name for r in kind.references)} - {"properties"}
     columns: list[str | None] = []
     seen: set[str] = set()
-    for cell in header:
+    for number, cell in enumerate(header, start=1):
+        if isinstance(cell, CellProblem):
+            bundle.problems.append(Problem(source.header_place(), f"column {number}", cell.message))
+            columns.append(None)
+            continue
         col = cell.strip() if isinstance(cell, str) else ("" if cell is None else str(cell))
         if col in seen:
             bundle.problems.append(Problem(source.header_place(), col, "duplicate column"))
