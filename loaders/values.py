@@ -44,6 +44,8 @@ def text_problem(text: str) -> str | None:
     """Why `text` cannot be stored, or None."""
     if _NUL in text:
         return "contains a NUL character (U+0000), which tomgraph refuses in any text"
+    if text.isascii():  # the common case, without a regex
+        return None
     m = _SURROGATE.search(text)
     if m:
         return (
@@ -78,9 +80,31 @@ def is_blank(text: str) -> bool:
     return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Zs", "Zl", "Zp") for ch in text)
 
 
+def _maybe_bad(value: Any) -> bool:
+    """A quick look (most items hold ASCII text and small numbers): False when nothing in
+    `value` can be bad; True sends it to the full search, which names the fields."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if _NUL in v or not v.isascii():
+                return True
+        elif isinstance(v, float):
+            if not math.isfinite(v):
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v)
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
+
+
 def bad_values(data: Any, path: FieldPath = ()) -> list[tuple[FieldPath, str]]:
     """(field path, message) for each value in `data` (an item's mapping, read from any form)
     that no field may hold; a bad `properties` key is reported at `properties.KEY`."""
+    if not _maybe_bad(data):
+        return []
     found: list[tuple[FieldPath, str]] = []
     stack: list[tuple[FieldPath, Any]] = [(path, data)]
     while stack:
