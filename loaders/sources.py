@@ -187,6 +187,15 @@ class _TooManyNodes(Exception):
         self.through_aliases = through_aliases
 
 
+class _TooDeep(Exception):
+    pass
+
+
+MAX_YAML_DEPTH = 1000
+"""Deepest nesting read: libyaml builds nodes recursively in C, where 100,000 levels overflow
+the stack and kill the process (a bundle needs about five)."""
+
+
 def _count_nodes(text: str, limit: int) -> None:
     """Count the document's nodes as libyaml parses it, aliases counted as the nodes they
     repeat, and stop at `limit`: an alias bomb or a huge file is refused before any node is built.
@@ -215,6 +224,8 @@ def _count_nodes(text: str, limit: int) -> None:
             elif isinstance(event, yaml.CollectionStartEvent):
                 total += 1
                 stack.append([1, event.anchor])
+                if len(stack) > MAX_YAML_DEPTH:
+                    raise _TooDeep()
             elif isinstance(event, yaml.CollectionEndEvent):
                 n, anchor = stack.pop()
                 if anchor:
@@ -253,6 +264,8 @@ def parse_yaml(text: str, name: str, limits: Limits) -> tuple[Any, list[Problem]
                 name, "yaml", f"the document {how.format(limits.max_yaml_nodes)}; refused (TOMGRAPH_MAX_YAML_NODES)"
             )
         ]
+    except _TooDeep:
+        return None, [Problem(name, "yaml", f"the document is nested too deeply (more than {MAX_YAML_DEPTH:,} levels)")]
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = f":{mark.line + 1}" if mark else ""

@@ -40,6 +40,28 @@ class LocatedYaml:
 
 
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_DEPTH = 1000
+"""Deepest nesting read: libyaml builds nodes recursively in C, and 100,000 levels overflow its
+stack (the process dies); a check or waivers file needs about four."""
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where nesting passes MAX_DEPTH, or None; syntax errors are left to the parse."""
+    loader = _LOADER(text)
+    depth = 0
+    try:
+        while (event := loader.get_event()) is not None:
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1 if event.start_mark is not None else 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    return None
 
 
 def read_located_yaml(path: Path) -> LocatedYaml:
@@ -49,6 +71,9 @@ def read_located_yaml(path: Path) -> LocatedYaml:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise YamlProblem(str(path), f"cannot read: {exc}") from exc
+    deep = _too_deep(text)
+    if deep is not None:
+        raise YamlProblem(f"{path}:{deep}", f"invalid YAML: nested more than {MAX_DEPTH:,} levels deep")
     loader = _LOADER(text)
     try:
         root = loader.get_single_node()

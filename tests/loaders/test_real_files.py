@@ -385,3 +385,10 @@ def test_a_csv_row_with_extra_cells_still_reports_its_other_problems(tmp_path: P
         "models.csv:row 2: name: required field is missing",
         "models.csv:row 2: row: 4 cells but only 3 columns; the cells beyond them were not read",
     ]
+
+
+def test_deep_nesting_is_refused_before_libyaml_builds_it(tmp_path: Path) -> None:
+    # 100,000 levels overflowed the C stack of libyaml's node builder: the process died
+    bundle = tmp_path / "b.yaml"
+    bundle.write_text("units: []\ndeep: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert problems_of(bundle) == ["b.yaml: yaml: the document is nested too deeply (more than 1,000 levels)"]

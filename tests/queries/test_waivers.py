@@ -282,3 +282,8 @@ def test_roles_the_scenario_lacks_are_listed_with_the_place_of_their_waiver(
         [],
         [f"{path}:6: accepted_by: 'r-gone' is not a role in scenario '{risky}'"],
     )
+
+
+def test_a_waivers_file_nested_too_deeply_is_refused_not_a_crash(tmp_path: Path) -> None:
+    path = _write(tmp_path, "- check: x\n  deep: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert _problems(path) == [f"{path}:2: invalid YAML: nested more than 1,000 levels deep"]
