@@ -10,7 +10,7 @@ AUDIT_STAMP := $(AUDIT_VENV)/.tomgraph-audit
 BROWSER_STAMP := $(VENV)/.tomgraph-browser
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser demo test lint audit format lock graph-model clean
+.PHONY: setup browser demo test lint audit format lock graph-model settings-doc clean
 
 setup: $(STAMP)
 
@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml requirements.lock graph/neo4j_launcher/pom.xml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
+	@echo "tomgraph is installed as $(BIN)/tomgraph; run '. $(BIN)/activate' to call it as 'tomgraph'"
 	$(BIN)/tomgraph neo4j install
 	touch $@
 
@@ -32,6 +33,7 @@ $(BROWSER_STAMP):
 
 demo: setup
 	$(BIN)/tomgraph demo
+	@echo "The commands above (and in README.md) are $(BIN)/tomgraph: run '. $(BIN)/activate' first to type them as shown."
 
 test: setup browser lint
 	$(BIN)/pytest -q
@@ -64,6 +66,10 @@ lock: setup
 
 graph-model: setup
 	$(BIN)/tomgraph graph-model --out docs/graph-model.md
+
+# docs/settings.md: every setting with its default, from graph/settings.py.
+settings-doc: setup
+	$(BIN)/python -m graph.settings_doc > docs/settings.md
 
 clean:
 	rm -rf $(VENV) $(AUDIT_VENV) .tomgraph-test .pytest_cache .mypy_cache .ruff_cache

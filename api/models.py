@@ -132,6 +132,11 @@ class CheckInfo(BaseModel):
     revision: int
     title: str
     severity: Severity
+    escalation: dict[Severity, str] = Field(
+        default_factory=dict,
+        description="When a finding gets a higher severity than `severity`: severity -> condition "
+        "(e.g. `critical: risk tier high`); empty when it never does.",
+    )
     rationale: str
     remediation: str
     parameters: dict[str, JsonValue]

@@ -18,13 +18,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cli.console import console
 from graph.db import Database
 from graph.settings import Settings
 from graph.sync import check_scenario_name
 from queries.catalog import SEVERITY_RANK, Catalog, CatalogError, UnknownCheckError, load_catalog
 from queries.findings import Finding, RunResult, gate_failures
 from queries.runner import CheckRunError, run_checks
-from queries.waivers import UnknownScenarioError, WaiverError, load_waivers_file, replace_waivers
+from queries.waivers import UnknownScenarioError, WaiverError, read_waivers_file, replace_waivers, role_problems
+from visualizations.spreadsheet import guard_cell
 
 EXIT_FAILURE = 1
 EXIT_INVALID_INPUT = 2
@@ -122,7 +124,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
 
     @app.command("checks")
     def checks_command() -> None:
-        """List the gap-check catalog: id, severity, title and source file."""
+        """List the gap-check catalog: id, severity (with when it is raised), title and source file."""
         ctx = get_context()
         with _reported(ctx):
             catalog = _catalog(ctx.settings)
@@ -130,7 +132,8 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         for column in ("id", "severity", "title", "source"):
             table.add_column(column, overflow="fold")
         for check in catalog.checks:
-            table.add_row(*(Text(c) for c in (check.id, check.spec.severity, check.spec.title, str(check.source))))
+            cells = (check.id, check.spec.severity_label, check.spec.title, str(check.source))
+            table.add_row(*(Text(c) for c in cells))
         _stdout_console().print(table)
 
     @app.command("waive")
@@ -147,8 +150,12 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         with _reported(ctx):
             check_scenario_name(scenario)
             catalog = _catalog(ctx.settings)
-            waivers = load_waivers_file(file, known_checks=catalog.ids())
-            count = replace_waivers(ctx.db, scenario, waivers)
+            read = read_waivers_file(file, known_checks=catalog.ids())
+            # Every problem in one pass: those of the file and the roles the scenario lacks.
+            problems = read.problems + role_problems(ctx.db, scenario, read.accepted_by)
+            if problems:
+                raise WaiverError(problems)
+            count = replace_waivers(ctx.db, scenario, read.waivers)
         _stdout_console().print(
             f"{count} waiver{'' if count == 1 else 's'} set for scenario '{scenario}' from {file}", highlight=False
         )
@@ -156,8 +163,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
 
 def _stdout_console() -> Console:
     """Rich on a terminal; when piped, lines are not wrapped so that they stay greppable."""
-    console = Console()
-    return console if console.is_terminal else Console(width=1000)
+    return console()
 
 
 def _catalog(settings: Settings) -> Catalog:
@@ -193,20 +199,22 @@ def _reported(ctx: CommandContext) -> Iterator[None]:
 def _fail(ctx: CommandContext, exc: Exception, problems: list[str], code: int) -> NoReturn:
     if ctx.debug:
         raise exc
-    err = Console(stderr=True)
+    err = console(stderr=True)
     for problem in problems:
         err.print(f"error: {problem}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def write_csv(result: RunResult, stream: TextIO) -> None:
-    """One row per finding; subjects joined by ';'; the waiver columns are empty when unwaived."""
+    """One row per finding; subjects joined by ';'; the waiver columns are empty when unwaived. Every
+    cell passes the one formula guard of every CSV and XLSX tomgraph writes (visualizations/spreadsheet.py)."""
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for finding in result["findings"]:
         waived = finding.get("waived")
         writer.writerow(
-            [
+            guard_cell(cell)
+            for cell in [
                 finding["check"],
                 finding["severity"],
                 ";".join(finding["subjects"]),

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Annotated, Protocol
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from api.auth import KeyFileError, Role, create_key, keys_file, read_keys, revoke_key
+from cli.console import console
 from graph.settings import Settings
 
 
@@ -22,8 +22,8 @@ def register(app: typer.Typer, get_context: Callable[[], HasSettings]) -> None:
     """Add the `keys` command group to the `tomgraph` app."""
     keys_app = typer.Typer(help="Manage the REST API's keys (stored as hashes only).", no_args_is_help=True)
     app.add_typer(keys_app, name="keys")
-    out = Console()
-    err = Console(stderr=True)
+    out = console()
+    err = console(stderr=True)
 
     def _fail(message: str) -> typer.Exit:
         err.print(f"error: {message}", highlight=False)

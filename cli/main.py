@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cli import checks_cmd, diff_cmd, keys_cmd, report_cmd, synth_cmd, view_cmd
+from cli.console import console
 from graph import local_neo4j
 from graph.db import Database, DatabaseUnavailable
 from graph.docs import render_graph_model
@@ -43,8 +43,8 @@ DEMO_OUT = Path("out")
 EXIT_FAILURE = 1
 EXIT_INVALID_BUNDLE = 2
 
-out = Console()
-err = Console(stderr=True)
+out = console()
+err = console(stderr=True)
 
 app = typer.Typer(
     name="tomgraph",

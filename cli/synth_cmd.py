@@ -38,9 +38,12 @@ def synth_command(
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(1) from None
     entities, relationships = synth.count(bundle)
+    as_of = expected["as_of"]
     typer.echo(
         f"Wrote {out / 'bundle.json'} ({entities} entities, {relationships} relationships) and "
-        f"{out / 'expected.json'} ({len(expected['findings'])} findings as of {expected['as_of']})"
+        f"{out / 'expected.json'} ({len(expected['findings'])} findings as of {as_of}: what "
+        f"`tomgraph check --as-of {as_of}` finds once it is loaded; on another day the date-based checks "
+        "find more or fewer)"
     )
 
 

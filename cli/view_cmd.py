@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from cli.checks_cmd import CommandContext
+from cli.console import console
 from graph.errors import NotFound
 from graph.sync import ScenarioNameError, check_scenario_name
 from queries.catalog import CatalogError, load_catalog
@@ -49,7 +49,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         Exit status: 0 written; 2 bad options; 1 unknown scenario or entity, or other failure.
         """
         ctx = get_context()
-        err = Console(stderr=True)
+        err = console(stderr=True)
         try:
             check_scenario_name(scenario)
             day = date.fromisoformat(as_of) if as_of else None
@@ -78,4 +78,4 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             raise typer.Exit(EXIT_FAILURE) from None
         out.write_text(html, encoding="utf-8")
         shown = f"{data.total:,} entities grouped by kind" if data.grouped else f"{len(data.nodes):,} entities"
-        Console().print(f"Wrote {out} ({shown}, {len(html) // 1024:,} KiB)", highlight=False, soft_wrap=True)
+        console().print(f"Wrote {out} ({shown}, {len(html) // 1024:,} KiB)", highlight=False, soft_wrap=True)

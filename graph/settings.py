@@ -25,21 +25,33 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("NEO4J_URI", "neo4j_uri"),
         description="Any Neo4j 5 (bolt:// or neo4j://). Unset: tomgraph's own local Neo4j.",
     )
-    neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "neo4j_user"))
-    neo4j_password: SecretStr | None = Field(
-        default=None, validation_alias=AliasChoices("NEO4J_PASSWORD", "neo4j_password")
+    neo4j_user: str = Field(
+        default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "neo4j_user"), description="With NEO4J_URI."
     )
-    neo4j_database: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_DATABASE", "neo4j_database"))
+    neo4j_password: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("NEO4J_PASSWORD", "neo4j_password"),
+        description="With NEO4J_URI. The local Neo4j generates its own and keeps it in the data directory.",
+    )
+    neo4j_database: str = Field(
+        default="neo4j",
+        validation_alias=AliasChoices("NEO4J_DATABASE", "neo4j_database"),
+        description="With NEO4J_URI.",
+    )
 
     data_dir: Path = Field(default_factory=_default_data_dir, description="Local state: Neo4j, keys, runtime.")
-    local_neo4j_port: int = Field(default=7688, ge=1, le=65535)
+    local_neo4j_port: int = Field(
+        default=7688, ge=1, le=65535, description="Bolt port of the local Neo4j (127.0.0.1 only)."
+    )
     local_neo4j_heap: str = Field(
         default="6g",
         pattern=r"^\d+[mg]$",
         description="A large bundle loads in one transaction; 6g fits ~1M relationships.",
     )
-    local_neo4j_pagecache: str = Field(default="1g", pattern=r"^\d+[mg]$")
-    local_neo4j_start_timeout_s: float = 180.0
+    local_neo4j_pagecache: str = Field(default="1g", pattern=r"^\d+[mg]$", description="Page cache of the local Neo4j.")
+    local_neo4j_start_timeout_s: float = Field(
+        default=180.0, description="Seconds to wait for the local Neo4j to answer."
+    )
     local_neo4j_tx_memory: str | None = Field(
         default=None,
         pattern=r"^\d+[kmg]$",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import re
 import zipfile
@@ -120,11 +121,25 @@ class RawBundle:
 # --- YAML ---------------------------------------------------------------------------------
 
 
-class _Yaml(yaml.SafeLoader):
+_YAML_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML was built with it (the wheels are): about 10 times faster."""
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Yaml(_YAML_BASE):  # type: ignore[misc, valid-type]
     """SafeLoader that keeps item lines, reads only true/false as booleans (YAML 1.2 style,
-    so an id like `no` stays a string), leaves dates as text and reports duplicate keys."""
+    so an id like `no` stays a string), leaves dates as text and reports duplicate keys; keys
+    brought in by a merge key (`<<: *anchor`) may be overridden, as merge keys mean."""
 
     duplicate_keys: list[tuple[int, str]]
+    own_keys: dict[int, set[int]]
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        # Remember which keys the mapping itself wrote before merged ones join them (a parent's
+        # merge may flatten this mapping before it is constructed).
+        if id(node) not in self.own_keys:
+            self.own_keys[id(node)] = {id(k) for k, _ in node.value if k.tag != _MERGE_TAG}
+        super().flatten_mapping(node)
 
 
 # Dates stay text here, so that a bad date is reported by validation with its item and field.
@@ -145,16 +160,21 @@ class LineDict(dict[str, Any]):
 
 def _construct_mapping(loader: _Yaml, node: yaml.MappingNode) -> LineDict:
     loader.flatten_mapping(node)
+    own = loader.own_keys.get(id(node), set())
     out = LineDict()
     out.line = node.start_mark.line + 1
+    written: set[str] = set()
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if isinstance(key, (int, float, bool)):
             key = str(key)
         if not isinstance(key, str):
             raise yaml.constructor.ConstructorError(None, None, "mapping keys must be strings", key_node.start_mark)
-        if key in out:
-            loader.duplicate_keys.append((key_node.start_mark.line + 1, key))
+        if id(key_node) in own:
+            if key in written:
+                loader.duplicate_keys.append((key_node.start_mark.line + 1, key))
+            written.add(key)
+        # merged pairs come first, so the mapping's own keys override them
         out[key] = loader.construct_object(value_node, deep=True)
     return out
 
@@ -162,46 +182,90 @@ def _construct_mapping(loader: _Yaml, node: yaml.MappingNode) -> LineDict:
 _Yaml.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _expanded_size(root: yaml.Node, limit: int) -> int:
-    """Node count once aliases are expanded, computed without expanding (memoised, iterative)."""
-    sizes: dict[int, int] = {}
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if id(node) in sizes:
-            continue
-        children: list[yaml.Node] = []
-        if isinstance(node, yaml.SequenceNode):
-            children = list(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            children = [n for pair in node.value for n in pair]
-        if children_done:
-            total = 1 + sum(sizes[id(c)] for c in children)
-            sizes[id(node)] = min(total, limit + 1)
-        else:
-            stack.append((node, True))
-            stack.extend((c, False) for c in children if id(c) not in sizes)
-    return sizes[id(root)]
+class _TooManyNodes(Exception):
+    def __init__(self, through_aliases: bool) -> None:
+        self.through_aliases = through_aliases
+
+
+class _TooDeep(Exception):
+    pass
+
+
+MAX_YAML_DEPTH = 1000
+"""Deepest nesting read: libyaml builds nodes recursively in C, where 100,000 levels overflow
+the stack and kill the process (a bundle needs about five)."""
+
+
+def _count_nodes(text: str, limit: int) -> None:
+    """Count the document's nodes as libyaml parses it, aliases counted as the nodes they
+    repeat, and stop at `limit`: an alias bomb or a huge file is refused before any node is built.
+    Raises _TooManyNodes, or the parser's error (with its line) for a syntax error."""
+    sizes: dict[str, int] = {}
+    stack: list[list[Any]] = []  # [nodes so far, anchor] per open collection
+    total = 0
+    aliases = False
+    loader = _Yaml(text)
+    try:
+        while True:
+            event = loader.get_event()
+            if event is None:
+                break
+            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                if isinstance(event, yaml.AliasEvent):
+                    n = sizes.get(event.anchor or "", 1)
+                    aliases = True
+                else:
+                    n = 1
+                    if event.anchor:
+                        sizes[event.anchor] = 1
+                total += n
+                if stack:
+                    stack[-1][0] += n
+            elif isinstance(event, yaml.CollectionStartEvent):
+                total += 1
+                stack.append([1, event.anchor])
+                if len(stack) > MAX_YAML_DEPTH:
+                    raise _TooDeep()
+            elif isinstance(event, yaml.CollectionEndEvent):
+                n, anchor = stack.pop()
+                if anchor:
+                    sizes[anchor] = n
+                if stack:
+                    stack[-1][0] += n
+            else:
+                continue
+            if total > limit:
+                raise _TooManyNodes(aliases)
+    finally:
+        loader.dispose()
 
 
 def parse_yaml(text: str, name: str, limits: Limits) -> tuple[Any, list[Problem]]:
+    """The YAML document in `text` and its problems (syntax, duplicate keys, size), each placed
+    `name:line`. Nodes are counted while libyaml parses, before any is built: more than
+    `limits.max_yaml_nodes` (aliases counted as what they repeat) is refused."""
     loader = _Yaml(text)
     loader.duplicate_keys = []
+    loader.own_keys = {}
     try:
+        _count_nodes(text, limits.max_yaml_nodes)
         node = loader.get_single_node()
         if node is None:
             return None, []
-        size = _expanded_size(node, limits.max_yaml_nodes)
-        if size > limits.max_yaml_nodes:
-            return None, [
-                Problem(
-                    name,
-                    "yaml",
-                    f"the document expands to more than {limits.max_yaml_nodes:,} nodes through anchors and "
-                    "aliases; refused (TOMGRAPH_MAX_YAML_NODES)",
-                )
-            ]
         data = loader.construct_document(node)
+    except _TooManyNodes as e:
+        how = (
+            "expands to more than {:,} nodes through anchors and aliases"
+            if e.through_aliases
+            else ("has more than {:,} nodes")
+        )
+        return None, [
+            Problem(
+                name, "yaml", f"the document {how.format(limits.max_yaml_nodes)}; refused (TOMGRAPH_MAX_YAML_NODES)"
+            )
+        ]
+    except _TooDeep:
+        return None, [Problem(name, "yaml", f"the document is nested too deeply (more than {MAX_YAML_DEPTH:,} levels)")]
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -430,8 +494,22 @@ class _CellError(ValueError):
     pass
 
 
-def _convert_cell(section: str, column: str, value: Any) -> Any:
-    """A CSV/Excel cell as YAML would hold it; None means "not given"."""
+@dataclass(frozen=True)
+class CellProblem:
+    """An Excel cell that has no value tomgraph can take (a formula without a stored result, an
+    error such as `#REF!`); reported as `sheet!row N: column: message`."""
+
+    message: str
+
+
+def _convert_cell(section: str, column: str, value: Any, typed: bool = False) -> Any:
+    """A CSV/Excel cell as YAML would hold it; None means "not given".
+
+    CSV cells are all text (`typed` False): a `properties.KEY` cell reads as a number or boolean
+    when it is written like one. Excel cells carry their own type (`typed` True): a text cell,
+    including one formatted as Text that holds digits, stays text."""
+    if isinstance(value, CellProblem):
+        raise _CellError(value.message)
     if value is None or (isinstance(value, str) and value.strip() == ""):
         return None
     if isinstance(value, dt.datetime):
@@ -439,7 +517,9 @@ def _convert_cell(section: str, column: str, value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if column.startswith("properties."):
-        return _infer_scalar(value.strip()) if isinstance(value, str) else value
+        if isinstance(value, str):
+            return value.strip() if typed else _infer_scalar(value.strip())
+        return value
     if column in _list_fields(section):
         text = value if isinstance(value, str) else str(value)
         return [part.strip() for part in text.split(LIST_SEPARATOR) if part.strip()]
@@ -468,12 +548,19 @@ def _rows_to_items(
     source: RowSource,
     bundle: RawBundle,
     max_rows: int,
+    typed: bool = False,
 ) -> None:
+    """Items from a table whose first row names the columns; every problem of every row is
+    reported in one pass (a row is never skipped because of one bad cell or column)."""
     kind = kinds_by_section()[section]
     allowed = {*COMMON_FIELDS, *kind.field_names, *(r.name for r in kind.references)} - {"properties"}
     columns: list[str | None] = []
     seen: set[str] = set()
-    for cell in header:
+    for number, cell in enumerate(header, start=1):
+        if isinstance(cell, CellProblem):
+            bundle.problems.append(Problem(source.header_place(), f"column {number}", cell.message))
+            columns.append(None)
+            continue
         col = cell.strip() if isinstance(cell, str) else ("" if cell is None else str(cell))
         if col in seen:
             bundle.problems.append(Problem(source.header_place(), col, "duplicate column"))
@@ -486,6 +573,7 @@ def _rows_to_items(
             columns.append(None)
             continue
         columns.append(col or None)
+    width = len(columns)
     while columns and columns[-1] is None:
         columns.pop()
     for row_number, cells in rows:
@@ -503,18 +591,22 @@ def _rows_to_items(
             )
             bundle.over_limit = True
             break
-        if len(cells) > len(columns) and any(c is not None and str(c).strip() for c in cells[len(columns) :]):
+        if len(cells) > width and any(c is not None and str(c).strip() for c in cells[width:]):
+            # Reported, and the row's named columns are still read, so its other problems show now.
             bundle.problems.append(
-                Problem(source.place_of_row(row_number), "row", f"{len(cells)} cells but only {len(columns)} columns")
+                Problem(
+                    source.place_of_row(row_number),
+                    "row",
+                    f"{len(cells)} cells but only {width} columns; the cells beyond them were not read",
+                )
             )
-            continue
         item: dict[str, Any] = {}
         bad: set[str] = set()
         for column, cell in zip(columns, cells, strict=False):
             if column is None:
                 continue
             try:
-                value = _convert_cell(section, column, cell)
+                value = _convert_cell(section, column, cell, typed)
             except _CellError as e:
                 bundle.problems.append(Problem(source.place_of_row(row_number), column, str(e)))
                 bad.add(column)
@@ -559,7 +651,14 @@ def _read_csv(text: str, name: str, section: str, bundle: RawBundle, limits: Lim
 
 
 def read_workbook(path: Path, limits: Limits) -> RawBundle:
-    """An `.xlsx` workbook: one sheet per section, the first row holding column names."""
+    """An `.xlsx` workbook: one sheet per section, the first row holding column names.
+
+    Every row the sheet holds is read, whatever its `<dimension>` claims. A cell's own type
+    counts (text stays text, also digits in a cell formatted as Text). A formula counts by the
+    result Excel stored with it; a formula with no stored result (as scripts write them), or a
+    cell showing an error (`#REF!`), is a problem of its row and column. A merged range gives
+    its value to every cell it covers, as Excel shows it.
+    """
     from openpyxl import load_workbook  # heavy import, only for workbooks
 
     bundle = RawBundle()
@@ -580,6 +679,7 @@ def read_workbook(path: Path, limits: Limits) -> RawBundle:
         return bundle
     sections = kinds_by_section()
     try:
+        text_styles = _text_styles(workbook)
         for sheet in workbook.worksheets:
             if sheet.title not in sections:
                 bundle.problems.append(
@@ -590,17 +690,169 @@ def read_workbook(path: Path, limits: Limits) -> RawBundle:
                     )
                 )
                 continue
-            rows = sheet.iter_rows(values_only=True)
-            header = next(rows, None)
-            if header is None:
-                continue
-            numbered = ((i, list(cells)) for i, cells in enumerate(rows, start=2))
-            _rows_to_items(
-                list(header), numbered, sheet.title, RowSource(sheet.title, excel=True), bundle, limits.max_entities
-            )
+            try:
+                merged = _merged_ranges(workbook, sheet)
+                rows = _sheet_rows(workbook, sheet, text_styles, merged)
+                first = next(rows, None)
+                if first is None:
+                    continue
+                header = first[1] if first[0] == 1 else []
+                rest = rows if first[0] == 1 else itertools.chain([first], rows)
+                _rows_to_items(
+                    header,
+                    rest,
+                    sheet.title,
+                    RowSource(sheet.title, excel=True),
+                    bundle,
+                    limits.max_entities,
+                    typed=True,
+                )
+            except Exception as e:  # a damaged sheet: say so, and read the others
+                bundle.problems.append(
+                    Problem(f"{sheet.title}!row 1", "xlsx", f"the sheet cannot be read ({type(e).__name__}: {e})")
+                )
     finally:
         workbook.close()
     return bundle
+
+
+_TEXT_FORMAT_ID = 49  # Excel's built-in number format "@" (Text)
+
+
+def _text_styles(workbook: Any) -> frozenset[int]:
+    """Ids of the cell styles whose number format is Text (`@`)."""
+    custom = list(getattr(workbook, "_number_formats", []))
+    out = set()
+    for style_id, style in enumerate(getattr(workbook, "_cell_styles", [])):
+        fmt = style.numFmtId
+        if fmt == _TEXT_FORMAT_ID or (fmt >= 164 and fmt - 164 < len(custom) and custom[fmt - 164] == "@"):
+            out.add(style_id)
+    return frozenset(out)
+
+
+_MERGE_CELL = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref\s*=\s*[\"']([A-Za-z]{1,3}\d+)(?::([A-Za-z]{1,3}\d+))?[\"']"
+)
+
+
+def _merged_ranges(workbook: Any, sheet: Any) -> list[tuple[int, int, int, int]]:
+    """(min_row, min_col, max_row, max_col) of each merged range of the sheet, sorted.
+
+    openpyxl's streaming reader does not give them, and they are written after the cells, so
+    the sheet's XML is scanned for them first (decompressing it once more, in chunks)."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    found: set[tuple[int, int, int, int]] = set()
+    tail = b""
+    with workbook._archive.open(sheet._worksheet_path) as src:
+        while True:
+            chunk = src.read(1 << 20)
+            if not chunk:
+                break
+            data = tail + chunk
+            for m in _MERGE_CELL.finditer(data):
+                first = coordinate_to_tuple(m.group(1).decode().upper())
+                last = coordinate_to_tuple((m.group(2) or m.group(1)).decode().upper())
+                found.add(
+                    (min(first[0], last[0]), min(first[1], last[1]), max(first[0], last[0]), max(first[1], last[1]))
+                )
+            tail = data[-512:]
+    return sorted(found)
+
+
+def _sheet_rows(
+    workbook: Any, sheet: Any, text_styles: frozenset[int], merged: list[tuple[int, int, int, int]]
+) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, cell values) for every row the sheet's XML holds, in order.
+
+    Read with openpyxl's own cell parser, so that the sheet's `<dimension>` is not trusted (its
+    streaming reader stops there), and so that a formula cell gives both its stored result and
+    the fact that it is a formula."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+    from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
+
+    class Parser(WorkSheetParser):
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            try:
+                cell: dict[str, Any] = super().parse_cell(element)
+            except ValueError:  # a number openpyxl cannot cast (`NaN`, `INF`): one cell, not the sheet
+                cell = self._odd_number(element)
+            formula = element.find(FORMULA_TAG)
+            if formula is not None:
+                cell["formula"] = "=" + (formula.text or "")
+                # A result is stored in <v>; an empty <v/> is one only for a text result (t="str"),
+                # as Excel writes a formula giving "" (openpyxl writes <v/> for every formula).
+                stored = element.find(VALUE_TAG)
+                cell["stored"] = stored is not None and (bool(stored.text) or element.get("t") == "str")
+            return cell
+
+        def _odd_number(self, element: Any) -> dict[str, Any]:
+            coordinate = element.get("r")
+            if coordinate:
+                row, column = coordinate_to_tuple(coordinate)
+            else:
+                row, column = int(getattr(self, "row_counter")), int(getattr(self, "col_counter")) + 1  # noqa: B009
+            setattr(self, "col_counter", column)  # noqa: B010 (openpyxl's untyped counter)
+            text = element.findtext(VALUE_TAG) or ""
+            value: Any
+            try:
+                value = float(text)
+            except ValueError:
+                value = CellProblem(f"the cell holds {text!r}, which is not a number")
+            return {"row": row, "column": column, "value": value, "data_type": "n", "style_id": 0}
+
+    anchors: dict[tuple[int, int], dict[str, Any]] = {}
+    anchor_columns: dict[int, list[int]] = {}
+    for r0, c0, _, _ in merged:
+        anchor_columns.setdefault(r0, []).append(c0)
+    pending = list(reversed(merged))  # ranges not started yet, the next one last
+    active: list[tuple[int, int, int, int]] = []
+    with sheet._get_source() as src:
+        parser = Parser(
+            src,
+            sheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for row_number, cells in parser.parse():
+            by_column = {c["column"]: c for c in cells}
+            for column in anchor_columns.get(row_number, ()):
+                if column in by_column:
+                    anchors[(row_number, column)] = by_column[column]
+            if merged:
+                while pending and pending[-1][0] <= row_number:
+                    active.append(pending.pop())
+                active = [r for r in active if r[2] >= row_number]
+                for r0, c0, _, c1 in active:
+                    anchor = anchors.get((r0, c0))
+                    if anchor is None:
+                        continue
+                    for column in range(c0, min(c1, c0 + 16_384) + 1):
+                        if (row_number, column) != (r0, c0):
+                            by_column[column] = {**anchor, "column": column}
+            width = max(by_column, default=0)
+            values: list[Any] = [None] * width
+            for column, cell in by_column.items():
+                values[column - 1] = _cell_value(cell, text_styles)
+            yield row_number, values
+
+
+def _cell_value(cell: dict[str, Any], text_styles: frozenset[int]) -> Any:
+    value = cell["value"]
+    if isinstance(value, CellProblem):
+        return value
+    if "formula" in cell and not cell["stored"]:
+        return CellProblem(
+            f"formula {cell['formula']} has no stored value; open and save the workbook in Excel or "
+            "LibreOffice so that its result is stored, or type the value"
+        )
+    if cell["data_type"] == "e":
+        return CellProblem(f"the cell shows the error {value}; correct it or type the value")
+    if cell["style_id"] in text_styles and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    return value
 
 
 def _zip_bomb_problem(path: Path, limits: Limits) -> Problem | None:

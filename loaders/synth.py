@@ -1356,7 +1356,6 @@ class _MessageValues:
             "no-shutdown-authority": {"model": name},
             "missing-risk-tier": {"model": name, "stage": stage},
             "prohibited-model-active": {"model": name, "stage": stage},
-            "high-risk-without-human-oversight": {"model": name},
             "unmonitored-production-model": {"model": name},
             "model-without-business-case": {"model": name},
             "control-without-operator": {"control": name, "kind": first.get("kind")},
@@ -1369,6 +1368,8 @@ class _MessageValues:
         }
         if check in simple:
             return None, simple[check]
+        if check == "high-risk-without-human-oversight":
+            return ("not-recorded" if first.get("human_oversight") is None else "none"), {"model": name}
         if check == "experiment-in-production":
             model = self.get[subjects[1]]
             return None, {"workflow": name, "model": model["name"], "stage": model["stage"]}

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -22,6 +23,7 @@ from pydantic import (
 from graph.ontology import ID_PATTERN, KINDS, FieldType, Kind, Reference, kinds_by_section
 from loaders.problems import BundleError, Problem
 from loaders.sources import Limits, RawBundle, RawItem
+from loaders.values import FieldPath, bad_values, field_name, is_blank
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -56,8 +58,19 @@ def _property_value(value: Any) -> Any:
     raise ValueError(f"properties hold scalars (text, numbers, booleans), not {type(value).__name__}")
 
 
+def _visible_text(value: str) -> str:
+    """Surrounding whitespace stripped; text with nothing visible (spaces, tabs, zero-width or
+    other invisible characters only) is refused in every form, as an empty CSV cell is."""
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    if is_blank(value):
+        raise ValueError("must not be blank (it holds only invisible characters)")
+    return value
+
+
 Text = Annotated[str, BeforeValidator(_numbers_as_text)]
-NonEmptyText = Annotated[str, BeforeValidator(_numbers_as_text), StringConstraints(strip_whitespace=True, min_length=1)]
+NonEmptyText = Annotated[str, BeforeValidator(_numbers_as_text), AfterValidator(_visible_text)]
 EntityId = Annotated[str, BeforeValidator(_numbers_as_text), StringConstraints(pattern=ID_PATTERN)]
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 PropertyValue = Annotated[str | int | float | bool | None, BeforeValidator(_property_value)]
@@ -118,14 +131,15 @@ class Bundle:
         return len(self.entities)
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + part
-    return out or "item"
+def _user_loc(loc: tuple[int | str, ...]) -> FieldPath:
+    """The field a pydantic error is about, as the user wrote it: the field, and the key of
+    `properties` or the index of a list; what follows (union members, `[key]`) is the
+    validator's own bookkeeping."""
+    if not loc:
+        return ()
+    if len(loc) > 1 and (loc[0] == "properties" or isinstance(loc[1], int)):
+        return (loc[0], loc[1])
+    return (loc[0],)
 
 
 def _message(error: Any) -> str:
@@ -184,21 +198,34 @@ def _entity(kind: Kind, model: BaseModel) -> Entity:
     return Entity(kind.section, data["id"], props, refs)
 
 
-def _validate_item(item: RawItem, problems: list[Problem]) -> Entity | None:
+def _validate_item(item: RawItem, problems: list[Problem], bad_fields: set[str]) -> Entity | None:
+    """The item as an entity, or None with its problems appended; `bad_fields` gets the fields
+    holding a value no field may hold (their references are not looked up)."""
     if not isinstance(item.data, dict):
         problems.append(
             Problem(item.place, item.section, f"each item must be a mapping, got {type(item.data).__name__}")
         )
         return None
     kind = kinds_by_section()[item.section]
+    bad = bad_values(item.data)
+    for path, message in bad:
+        problems.append(Problem(item.place, field_name(path), message))
+    skip: set[FieldPath] = {(c,) for c in item.bad_cells} | {_user_loc(path) for path, _ in bad}
+    bad_fields.update(str(path[0]) for path, _ in bad if path)
     try:
         model = item_model(item.section).model_validate(item.data)
     except ValidationError as e:
+        # One problem per bad value: a union gives one error per member, a dict key and its value
+        # one each; the first in the validator's order speaks for the field.
+        reported: set[FieldPath] = set()
         for error in e.errors():
-            loc = tuple(error["loc"])
-            if loc and loc[0] in item.bad_cells:
+            loc = _user_loc(tuple(error["loc"]))
+            if loc in reported or loc in skip or loc[:1] in skip:
                 continue
-            problems.append(Problem(item.place, _field_path(loc), _message(error)))
+            reported.add(loc)
+            problems.append(Problem(item.place, field_name(loc), _message(error)))
+        return None
+    if bad:
         return None
     return _entity(kind, model)
 
@@ -232,10 +259,14 @@ def validate(raw: RawBundle, limits: Limits) -> Bundle:
             )
         raise BundleError(problems)
     entities: list[Entity] = []
-    for item in raw.items:
-        entity = _validate_item(item, problems)
+    bad_fields: dict[int, set[str]] = {}
+    for index, item in enumerate(raw.items):
+        bad: set[str] = set()
+        entity = _validate_item(item, problems, bad)
         if entity is not None:
             entities.append(entity)
+        if bad:
+            bad_fields[index] = bad
 
     # Every item with a text id claims it, valid or not: duplicates are reported either way, and a
     # reference to an item that failed validation is not also reported as dangling.
@@ -254,10 +285,12 @@ def validate(raw: RawBundle, limits: Limits) -> Bundle:
 
     # References are checked on every item, valid or not, so one pass reports them all.
     sections = kinds_by_section()
-    for item in raw.items:
+    for index, item in enumerate(raw.items):
         if not isinstance(item.data, dict):
             continue
         for ref in sections[item.section].references:
+            if ref.name in bad_fields.get(index, ()):
+                continue
             for field, target in _referenced_ids(ref, item.data.get(ref.name)):
                 found = first_place.get(target)
                 expected = " or ".join(_a(sections[t].singular) for t in ref.targets)

@@ -116,6 +116,18 @@ class CheckSpec(BaseModel):
     parameters: dict[ParameterName, ParameterValue] = Field(default_factory=dict)
     cypher: Text
     postprocess: Postprocess | None = None
+    escalation: dict[Severity, Text] | None = None
+    """When a row's ``severity`` column raises the severity: more severe severity -> the condition
+    in a few words (``critical: risk tier high``). Only allowed when the Cypher returns a
+    ``severity`` column."""
+
+    @property
+    def severity_label(self) -> str:
+        """``high``, or with its escalation: ``high (critical if risk tier high)``."""
+        if not self.escalation:
+            return f"{self.severity} (may be raised per finding)" if returns_severity(self.cypher) else self.severity
+        raised = sorted(self.escalation.items(), key=lambda item: -SEVERITY_RANK[item[0]])
+        return f"{self.severity} ({'; '.join(f'{sev} if {cond}' for sev, cond in raised)})"
 
 
 @dataclass(frozen=True)
@@ -229,6 +241,8 @@ def load_check_file(path: Path) -> Check:
         located = read_located_yaml(path)
     except YamlProblem as exc:
         raise CatalogError([str(exc)]) from exc
+    if located.duplicates:
+        raise CatalogError(located.duplicates)
     if not isinstance(located.data, dict):
         raise CatalogError([f"{path}:1: a check file must be a mapping of fields"])
     try:
@@ -261,7 +275,30 @@ def _semantic_problems(spec: CheckSpec, path: Path, located: LocatedYaml) -> lis
         problems.append(f"{located.place(('cypher',))}: cypher: uses ${name}, which is not declared in parameters")
     if spec.message is not None:
         problems.extend(_message_problems(spec, located))
+    problems.extend(_escalation_problems(spec, located))
     return problems
+
+
+_SEVERITY_COLUMN = re.compile(r"\bAS\s+`?severity`?(?![\w`])", re.IGNORECASE)
+
+
+def returns_severity(cypher: str) -> bool:
+    """Whether a check's Cypher raises its severity row by row (returns a ``severity`` column)."""
+    return _SEVERITY_COLUMN.search(cypher) is not None
+
+
+def _escalation_problems(spec: CheckSpec, located: LocatedYaml) -> list[str]:
+    """``escalation`` says when a check raises its severity row by row. It is optional, so that
+    checks written for catalog 1.0 still load; such a check's label says only that its severity
+    may be raised (``severity_label``). Every shipped check declares it (a test checks)."""
+    raises = returns_severity(spec.cypher)
+    if spec.escalation and not raises:
+        return [f"{located.place(('escalation',))}: escalation: the cypher returns no severity column"]
+    return [
+        f"{located.place(('escalation', severity))}: escalation.{severity}: must be more severe than {spec.severity}"
+        for severity in spec.escalation or {}
+        if SEVERITY_RANK[severity] >= SEVERITY_RANK[spec.severity]
+    ]
 
 
 def _message_problems(spec: CheckSpec, located: LocatedYaml) -> list[str]:

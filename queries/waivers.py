@@ -82,31 +82,53 @@ class WaiverEntry(BaseModel):
     expires: Annotated[date, BeforeValidator(_iso_date)]
 
 
-def load_waivers_file(path: Path, known_checks: Collection[str] | None = None) -> list[Waiver]:
-    """Parse a ``waivers.yaml`` (a list of waivers); raise WaiverError naming file:line and field."""
+@dataclass
+class WaiversFile:
+    """A waivers file as read: the valid waivers, every problem found in the file, and each
+    ``accepted_by`` that is a well-formed id, with its place, for the check against the graph."""
+
+    waivers: list[Waiver]
+    problems: list[str]
+    accepted_by: list[tuple[str, str]]
+
+
+def read_waivers_file(path: Path, known_checks: Collection[str] | None = None) -> WaiversFile:
+    """Parse a ``waivers.yaml`` (a list of waivers) and report every problem in it in one pass
+    (``file:line: field: message``): keys written twice, unknown and missing fields, bad values,
+    unknown check ids, and a second waiver of the same finding. Raises WaiverError only when the
+    file cannot be read as YAML at all."""
     try:
         located = read_located_yaml(path)
     except YamlProblem as exc:
         raise WaiverError([str(exc)]) from exc
+    problems: list[str] = list(located.duplicates)
     if located.data is None:
-        return []
+        return WaiversFile([], problems, [])
     if not isinstance(located.data, list):
-        raise WaiverError([f"{path}:1: a waivers file must be a list of waivers"])
-    problems: list[str] = []
+        return WaiversFile([], [*problems, f"{path}:1: a waivers file must be a list of waivers"], [])
     waivers: list[Waiver] = []
+    accepted_by: list[tuple[str, str]] = []
     first_place: dict[tuple[str, frozenset[str]], str] = {}
     for index, item in enumerate(located.data):
         place = located.place((index,))
         if not isinstance(item, dict):
             problems.append(f"{place}: a waiver must be a mapping of fields")
             continue
+        invalid: set[str] = set()
         try:
             entry = WaiverEntry.model_validate(item)
         except ValidationError as exc:
             problems.extend(validation_problems(exc, located, prefix=(index,)))
-            continue
-        if known_checks is not None and entry.check not in known_checks:
-            problems.append(f"{located.place((index, 'check'))}: check: unknown check id '{entry.check}'")
+            invalid = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+            entry = None
+        check = item.get("check")
+        if known_checks is not None and "check" not in invalid and isinstance(check, str) and check not in known_checks:
+            problems.append(f"{located.place((index, 'check'))}: check: unknown check id '{check}'")
+            entry = None
+        role = item.get("accepted_by")
+        if "accepted_by" not in invalid and isinstance(role, str):
+            accepted_by.append((place, role))
+        if entry is None:
             continue
         waiver = Waiver(
             check=entry.check,
@@ -124,9 +146,41 @@ def load_waivers_file(path: Path, known_checks: Collection[str] | None = None) -
             continue
         first_place[waiver.identity] = place
         waivers.append(waiver)
-    if problems:
-        raise WaiverError(problems)
-    return waivers
+    return WaiversFile(waivers, sorted(problems, key=lambda p: _line_of(p, path)), accepted_by)
+
+
+def _line_of(problem: str, path: Path) -> int:
+    """The line a ``file:line: ...`` problem names, so that problems read in file order."""
+    head = problem.removeprefix(f"{path}:").split(":", 1)[0]
+    return int(head) if head.isdigit() else 0
+
+
+def load_waivers_file(path: Path, known_checks: Collection[str] | None = None) -> list[Waiver]:
+    """Parse a ``waivers.yaml`` (a list of waivers); raise WaiverError listing every problem in
+    the file (see read_waivers_file)."""
+    read = read_waivers_file(path, known_checks)
+    if read.problems:
+        raise WaiverError(read.problems)
+    return read.waivers
+
+
+def role_problems(db: Reader, scenario: str, accepted_by: Sequence[tuple[str, str]]) -> list[str]:
+    """``place: accepted_by: ...`` for each (place, role id) whose role is not in the scenario;
+    raises UnknownScenarioError when the scenario has not been loaded."""
+    rows = db.read(
+        "OPTIONAL MATCH (s:Scenario {name: $scenario}) "
+        "OPTIONAL MATCH (r:Role {scenario: $scenario}) WHERE r.id IN $ids "
+        "RETURN count(s) > 0 AS loaded, collect(DISTINCT r.id) AS ids",
+        {"scenario": scenario, "ids": sorted({role for _, role in accepted_by})},
+    )
+    if not rows[0]["loaded"]:
+        raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
+    found = set(rows[0]["ids"])
+    return [
+        f"{place}: accepted_by: '{role}' is not a role in scenario '{scenario}'"
+        for place, role in accepted_by
+        if role not in found
+    ]
 
 
 def scenario_exists(db: Reader, scenario: str) -> bool:

@@ -45,6 +45,7 @@ from queries.catalog import SEVERITY_RANK, Catalog
 from queries.findings import Finding, finding_identity
 from queries.runner import run_checks_in
 from queries.waivers import Waiver, read_waivers
+from visualizations.spreadsheet import guard_cell
 
 SNAPSHOT_LABEL = "Snapshot"
 TEMPLATE_DIR = Path(__file__).parent / "report_templates"
@@ -573,10 +574,7 @@ def shown(value: Any) -> Any:
 def _cell(value: Any) -> Any:
     """Defuse spreadsheet formulas in text taken from the operating model (CSV/formula injection),
     and control characters, which an .xlsx cell cannot hold."""
-    value = shown(value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return guard_cell(shown(value))
 
 
 def _signed(n: int) -> str:

@@ -98,6 +98,7 @@ async def list_checks(catalog: CatalogDep, _: ReaderKey) -> CheckList:
                 revision=c.spec.revision,
                 title=c.spec.title,
                 severity=c.spec.severity,
+                escalation=dict(c.spec.escalation or {}),
                 rationale=c.spec.rationale,
                 remediation=c.spec.remediation,
                 parameters=dict(c.spec.parameters),

@@ -128,14 +128,20 @@ def test_invalid_waivers_file_exits_2_listing_every_problem(
 ) -> None:
     path = tmp_path / "waivers.yaml"
     path.write_text(
-        WAIVE_SELF_APPROVALS.replace("expires: 2027-01-31", "expires: soon").replace("check: self", "check: x-self")
+        WAIVE_SELF_APPROVALS.replace("expires: 2027-01-31", "expires: soon")
+        .replace("check: self", "check: x-self")
+        .replace("accepted_by: r-uw\n  reason: Pilot", "accepted_by: r-nobody\n  reason: Pilot")
     )
     result = _run(db, test_settings, "waive", str(path), "--scenario", risky)
+    # One pass: bad values, unknown check ids beside them, and roles the scenario lacks.
     assert (result.exit_code, result.stderr.splitlines()) == (
         2,
         [
+            f"error: {path}:1: check: unknown check id 'x-self-approved-model'",
             f"error: {path}:5: expires: must be a date YYYY-MM-DD, got 'soon'",
+            f"error: {path}:6: check: unknown check id 'x-self-approved-model'",
             f"error: {path}:10: expires: must be a date YYYY-MM-DD, got 'soon'",
+            f"error: {path}:6: accepted_by: 'r-nobody' is not a role in scenario '{risky}'",
         ],
     )
 

@@ -173,6 +173,7 @@ def test_a_row_cannot_lower_the_default_severity(tmp_path: Path, db: Database, r
         "MATCH (m:Model {scenario: $scenario, id: 'm-high'}) "
         "RETURN [m.id] AS subjects, null AS accountable, 'x' AS message, 'low' AS severity",
         severity="high",
+        escalation={"critical": "its row says so"},  # says when it raises its severity
     )
     result = run_checks(db, load_catalog([tmp_path / "checks"]), risky, AS_OF, only=["lowered"])
     assert [f["severity"] for f in result["findings"]] == ["high"]

@@ -19,7 +19,9 @@ from queries.waivers import (
     apply_waivers,
     load_waivers_file,
     read_waivers,
+    read_waivers_file,
     replace_waivers,
+    role_problems,
 )
 from tests.queries.helpers import write_bundle
 
@@ -253,3 +255,35 @@ def test_waiver_accepted_by_an_unknown_role_changes_nothing(db: Database, risky:
 def test_waivers_for_an_unloaded_scenario_are_refused(db: Database, scenario: str) -> None:
     with pytest.raises(UnknownScenarioError, match=f"^scenario '{scenario}' has not been loaded$"):
         replace_waivers(db, scenario, [KPI_WAIVER])
+
+
+def test_every_problem_of_a_waivers_file_comes_in_one_pass(tmp_path: Path) -> None:
+    text = (
+        WAIVERS.replace("  reason: Pilot only;", "  reason: first\n  reason: Pilot only;")
+        .replace("check: use-case-without-kpi", "check: no-kpi")
+        .replace("expires: 2026-11-01", "expires: next week")
+        .replace("subjects: [u-uw]", "subjects: [u-uw]\n  subjects: [u-uw]")
+    )
+    path = _write(tmp_path, text)
+    assert _problems(path, load_catalog().ids()) == [
+        f"{path}:5: reason: duplicate key",
+        f"{path}:7: check: unknown check id 'no-kpi'",
+        f"{path}:9: subjects: duplicate key",
+        f"{path}:12: expires: must be a date YYYY-MM-DD, got 'next week'",
+    ]
+
+
+def test_roles_the_scenario_lacks_are_listed_with_the_place_of_their_waiver(
+    tmp_path: Path, db: Database, risky: str
+) -> None:
+    path = _write(tmp_path, WAIVERS.replace("accepted_by: r-uw\n  reason: KPI", "accepted_by: r-gone\n  reason: KPI"))
+    read = read_waivers_file(path, load_catalog().ids())
+    assert (read.problems, role_problems(db, risky, read.accepted_by)) == (
+        [],
+        [f"{path}:6: accepted_by: 'r-gone' is not a role in scenario '{risky}'"],
+    )
+
+
+def test_a_waivers_file_nested_too_deeply_is_refused_not_a_crash(tmp_path: Path) -> None:
+    path = _write(tmp_path, "- check: x\n  deep: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert _problems(path) == [f"{path}:2: invalid YAML: nested more than 1,000 levels deep"]

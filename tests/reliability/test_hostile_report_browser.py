@@ -57,7 +57,7 @@ INJECTED = """[...document.querySelectorAll('script, iframe, svg, object, embed,
 
 
 def _dom_text(text: str) -> str:
-    """The text a page shows for `text`: the report shows control characters (NUL among them) as
+    """The text a page shows for `text`: the report shows control characters (BEL among them) as
     U+FFFD, and the HTML parser turns CR LF and CR into LF."""
     shown = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f]", "\ufffd", text)
     return shown.replace("\r\n", "\n").replace("\r", "\n")
@@ -134,8 +134,8 @@ def test_hostile_strings_in_the_report_render_as_text_in_chromium(
 ) -> None:
     dialogs = _record_dialogs(browser_page)
     html = render_html(hostile_report, png=PNG)
-    # The loader keeps NUL; the page shows it as U+FFFD rather than leaving the parser to drop it.
-    assert "nul\ufffdinside" in html and "\x00" not in html
+    # The loader keeps control characters other than NUL; the page shows them as U+FFFD.
+    assert "bell\ufffdinside" in html and "\x07" not in html
     assert html.count(CSP) == 1
 
     for name, page_html in (("report.html", html), ("no-csp.html", html.replace(CSP, ""))):
@@ -162,7 +162,7 @@ def test_hostile_strings_in_the_report_render_as_text_in_chromium(
             assert f"Held by: {_dom_text(text)} p:{i}" in holders, text
             assert f"{_dom_text(text)} u:{i}" in units, text
             assert all(_visible(f["message"]) in visible for f in by_role[f"r:{i}"]["findings"]), text
-    assert "nul\ufffdinside" in visible
+    assert "bell\ufffdinside" in visible
 
 
 def test_the_same_checks_catch_the_strings_when_the_report_is_not_escaped(

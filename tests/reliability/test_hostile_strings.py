@@ -26,7 +26,7 @@ HOSTILE = [
     "x'); CALL dbms.components() //",
     "MATCH (n) DETACH DELETE n",
     "line one\nline two\r\nline three",
-    "nul\x00inside",
+    "bell\x07inside",  # a control character is kept as data (NUL is refused: test_real_files.py)
     "\u202eevil.exe\u202c right-to-left",
     "emoji 🧨💥👩‍👩‍👧 and 中文 and Ωμέγα",
     "<script>alert('x')</script>",
