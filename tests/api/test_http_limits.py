@@ -17,19 +17,25 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 import yaml
+from playwright.sync_api import Route
 
 from api.auth import KEYS_FILE_ENV
 from api.uploads import XLSX_TYPE
 from graph.db import Database
 from graph.sync import delete_scenario
+from queries.catalog import load_catalog
 from tests.api.conftest import INSURER, REPO
+from tests.browser import chromium
+from tests.browser.chromium import BrowserPage
 from tests.bundles import write_xlsx
+from visualizations.report import build_report
 
 EXAMPLES = REPO / "examples"
 HEADER_TIMEOUT_S = 2
@@ -469,15 +475,76 @@ def test_damaged_zips_and_workbooks_are_422s_with_one_log_line(
 
 
 def test_a_bundle_with_a_million_problems_lists_1000_and_counts_the_rest(served: Served, scenario: str) -> None:
-    items = 3000  # each `{}` lacks `id` and `name`: two problems an item
+    items = 3000
     body = b"format: 1\nmodels: [" + b",".join([b"{}"] * items) + b"]\n"
     answer = _put(served, scenario, body, "application/yaml")
     assert answer.status_code == 422
     problem = answer.json()
-    assert problem["detail"] == "6,000 problems in the bundle"
-    assert len(problem["errors"]) == 1000 and problem["errors_omitted"] == 5000
+    assert problem["detail"] == "9,000 problems in the bundle"  # no id, no name, no owner
+    assert len(problem["errors"]) == 1000 and problem["errors_omitted"] == 8000
     assert len(answer.content) < 200_000
 
 
 def test_nothing_the_server_was_sent_put_a_traceback_in_its_log(served: Served) -> None:
     assert "Traceback" not in served.log_text()
+
+
+# --- the CSP in a real Chromium -------------------------------------------------------------------
+
+browser = chromium.browser
+browser_page = chromium.browser_page
+READY = "window.tomgraphView && window.tomgraphView.ready"
+
+
+def test_the_served_view_works_in_chromium_under_its_csp(
+    served: Served, insurer_served: str, browser_page: BrowserPage
+) -> None:
+    """The page's own scripts run (their hashes are in the header), the double-click fetch to
+    the API is allowed (`connect-src 'self'`), and the browser reports no violation."""
+    browser_page.context.set_extra_http_headers(served.headers("reader"))
+    browser_page.page.goto(
+        f"{served.url}/scenarios/{insurer_served}/view?focus=m-uw-risk-score&depth=0", timeout=120_000
+    )
+    browser_page.wait_until(READY, timeout_s=60)
+    assert browser_page.page.evaluate("tomgraphView.nodes.length") == 1
+    box = browser_page.page.locator("#network").bounding_box()
+    assert box is not None
+    point = browser_page.page.evaluate(
+        "id => tomgraphView.network.canvasToDOM(tomgraphView.network.getPosition(id))", "m-uw-risk-score"
+    )
+    browser_page.page.mouse.dblclick(box["x"] + point["x"], box["y"] + point["y"])
+    browser_page.wait_until("tomgraphView.nodes.length > 1", timeout_s=60)
+    assert browser_page.errors == []
+    assert browser_page.external_requests == []
+
+
+def test_an_injected_script_is_blocked_by_the_header_csp(
+    served: Served, insurer_served: str, browser_page: BrowserPage
+) -> None:
+    """What the header adds to the page's own meta policy: a script that is not one of the
+    page's (as an HTML injection would be) does not run, and Chromium says why."""
+    url = f"{served.url}/scenarios/{insurer_served}/view?focus=m-uw-risk-score&depth=0"
+    browser_page.context.set_extra_http_headers(served.headers("reader"))
+
+    def inject(route: Route) -> None:
+        answer = route.fetch()
+        html = answer.text().replace("</body>", "<script>window.injected = true</script></body>")
+        route.fulfill(response=answer, body=html)
+
+    browser_page.page.route(url, inject)
+    browser_page.page.goto(url, timeout=120_000)
+    browser_page.wait_until(READY, timeout_s=60)
+    assert browser_page.page.evaluate("window.injected === undefined")
+    assert any("Content Security Policy" in e for e in browser_page.console_errors), browser_page.console_errors
+
+
+def test_the_served_report_renders_in_chromium_under_its_csp(
+    served: Served, insurer_served: str, db: Database, browser_page: BrowserPage
+) -> None:
+    build_report(db, load_catalog([]), insurer_served, date.today())
+    browser_page.context.set_extra_http_headers(served.headers("reader"))
+    answer = browser_page.page.goto(f"{served.url}/scenarios/{insurer_served}/reports/latest", timeout=120_000)
+    assert answer is not None and answer.status == 200
+    assert "script-src 'none'" in answer.headers["content-security-policy"]
+    assert browser_page.page.locator("img.trend").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert browser_page.errors == []
