@@ -86,6 +86,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().data_received(data)
 
     def on_message_begin(self) -> None:
+        self._arm_header_timer()  # a pipelined request's headers are timed too
         self._in_headers = True
         self._header_bytes = 0
         super().on_message_begin()
