@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import OPEN_KEY_ID, Forbidden, KeyStore, Role, Unauthorized, authenticate_header, check_role
 from api.db import ApiDatabase, ApiSyncDatabase
+from api.guard import CALLER_SCOPE_KEY
 from api.problems import ApiProblem, ProblemItem
 from graph.ontology import ID_PATTERN, SCENARIO_PATTERN
 from graph.settings import Settings
@@ -81,6 +82,9 @@ async def _current_key(
 ) -> Caller:
     # `_credentials` only documents the scheme in OpenAPI; the header is read by the same
     # function the request guard uses before the body (api/guard.py).
+    checked = request.scope.get(CALLER_SCOPE_KEY)
+    if checked is not None:  # authenticated before the body by api.guard.RequestGuard
+        return Caller(key_id=checked[0], role=checked[1])
     store: KeyStore = request.app.state.key_store
     try:
         key_id, role = authenticate_header(store, request.headers.get("authorization"))

@@ -32,6 +32,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,6 +42,8 @@ from api.problems import problem
 log = logging.getLogger("tomgraph.api")
 
 BODY_LIMIT_ATTR = "tomgraph_body_limit"
+CALLER_SCOPE_KEY = "tomgraph.caller"
+"""(key id, role) of a caller the guard has authenticated, for `api.deps` to reuse."""
 
 
 def body_limit(setting: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -135,7 +138,7 @@ class RequestGuard:
         policy = self.policy_for(scope["method"], scope["path"])
         limit = policy.max_body if policy else settings.api_max_json_bytes
         if policy is not None and policy.role is not None:
-            refusal = self._auth_refusal(headers, policy.role)
+            refusal = self._auth_refusal(scope, headers, policy.role)
             if refusal is not None:
                 await _answer(refusal, scope, send, close=has_body)
                 return
@@ -150,11 +153,12 @@ class RequestGuard:
             return
         await _GuardedBody(self.app, limit, settings.api_body_timeout_s)(scope, receive, send)
 
-    def _auth_refusal(self, headers: Headers, role: Role) -> dict[str, Any] | None:
+    def _auth_refusal(self, scope: Scope, headers: Headers, role: Role) -> dict[str, Any] | None:
         store: KeyStore = self.fastapi_app.state.key_store
         try:
             key_id, key_role = authenticate_header(store, headers.get("authorization"))
             check_role(key_id, key_role, role)
+            scope[CALLER_SCOPE_KEY] = (key_id, key_role)  # the route's dependency reuses it
         except Unauthorized as e:
             return {
                 "status": 401,
@@ -253,6 +257,11 @@ class _GuardedBody:
 
         try:
             await self.app(scope, guarded_receive, guarded_send)
+        except ClientDisconnect:
+            # The guard cut the body off and has answered, or the client hung up mid-body:
+            # nobody is left to answer, and it is no server error.
+            if not self.refused:
+                log.info("%s %s: the client hung up before its body was complete", scope["method"], scope["path"])
         except Exception:
             if not self.refused:
                 raise

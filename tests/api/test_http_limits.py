@@ -286,6 +286,17 @@ def test_a_trickled_body_is_cut_off_at_the_body_timeout(served: Served) -> None:
     assert waited < BODY_TIMEOUT_S + 3
 
 
+def test_a_client_that_hangs_up_mid_upload_is_no_server_error(served: Served) -> None:
+    log_before = served.log_text()
+    with served.connect() as sock:
+        head = {"Content-Type": "application/yaml", "Content-Length": "100000", **served.headers()}
+        sock.sendall(_request_head("PUT", "/scenarios/current/bundle", head) + b"format: 1\n" * 100)
+        time.sleep(0.5)
+    time.sleep(1)
+    assert served.log_text()[len(log_before) :] == ""
+    assert httpx.get(f"{served.url}/healthz", timeout=5).status_code == 200
+
+
 def test_a_connection_that_sends_nothing_is_closed_within_the_header_timeout(served: Served) -> None:
     with served.connect() as sock:
         closed, received = _closed_within(sock, HEADER_TIMEOUT_S + 3)
