@@ -12,10 +12,12 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp
 
 from api.auth import KeyStore, keys_file
 from api.db import READY_TIMEOUT_S, ApiDatabase, ApiSyncDatabase
 from api.deps import no_unknown_query_parameters
+from api.guard import RequestGuard, SecurityHeaders
 from api.problems import PROBLEM_JSON, install_handlers, problem, problem_response, unavailable
 from api.query_guard import QueryRunner
 from api.routes import checks, entities, query, scenarios, views
@@ -33,12 +35,14 @@ def serve(settings: Settings, host: str, port: int) -> None:
     """Run the API under uvicorn until stopped (`tomgraph serve`, the benchmarks, the demo)."""
     import uvicorn
 
+    from api.server import uvicorn_config
+
     app = create_app(settings)
     # What exists now lives as long as the process: keep the collector from walking it again on
     # every full collection, which would otherwise stall requests now and then.
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.Server(uvicorn_config(app, settings, host, port)).run()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -81,10 +85,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.catalog = load_catalog(settings.check_dirs)
     app.state.findings_cache = checks.FindingsCache()
     app.state.key_store = KeyStore(keys_file(settings))
-    app.state.open_mode = not app.state.key_store.keys()
-    if app.state.open_mode:
-        log.warning("no API keys in %s: the API runs open (every caller is admin)", app.state.key_store.path)
+    if app.state.key_store.open_mode:
+        log.warning("no API keys file at %s: the API runs open (every caller is admin)", app.state.key_store.path)
+    elif not app.state.key_store.keys():
+        log.warning("the API keys file %s holds no key: every request is refused (401)", app.state.key_store.path)
     install_handlers(app)
+    # Authentication, body size and body time before any body is read (api/guard.py).
+    app.add_middleware(RequestGuard, fastapi_app=app)
     if settings.api_cors_origins:
         # Off unless configured: without this middleware a browser on another origin can send
         # nothing but simple requests and read none of the answers.
@@ -114,4 +121,16 @@ def create_app(settings: Settings) -> FastAPI:
 
     for module in (scenarios, entities, checks, query, views):
         app.include_router(module.router)
+    _secure_every_answer(app)
     return app
+
+
+def _secure_every_answer(app: FastAPI) -> None:
+    """Wrap the whole middleware stack in `SecurityHeaders`, so that even the 500 answered by
+    Starlette's outermost error middleware carries the security headers."""
+    build = app.build_middleware_stack
+
+    def build_secured() -> ASGIApp:
+        return SecurityHeaders(build())
+
+    app.build_middleware_stack = build_secured  # type: ignore[method-assign]

@@ -65,12 +65,26 @@ def _hash(key: str) -> str:
 
 
 class KeyStore:
-    """The keys file, re-read when it changes so that `tomgraph keys` takes effect at once."""
+    """The keys file, re-read when it changes so that `tomgraph keys` takes effect at once.
+
+    The store runs *open* (every caller is admin) only while no keys file has ever been seen:
+    from the moment the file exists, keys are enforced for the life of the process, and an
+    empty key set (every key revoked) or a deleted file refuses every caller. Revoking the last
+    key therefore closes the API; it never reopens it (issue 13).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._stamp: tuple[int, int] | None = None
         self._keys: dict[str, StoredKey] = {}
+        self._file_seen = path.exists()
+
+    @property
+    def open_mode(self) -> bool:
+        """True while no keys file has been seen by this process: every caller is admin."""
+        if not self._file_seen and self.path.exists():
+            self._file_seen = True
+        return not self._file_seen
 
     def keys(self) -> dict[str, StoredKey]:
         try:
@@ -78,6 +92,7 @@ class KeyStore:
         except FileNotFoundError:
             self._stamp, self._keys = None, {}
             return self._keys
+        self._file_seen = True
         stamp = (stat.st_mtime_ns, stat.st_size)
         if stamp != self._stamp:
             self._keys = {k.id: k for k in read_keys(self.path)}
@@ -93,6 +108,54 @@ class KeyStore:
         if stored is None:
             return None
         return stored if hmac.compare_digest(stored.sha256, _hash(presented)) else None
+
+
+class Unauthorized(Exception):
+    """No usable key in the request; `detail` says what to send."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Forbidden(Exception):
+    """A valid key whose role is below the route's."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+OPEN_KEY_ID = "open"
+
+
+def authenticate_header(store: KeyStore, authorization: str | None) -> tuple[str, Role]:
+    """(key id, role) of the caller presenting `authorization` (the raw `Authorization` header).
+
+    Open mode (no keys file was ever seen) gives (`open`, admin). Otherwise the header must be
+    `Bearer <key>` naming a stored key, else `Unauthorized` (401). Used by the route dependency
+    and, before any body is read, by `api.guard.RequestGuard`.
+    """
+    if store.open_mode:
+        return OPEN_KEY_ID, Role.admin
+    scheme, _, presented = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise Unauthorized("send `Authorization: Bearer <api key>`")
+    stored = store.authenticate(presented.strip())
+    if stored is None:
+        if not store.keys():
+            raise Unauthorized(
+                "the API has no valid key (every key was revoked); an operator creates one with "
+                "`tomgraph keys create --role ...`"
+            )
+        raise Unauthorized("unknown or revoked API key")
+    return stored.id, stored.role
+
+
+def check_role(key_id: str, role: Role, required: Role) -> None:
+    """Raise `Forbidden` (403) unless `role` allows `required`."""
+    if not role.allows(required):
+        raise Forbidden(f"this needs the {required.value} role; key {key_id} is {role.value}")
 
 
 def read_keys(path: Path) -> list[StoredKey]:
@@ -138,11 +201,23 @@ def create_key(path: Path, role: Role, name: str = "") -> tuple[StoredKey, str]:
     return stored, plain
 
 
-def revoke_key(path: Path, key_id: str) -> bool:
+class LastKey(RuntimeError):
+    """Revoking this key would leave no key: the API would refuse every caller."""
+
+
+def revoke_key(path: Path, key_id: str, *, force: bool = False) -> bool:
+    """Remove key `key_id`; False if there is none. Revoking the last key raises `LastKey`
+    unless `force`: the file then stays, empty, and the API refuses every caller (it never
+    falls back to running open)."""
     keys = read_keys(path)
     kept = [k for k in keys if k.id != key_id]
     if len(kept) == len(keys):
         return False
+    if not kept and not force:
+        raise LastKey(
+            f"{key_id} is the last API key: without it the API refuses every request "
+            "(it does not reopen); pass --force to revoke it anyway"
+        )
     _write_keys(path, kept)
     return True
 
@@ -161,7 +236,11 @@ class RefuseToServe(RuntimeError):
 
 
 def check_can_serve(settings: Settings, host: str) -> None:
-    """Refuse to serve a non-loopback address without API keys (or with an unreadable keys file)."""
+    """Refuse to serve a non-loopback address without API keys (or with an unreadable keys file).
+
+    On loopback with no keys file the API runs open (rest.md, Authentication); with a keys file
+    that holds no key (all revoked) it serves, refusing every caller with 401.
+    """
     path = keys_file(settings)
     try:
         has_keys = bool(read_keys(path))

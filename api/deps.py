@@ -14,8 +14,9 @@ from fastapi import Depends, Path, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import KeyStore, Role
+from api.auth import OPEN_KEY_ID, Forbidden, KeyStore, Role, Unauthorized, authenticate_header, check_role
 from api.db import ApiDatabase, ApiSyncDatabase
+from api.guard import CALLER_SCOPE_KEY
 from api.problems import ApiProblem, ProblemItem
 from graph.ontology import ID_PATTERN, SCENARIO_PATTERN
 from graph.settings import Settings
@@ -65,26 +66,31 @@ class Caller:
     role: Role
 
 
-OPEN_CALLER = Caller(key_id="open", role=Role.admin)
+OPEN_CALLER = Caller(key_id=OPEN_KEY_ID, role=Role.admin)
 
 
-def _unauthorized(detail: str) -> ApiProblem:
+def unauthorized(detail: str) -> ApiProblem:
     return ApiProblem(401, "Unauthorized", detail, slug="unauthorized", headers={"WWW-Authenticate": "Bearer"})
 
 
+def forbidden(detail: str) -> ApiProblem:
+    return ApiProblem(403, "Forbidden", detail, slug="forbidden")
+
+
 async def _current_key(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Caller:
+    # `_credentials` only documents the scheme in OpenAPI; the header is read by the same
+    # function the request guard uses before the body (api/guard.py).
+    checked = request.scope.get(CALLER_SCOPE_KEY)
+    if checked is not None:  # authenticated before the body by api.guard.RequestGuard
+        return Caller(key_id=checked[0], role=checked[1])
     store: KeyStore = request.app.state.key_store
-    keys = store.keys()
-    if not keys and request.app.state.open_mode:
-        return OPEN_CALLER
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise _unauthorized("send `Authorization: Bearer <api key>`")
-    stored = store.authenticate(credentials.credentials)
-    if stored is None:
-        raise _unauthorized("unknown or revoked API key")
-    return Caller(key_id=stored.id, role=stored.role)
+    try:
+        key_id, role = authenticate_header(store, request.headers.get("authorization"))
+    except Unauthorized as e:
+        raise unauthorized(e.detail) from None
+    return Caller(key_id=key_id, role=role)
 
 
 CurrentKey = Annotated[Caller, Depends(_current_key)]
@@ -94,13 +100,10 @@ def require_role(role: Role) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency that lets through keys of `role` or above and answers 403 to the rest."""
 
     async def check(caller: CurrentKey) -> Caller:
-        if not caller.role.allows(role):
-            raise ApiProblem(
-                403,
-                "Forbidden",
-                f"this needs the {role.value} role; key {caller.key_id} is {caller.role.value}",
-                slug="forbidden",
-            )
+        try:
+            check_role(caller.key_id, caller.role, role)
+        except Forbidden as e:
+            raise forbidden(e.detail) from None
         return caller
 
     check.required_role = role  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from neo4j.exceptions import ConnectionAcquisitionTimeoutError, ServiceUnavailable, SessionExpired
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graph.db import DatabaseUnavailable
@@ -39,6 +39,10 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[ProblemItem] | None = None
+    errors_omitted: int | None = Field(
+        default=None,
+        description="For an invalid bundle: how many problems were found beyond the first 1,000 listed in `errors`.",
+    )
 
 
 class ApiProblem(Exception):
@@ -71,6 +75,7 @@ def problem(
     slug: str | None = None,
     errors: list[ProblemItem] | None = None,
     headers: dict[str, str] | None = None,
+    errors_omitted: int | None = None,
 ) -> JSONResponse:
     """An RFC 9457 problem document as a response."""
     body: dict[str, Any] = {
@@ -81,6 +86,8 @@ def problem(
     }
     if errors is not None:
         body["errors"] = [e.model_dump() for e in errors]
+    if errors_omitted is not None:
+        body["errors_omitted"] = errors_omitted
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -122,6 +129,7 @@ _STATUS_TITLES = {
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",
+    408: "Request timeout",
     413: "Content too large",
     415: "Unsupported media type",
 }
@@ -170,8 +178,11 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(BundleError)
     async def _bundle(request: Request, exc: BundleError) -> JSONResponse:
+        # At most loaders.problems.MAX_PROBLEMS items; `errors_omitted` counts the rest.
         items = [ProblemItem(**p.as_dict()) for p in exc.problems]
-        return problem(422, "Invalid bundle", exc.summary(), slug="invalid-bundle", errors=items)
+        return problem(
+            422, "Invalid bundle", exc.summary(), slug="invalid-bundle", errors=items, errors_omitted=exc.omitted
+        )
 
     @app.exception_handler(LoadConflict)
     async def _load_conflict(request: Request, exc: LoadConflict) -> JSONResponse:

@@ -9,7 +9,7 @@ from typing import Annotated, Protocol
 import typer
 from rich.table import Table
 
-from api.auth import KeyFileError, Role, create_key, keys_file, read_keys, revoke_key
+from api.auth import KeyFileError, LastKey, Role, create_key, keys_file, read_keys, revoke_key
 from cli.console import console
 from graph.settings import Settings
 
@@ -54,7 +54,11 @@ def register(app: typer.Typer, get_context: Callable[[], HasSettings]) -> None:
         except KeyFileError as e:
             raise _fail(str(e)) from e
         if not keys:
-            err.print(f"no API keys in {path}: `tomgraph serve` runs open on loopback only", highlight=False)
+            if path.exists():
+                message = f"no API keys in {path}: every key was revoked, so the API refuses every request"
+            else:
+                message = f"no API keys file at {path}: `tomgraph serve` runs open, on loopback only"
+            err.print(message, highlight=False)
             return
         table = Table("id", "name", "role", "created")
         for k in keys:
@@ -62,13 +66,24 @@ def register(app: typer.Typer, get_context: Callable[[], HasSettings]) -> None:
         out.print(table)
 
     @keys_app.command("revoke")
-    def revoke(key_id: Annotated[str, typer.Argument(help="The key id shown by `keys list`.")]) -> None:
-        """Revoke a key; a running API refuses it from its next request."""
+    def revoke(
+        key_id: Annotated[str, typer.Argument(help="The key id shown by `keys list`.")],
+        force: Annotated[
+            bool, typer.Option("--force", help="Revoke even the last key (the API then refuses every request).")
+        ] = False,
+    ) -> None:
+        """Revoke a key; a running API refuses it from its next request.
+
+        The last key is revoked only with --force, and even then the API does not run open
+        again: with a keys file and no key in it, every request is refused (401).
+        """
         path = keys_file(get_context().settings)
         try:
-            removed = revoke_key(path, key_id)
-        except (KeyFileError, OSError) as e:
+            removed = revoke_key(path, key_id, force=force)
+        except (KeyFileError, LastKey, OSError) as e:
             raise _fail(str(e)) from e
         if not removed:
             raise _fail(f"no key {key_id} in {path}")
-        err.print(f"revoked key {key_id}", highlight=False)
+        left = len(read_keys(path))
+        note = "" if left else "; no key is left, so the API refuses every request until one is created"
+        err.print(f"revoked key {key_id}{note}", highlight=False)

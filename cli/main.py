@@ -365,6 +365,8 @@ def main() -> None:
         err.print(e.summary(), highlight=False, soft_wrap=True)
         for problem in e.problems:
             err.print(str(problem), highlight=False, markup=False, soft_wrap=True)
+        if e.omitted_line():
+            err.print(e.omitted_line(), highlight=False, markup=False, soft_wrap=True)
         code = EXIT_INVALID_BUNDLE
     except (DatabaseUnavailable, local_neo4j.LocalNeo4jError, ScenarioNameError, OSError, RuntimeError) as e:
         if ctx_debug:

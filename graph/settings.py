@@ -77,6 +77,19 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Browser origins allowed to call the API across origins (comma-separated); none by default.",
     )
+    api_max_json_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest body of a JSON route (query, waivers); uploads use max_file_bytes.",
+    )
+    api_body_timeout_s: float = Field(
+        default=60.0, gt=0, description="A request body must arrive whole within this time of its headers (else 408)."
+    )
+    api_header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="A request's headers must arrive whole within this time (else the connection closes).",
+    )
 
     check_dirs: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="Extra directories of custom gap checks (os.pathsep-separated)."

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from graph.ontology import COMMON_FIELDS, FieldType, kinds_by_section
-from loaders.problems import Problem
+from loaders.problems import Problem, ProblemList
 
 SECTION_EXTENSIONS = (".yaml", ".yml", ".json", ".csv")
 LIST_SEPARATOR = ";"
@@ -113,7 +113,7 @@ class RawItem:
 @dataclass
 class RawBundle:
     items: list[RawItem] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=ProblemList)
     # a CSV or Excel file was not read to its end because it has more rows than the entity limit
     over_limit: bool = False
 

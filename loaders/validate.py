@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from graph.ontology import ID_PATTERN, KINDS, FieldType, Kind, Reference, kinds_by_section
-from loaders.problems import BundleError, Problem
+from loaders.problems import BundleError, Problem, ProblemList
 from loaders.sources import Limits, RawBundle, RawItem
 from loaders.values import FieldPath, bad_values, field_name, is_blank
 
@@ -246,7 +246,7 @@ def _referenced_ids(ref: Reference, value: Any) -> list[tuple[str, str]]:
 
 def validate(raw: RawBundle, limits: Limits) -> Bundle:
     """Every problem of the bundle in one pass; raises BundleError if there is any."""
-    problems = list(raw.problems)
+    problems = ProblemList(raw.problems)
     if raw.over_limit or len(raw.items) > limits.max_entities:
         # A CSV or Excel file stops being read at the limit and has said so with its place.
         if not raw.over_limit:
@@ -303,7 +303,8 @@ def validate(raw: RawBundle, limits: Limits) -> Bundle:
                         )
                     )
     if problems:
-        raise BundleError(sorted(problems, key=_place_order))
+        problems.sort(key=_place_order)  # in place: the count of problems left out stays
+        raise BundleError(problems)
     return Bundle(entities)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
@@ -11,11 +12,15 @@ from starlette.concurrency import run_in_threadpool
 from api import graph_reads
 from api.db import ensure_up
 from api.deps import DbDep, EditorKey, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
+from api.guard import body_limit
 from api.models import ChangeCounts, LoadAnswer, ScenarioList
-from api.problems import AUTH_RESPONSES, READ_RESPONSES, invalid, problem_response
-from api.uploads import XLSX_TYPE, form_of, read_body, write_upload
+from api.problems import AUTH_RESPONSES, READ_RESPONSES, ApiProblem, ProblemItem, invalid, problem_response
+from api.uploads import XLSX_TYPE, form_of, read_body, short_reason, write_upload
 from graph.schema import apply_schema
-from loaders import limits_from, load_bundle
+from graph.sync import digest_of, sync_scenario
+from loaders import Bundle, BundleError, Limits, limits_from, read_bundle
+
+log = logging.getLogger("tomgraph.api")
 
 router = APIRouter(tags=["scenarios"])
 
@@ -49,6 +54,7 @@ async def list_scenarios(db: DbDep, _: ReaderKey) -> ScenarioList:
         422: problem_response("The bundle is invalid; `errors` lists every problem with its place and field"),
     },
 )
+@body_limit("max_file_bytes")
 async def load_scenario_bundle(
     s: ScenarioName, request: Request, db: DbDep, sync_db: SyncDbDep, settings: SettingsDep, _: EditorKey
 ) -> LoadAnswer:
@@ -69,9 +75,20 @@ async def load_scenario_bundle(
     if not request.app.state.schema_applied:
         await run_in_threadpool(apply_schema, sync_db)
         request.app.state.schema_applied = True
+    limits = limits_from(settings)
     with tempfile.TemporaryDirectory(prefix="tomgraph-upload-") as workdir:
         path = await run_in_threadpool(write_upload, body, form, Path(workdir), settings.max_file_bytes)
-        result = await run_in_threadpool(load_bundle, sync_db, path, s, limits=limits_from(settings))
+        del body
+        bundle = await run_in_threadpool(_read_upload, path, limits)
+    # As loaders.load_bundle, after the reading that is guarded above.
+    result = await run_in_threadpool(
+        sync_scenario,
+        sync_db,
+        s,
+        bundle.entities,
+        bundle_digest=digest_of(bundle.entities),
+        tx_max_rows=limits.load_tx_max_rows,
+    )
     entities = {k: ChangeCounts(**vars(v)) for k, v in sorted(result.entities.items()) if v.total}
     relationships = {k: ChangeCounts(**vars(v)) for k, v in sorted(result.relationships.items()) if v.total}
     return LoadAnswer(
@@ -85,3 +102,23 @@ async def load_scenario_bundle(
         entities=entities,
         relationships=relationships,
     )
+
+
+def _read_upload(path: Path, limits: Limits) -> Bundle:
+    """`read_bundle(path)`, with any failure other than an invalid bundle (a damaged workbook
+    that the spreadsheet reader trips over, say) turned into one 422 and one log line: reading
+    an upload touches no database, so whatever fails there is the upload's fault."""
+    try:
+        return read_bundle(path, limits)
+    except BundleError:
+        raise
+    except Exception as e:
+        reason = f"{type(e).__name__}: {short_reason(e)}"
+        log.warning("bundle upload %s could not be read: %s", path.name, reason)
+        raise ApiProblem(
+            422,
+            "Invalid bundle",
+            f"{path.name}: file: the upload cannot be read ({reason})",
+            slug="invalid-bundle",
+            errors=[ProblemItem(place=path.name, field="file", message=f"the upload cannot be read ({reason})")],
+        ) from None

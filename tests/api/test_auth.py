@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.auth import KEYS_FILE_ENV, RefuseToServe, Role, check_can_serve, create_key, keys_file
+from api.auth import KEYS_FILE_ENV, LastKey, RefuseToServe, Role, check_can_serve, create_key, keys_file, revoke_key
 from graph.settings import Settings
 from tests.api.conftest import ApiClient, make_client
 
@@ -98,8 +98,6 @@ def test_a_revoked_key_is_refused_from_the_next_request(api: ApiClient, api_keys
     path = keys_file(Settings())
     stored, plain = create_key(path, Role.reader, "short-lived")
     assert api.get("/checks", key=plain).status_code == 200
-    from api.auth import revoke_key
-
     assert revoke_key(path, stored.id)
     assert api.get("/checks", key=plain).status_code == 401
 
@@ -165,9 +163,13 @@ def test_keys_create_prints_the_key_once_and_stores_only_its_hash(
     assert entry["role"] == "editor" and entry["name"] == "ci" and len(entry["sha256"]) == 64
     listed = runner.invoke(app, ["keys", "list"])  # type: ignore[arg-type]
     assert entry["id"] in listed.stdout and "editor" in listed.stdout and plain not in listed.stdout
-    revoked = runner.invoke(app, ["keys", "revoke", entry["id"]])  # type: ignore[arg-type]
+    refused = runner.invoke(app, ["keys", "revoke", entry["id"]])  # type: ignore[arg-type]
+    assert refused.exit_code == 1 and "is the last API key" in refused.stderr
+    assert [k["id"] for k in json.loads(no_keys.read_text())["keys"]] == [entry["id"]]
+    revoked = runner.invoke(app, ["keys", "revoke", entry["id"], "--force"])  # type: ignore[arg-type]
     assert revoked.exit_code == 0 and json.loads(no_keys.read_text())["keys"] == []
-    again = runner.invoke(app, ["keys", "revoke", entry["id"]])  # type: ignore[arg-type]
+    assert "the API refuses every request" in revoked.stderr
+    again = runner.invoke(app, ["keys", "revoke", entry["id"], "--force"])  # type: ignore[arg-type]
     assert again.exit_code == 1
     bad = runner.invoke(app, ["keys", "create", "--role", "root"])  # type: ignore[arg-type]
     assert bad.exit_code == 2
@@ -194,3 +196,39 @@ def test_no_key_or_secret_reaches_a_log_or_an_answer(
     for secret in secrets:
         assert secret not in logged
         assert all(secret not in a.text and secret not in str(a.headers) for a in answers)
+
+
+def test_revoking_the_last_key_closes_the_api_and_never_reopens_it(test_settings: Settings, no_keys: Path) -> None:
+    """Issue 13: started open (no keys file), a key created and then revoked left the API open
+    to anonymous admin again. Now open mode ends when a keys file appears, for good."""
+    client = make_client(test_settings, {})
+    try:
+        assert client.get("/checks", key=None).status_code == 200  # open: no keys file yet
+        stored, plain = create_key(no_keys, Role.admin, "only")
+        assert client.get("/checks", key=None).status_code == 401
+        assert client.get("/checks", key=plain).status_code == 200
+        assert revoke_key(no_keys, stored.id, force=True)
+        for key in (None, plain):
+            answer = client.get("/checks", key=key)
+            assert answer.status_code == 401, answer.text
+        assert "every key was revoked" in client.get("/checks", key=plain).json()["detail"]
+        no_keys.unlink()  # deleting the file does not reopen a running API either
+        assert client.get("/checks", key=None).status_code == 401
+    finally:
+        client.close()
+
+
+def test_an_api_started_on_an_empty_keys_file_refuses_everyone(test_settings: Settings, no_keys: Path) -> None:
+    stored, _ = create_key(no_keys, Role.admin)
+    with pytest.raises(LastKey, match="is the last API key"):
+        revoke_key(no_keys, stored.id)
+    assert revoke_key(no_keys, stored.id, force=True)
+    client = make_client(test_settings, {})
+    try:
+        answer = client.put("/scenarios/x/waivers", key=None, json=[])
+        assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer"
+    finally:
+        client.close()
+    check_can_serve(test_settings, "127.0.0.1")
+    with pytest.raises(RefuseToServe, match="without API keys"):
+        check_can_serve(test_settings, "0.0.0.0")

@@ -139,7 +139,7 @@ def test_an_upload_over_the_size_limit_is_a_413(small_limit_api: ApiClient, scen
     body = (EXAMPLES / "insurer.yaml").read_bytes()
     response = small_limit_api.put(f"/scenarios/{scenario}/bundle", content=body)
     assert response.status_code == 413
-    assert response.json()["detail"] == f"the upload is {len(body)} bytes; the limit is 4096"
+    assert response.json()["detail"] == f"the body is {len(body)} bytes; the limit here is 4096"
 
 
 def test_a_zip_expanding_past_the_size_limit_is_a_413(small_limit_api: ApiClient, scenario: str) -> None:

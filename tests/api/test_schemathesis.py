@@ -19,6 +19,7 @@ from schemathesis.checks import CHECKS
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
+from api.server import uvicorn_config
 from graph.db import Database
 from graph.settings import Settings
 from graph.sync import delete_scenario
@@ -48,14 +49,9 @@ def served_api(test_settings: Settings, api_keys: dict[str, str], db: Database, 
     """The app under uvicorn in a thread; scenarios the fuzzer manages to create are removed after."""
     before = {r["name"] for r in db.read("MATCH (s:Scenario) RETURN s.name AS name")}
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(test_settings.model_copy(update={"query_timeout_s": 2.0})),
-            host="127.0.0.1",
-            port=port,
-            log_level="error",
-        )
-    )
+    settings = test_settings.model_copy(update={"query_timeout_s": 2.0})
+    # The server exactly as `tomgraph serve` configures it (api/server.py), limits included.
+    server = uvicorn.Server(uvicorn_config(create_app(settings), settings, "127.0.0.1", port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
