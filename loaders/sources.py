@@ -116,6 +116,8 @@ class RawBundle:
     problems: list[Problem] = field(default_factory=ProblemList)
     # a CSV or Excel file was not read to its end because it has more rows than the entity limit
     over_limit: bool = False
+    # a file or sheet could not be read to its end (damaged): references into it cannot be judged
+    unreadable: bool = False
 
 
 # --- YAML ---------------------------------------------------------------------------------
@@ -461,6 +463,7 @@ def read_directory(path: Path, limits: Limits) -> RawBundle:
         bundle.items += part.items
         bundle.problems += part.problems
         bundle.over_limit |= part.over_limit
+        bundle.unreadable |= part.unreadable
     if not seen and not bundle.problems:
         bundle.problems.append(Problem(path.name or str(path), "bundle", "the directory holds no section files"))
     return bundle
@@ -708,6 +711,7 @@ def read_workbook(path: Path, limits: Limits) -> RawBundle:
                     typed=True,
                 )
             except Exception as e:  # a damaged sheet: say so, and read the others
+                bundle.unreadable = True
                 bundle.problems.append(
                     Problem(f"{sheet.title}!row 1", "xlsx", f"the sheet cannot be read ({type(e).__name__}: {e})")
                 )

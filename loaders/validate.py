@@ -258,6 +258,10 @@ def validate(raw: RawBundle, limits: Limits) -> Bundle:
                 )
             )
         raise BundleError(problems)
+    if raw.unreadable:
+        # A damaged file or sheet was read only in part: every reference into what is missing
+        # would be reported as dangling, burying the one problem that matters.
+        raise BundleError(problems)
     entities: list[Entity] = []
     bad_fields: dict[int, set[str]] = {}
     for index, item in enumerate(raw.items):
