@@ -18,6 +18,7 @@ from api.db import READY_TIMEOUT_S, ApiDatabase, ApiSyncDatabase
 from api.deps import no_unknown_query_parameters
 from api.problems import PROBLEM_JSON, install_handlers, problem, problem_response, unavailable
 from api.routes import checks, entities, query, scenarios, views
+from explorer import install as install_explorer
 from graph.db import DatabaseUnavailable, connection_for
 from graph.schema import apply_schema
 from graph.settings import Settings
@@ -69,6 +70,9 @@ def create_app(settings: Settings) -> FastAPI:
         version="1",
         summary="An organisation's AI operating model as a knowledge graph: dependencies, impact and gaps.",
         lifespan=lifespan,
+        # /docs and /redoc come from the explorer, with their assets served locally (no CDN).
+        docs_url=None,
+        redoc_url=None,
         dependencies=[Depends(no_unknown_query_parameters)],
         # Off unless asked for: with it on, FastAPI asks the OpenTelemetry providers on every request.
         telemetry=None if settings.api_telemetry else {"tracing": False, "metrics": False, "logs": False},
@@ -110,4 +114,5 @@ def create_app(settings: Settings) -> FastAPI:
 
     for module in (scenarios, entities, checks, query, views):
         app.include_router(module.router)
+    install_explorer(app)
     return app

@@ -14,7 +14,7 @@ from fastapi import Depends, Path, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import KeyStore, Role
+from api.auth import SESSION_COOKIE, KeyStore, Role, SessionStore, StoredKey
 from api.db import ApiDatabase, ApiSyncDatabase
 from api.problems import ApiProblem, ProblemItem
 from graph.ontology import ID_PATTERN, SCENARIO_PATTERN
@@ -67,6 +67,19 @@ class Caller:
 
 OPEN_CALLER = Caller(key_id="open", role=Role.admin)
 
+SESSION_METHODS = frozenset({"GET", "HEAD"})
+"""The explorer's session cookie authorises reads only; anything that changes state needs the
+key itself in `Authorization`, so a forged cross-site request can change nothing."""
+
+
+def session_key(request: Request) -> StoredKey | None:
+    """The key behind the request's explorer session cookie, if any (api/auth.py, SessionStore)."""
+    sessions: SessionStore | None = getattr(request.app.state, "sessions", None)
+    if sessions is None:
+        return None
+    store: KeyStore = request.app.state.key_store
+    return sessions.key_for(request.cookies.get(SESSION_COOKIE), store)
+
 
 def _unauthorized(detail: str) -> ApiProblem:
     return ApiProblem(401, "Unauthorized", detail, slug="unauthorized", headers={"WWW-Authenticate": "Bearer"})
@@ -79,6 +92,10 @@ async def _current_key(
     keys = store.keys()
     if not keys and request.app.state.open_mode:
         return OPEN_CALLER
+    if credentials is None and request.method in SESSION_METHODS:
+        session = session_key(request)
+        if session is not None:
+            return Caller(key_id=session.id, role=session.role)
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("send `Authorization: Bearer <api key>`")
     stored = store.authenticate(credentials.credentials)

@@ -26,6 +26,7 @@ from api.models import (
     EntityDetail,
     EntityPage,
     EntityRef,
+    FindingOut,
     GraphPath,
     ImpactPage,
     KindCount,
@@ -428,6 +429,7 @@ async def neighbours(
     open_by_id: dict[str, int],
     open_only: bool,
     as_of: str,
+    findings: list[Finding],
 ) -> NeighboursAnswer:
     """The entities one relationship away from `entity_id` (either direction), grouped by kind.
 
@@ -475,6 +477,7 @@ async def neighbours(
         name=row["name"],
         as_of=as_of,
         open=open_by_id.get(entity_id, 0),
+        findings=[FindingOut.model_validate(f) for f in findings if entity_id in f["subjects"]],
         total=sum(g.count for g in groups),
         groups=groups,
     )

@@ -285,6 +285,7 @@ class NeighboursAnswer(BaseModel):
     name: str | None
     as_of: str
     open: int = Field(description="Open findings naming the centre entity.")
+    findings: list[FindingOut] = Field(description="Findings naming the centre entity, open and waived.")
     total: int = Field(description="Neighbours over all kinds (after the filters).")
     groups: list[NeighbourGroup] = Field(description="One per kind, ordered by kind.")
 

@@ -153,4 +153,5 @@ async def get_neighbours(
         open_by_id=graph_reads.open_counts(run["findings"]),
         open_only=open_only,
         as_of=run["as_of"],
+        findings=run["findings"],
     )
