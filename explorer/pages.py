@@ -20,7 +20,6 @@ from api.auth import SESSION_COOKIE, KeyStore, SessionStore
 from api.db import ensure_up
 from api.deps import OPEN_CALLER, CatalogDep, DbDep, EntityId, ScenarioName, SyncDbDep
 from api.graph_reads import MAX_DEPTH
-from api.models import KindName
 from api.problems import ApiProblem
 from api.routes.checks import findings_run
 from explorer.board import GROUPINGS, GroupBy, group_findings
@@ -59,10 +58,34 @@ STAGES: tuple[str, ...] = tuple(
     )
 )
 RISK_TIERS: tuple[str, ...] = next(f.choices for f in kinds_by_section()["models"].fields if f.name == "risk_tier")
-Stage = Literal["idea", "experiment", "pilot", "production", "retired", "design", "approved", "delivering", "live"]
-RiskTier = Literal["minimal", "limited", "high", "unacceptable"]
-AsOf = Annotated[date | None, Query(description="The day findings are run for (default today).")]
-At = Annotated[date | None, Query(description="The day the scenario is read at (history; passed through).")]
+# Forms send every field, empty or not: an empty field means "not given", so these are text
+# parsed here rather than typed parameters that would refuse the empty string.
+AsOf = Annotated[str | None, Query(max_length=10, description="The day findings are run for (default today).")]
+At = Annotated[str | None, Query(max_length=10, description="The day the scenario is read at (history).")]
+Choice = Annotated[str | None, Query(max_length=40)]
+
+
+def _day(field: str, text: str | None) -> date | None:
+    """A form's date (YYYY-MM-DD), None when empty; a 422 page naming the field otherwise."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as e:
+        raise PageError(422, "Invalid input", f"query: {field}: not a date (YYYY-MM-DD): {text}") from e
+
+
+def _choice(field: str, text: str | None, allowed: tuple[str, ...] | list[str]) -> str | None:
+    """A form's choice, None when empty; a 422 page naming the field and the choices otherwise."""
+    if not text:
+        return None
+    if text not in allowed:
+        raise PageError(422, "Invalid input", f"query: {field}: must be one of {', '.join(allowed)}")
+    return text
+
+
+def _state(scenario: str | None, as_of: str | None, at: str | None) -> PageState:
+    return PageState(scenario, _day("as_of", as_of), _day("at", at))
 
 
 @asynccontextmanager
@@ -100,10 +123,10 @@ async def catalog_page(
     caller: PageCaller,
     scenario: Annotated[str | None, Query(pattern=SCENARIO_PATTERN)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    kind: KindName | None = None,
+    kind: Choice = None,
     unit: Annotated[str | None, Query(max_length=128)] = None,
-    stage: Stage | None = None,
-    risk_tier: RiskTier | None = None,
+    stage: Choice = None,
+    risk_tier: Choice = None,
     open_only: bool = False,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     as_of: AsOf = None,
@@ -111,13 +134,16 @@ async def catalog_page(
 ) -> HTMLResponse:
     """The catalog: every entity of a scenario, searched by id or name and filtered by kind, unit,
     stage, risk tier and open findings, 50 a page."""
+    kind = _choice("kind", kind, list(kinds_by_section()))
+    stage = _choice("stage", stage, STAGES)
+    risk_tier = _choice("risk_tier", risk_tier, RISK_TIERS)
     async with as_page():
         names = await _scenarios(request, db)
         chosen = scenario or ("current" if "current" in names else (names[0] if names else None))
-        state = PageState(chosen, as_of, at)
+        state = _state(chosen, as_of, at)
         if chosen is None:
             return render(request, "catalog.html.j2", state=state, caller=caller, page=None, empty=True)
-        _key, run = await findings_run(request, db, sync_db, catalog, chosen, as_of)
+        _key, run = await findings_run(request, db, sync_db, catalog, chosen, state.as_of)
         counts = graph_reads.open_counts(run["findings"])
         page, units = await asyncio.gather(
             graph_reads.catalog_page(
@@ -180,7 +206,7 @@ async def entity_page(
 ) -> HTMLResponse:
     """One entity in words: who owns it and holds its decision rights, its vendors and data, what
     it depends on (to `depth`), what breaks if it fails, its findings, and every relationship."""
-    state = PageState(s, as_of, at)
+    state = _state(s, as_of, at)
     async with as_page():
         await _scenarios(request, db)
         entity, who, upstream, impact, (_key, run) = await asyncio.gather(
@@ -188,7 +214,7 @@ async def entity_page(
             graph_reads.who(db, s, id),
             graph_reads.dependencies(db, s, id, "upstream", MAX_DEPTH, 1000, None),
             graph_reads.impact(db, s, id, 200, None),
-            findings_run(request, db, sync_db, catalog, s, as_of),
+            findings_run(request, db, sync_db, catalog, s, state.as_of),
         )
     findings = [_finding_view(f) for f in run["findings"] if id in f["subjects"]]
     accountable = [_finding_view(f) for f in run["findings"] if f["accountable"] == id]
@@ -231,7 +257,7 @@ async def explore_page(
 ) -> HTMLResponse:
     """The graph explorer, starting from `focus`: a page shell whose script (static/explore.js)
     fetches neighbours, impact, dependencies and paths from the JSON routes."""
-    state = PageState(s, as_of, at)
+    state = _state(s, as_of, at)
     async with as_page():
         await _scenarios(request, db)
         entity = await graph_reads.get_entity(db, s, focus) if focus else None
@@ -267,11 +293,11 @@ async def findings_page(
 ) -> HTMLResponse:
     """The findings board: all findings grouped by check, severity, unit or accountable role,
     most severe first; the first rows of the first groups, or one group in full, paged."""
-    state = PageState(s, as_of, at)
+    state = _state(s, as_of, at)
     async with as_page():
         await _scenarios(request, db)
         (_key, run), roles = await asyncio.gather(
-            findings_run(request, db, sync_db, catalog, s, as_of), graph_reads.role_units(db, s)
+            findings_run(request, db, sync_db, catalog, s, state.as_of), graph_reads.role_units(db, s)
         )
     groups = group_findings(run["findings"], by, roles, open_only=open_only)
     total = sum(g.count for g in groups)
@@ -320,12 +346,13 @@ async def diff_page(
     at: At = None,
 ) -> HTMLResponse:
     """What changes from scenario a to b, grouped as `tomgraph diff` groups it (queries/diff.py)."""
-    state = PageState(a, as_of, at)
+    state = _state(a, as_of, at)
     async with as_page():
         await _scenarios(request, db)
         await ensure_up(db)
         try:
-            result = await run_in_threadpool(diff_scenarios, sync_db, catalog, a, b, as_of or date.today())
+            day = state.as_of or date.today()
+            result = await run_in_threadpool(diff_scenarios, sync_db, catalog, a, b, day)
         except NotFound as e:
             raise PageError(404, "Not found", str(e)) from e
     for side in ("fixed", "introduced"):
@@ -351,19 +378,19 @@ async def switch(
     scenario: Annotated[str | None, Query(pattern=SCENARIO_PATTERN)] = None,
     b: Annotated[str | None, Query(pattern=SCENARIO_PATTERN)] = None,
     id: Annotated[str | None, Query(max_length=128)] = None,
-    by: GroupBy | None = None,
+    by: Choice = None,
     as_of: AsOf = None,
     at: At = None,
 ) -> RedirectResponse:
     """The switchers' form: the same page for another scenario or day."""
-    state = PageState(scenario, as_of, at)
+    state = _state(scenario, as_of, at)
     s = quote(scenario or "", safe="")
     if page == "entity" and id and scenario:
         target = _entity_url(state, id)
     elif page == "explore" and scenario:
         target = f"/ui/scenarios/{s}/explore" + state.query(focus=id)
     elif page == "findings" and scenario:
-        target = f"/ui/scenarios/{s}/findings" + state.query(by=by)
+        target = f"/ui/scenarios/{s}/findings" + state.query(by=_choice("by", by, GROUPINGS))
     elif page == "diff" and scenario and b:
         target = f"/ui/diff/{s}/{quote(b, safe='')}" + state.query()
     else:

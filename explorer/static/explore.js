@@ -156,19 +156,20 @@
     var count = nodes.get({ filter: function (n) { return !n.hidden; } }).length;
     network.setOptions({ physics: { enabled: true, barnesHut: { theta: count > 300 ? 0.9 : 0.5, avoidOverlap: count > 300 ? 0 : 0.1 } } });
     var done = false;
+    var capped = false;
     function finish() {
       if (done) { return; }
       done = true;
       network.setOptions({ physics: { enabled: false } });
       if (movable) { nodes.update(nodes.get().map(function (n) { return { id: n.id, fixed: false }; })); }
-      api.lastLayout = { ms: performance.now() - t0, nodes: count, at: performance.now() };
+      api.lastLayout = { ms: performance.now() - t0, nodes: count, at: performance.now(), capped: capped };
       if (onDone) { onDone(); }
     }
     network.once("stabilized", finish);
     network.once("stabilizationIterationsDone", finish);
     network.stabilize(iterationsFor(count));
     // the budget: a big layout is frozen as it stands rather than keep the browser busy
-    setTimeout(function () { if (!done) { network.stopSimulation(); finish(); } }, Math.max(500, BUDGET_MS - (api.ready ? 0 : performance.now() - started)));
+    setTimeout(function () { if (!done) { capped = true; network.stopSimulation(); finish(); } }, Math.max(500, BUDGET_MS - (api.ready ? 0 : performance.now() - started)));
   }
   api.relayout = function (onDone) { layout(null, function () { network.fit({ animation: false }); if (onDone) { onDone(); } }); };
 
@@ -234,7 +235,7 @@
         };
         if (added.length) { layout(keep, finished); } else { finished(); }
       })
-      .catch(fail("Could not expand " + id));
+      .catch(function (err) { fail("Could not expand " + id)(err); if (onDone) { onDone([]); } });
   }
   api.expand = expand;
 

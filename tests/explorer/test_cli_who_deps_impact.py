@@ -23,7 +23,9 @@ def test_who_says_in_words_who_decides_and_matches_the_rest_answer(
 
 
 def test_deps_and_impact_answer_as_the_rest_routes(api: ApiClient, insurer: str, cli_env: dict[str, str]) -> None:
-    deps = tomgraph("deps", MODEL, "--downstream", "--depth", "2", "--scenario", insurer, "--format", "json", env=cli_env)
+    deps = tomgraph(
+        "deps", MODEL, "--downstream", "--depth", "2", "--scenario", insurer, "--format", "json", env=cli_env
+    )
     rest = api.get(
         f"/scenarios/{insurer}/entities/{MODEL}/dependencies?direction=downstream&depth=2&limit=1000", key="reader"
     ).json()
