@@ -493,22 +493,32 @@ _IN_UNIT = """(EXISTS { (n)-[:IN_UNIT]->(:Unit {id: $unit}) }
 
 
 @cache
-def _catalog_query(label: str, from_ids: bool) -> str:
-    match = (
-        f"UNWIND $ids AS wanted MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: wanted}}) WHERE n:{label}"
-        if from_ids
-        else f"MATCH (n:{label} {{scenario: $scenario}}) WHERE true"
-    )
+def _catalog_query(label: str, from_ids: bool, filters: tuple[str, ...] = ()) -> str:
+    """The catalog's read, with only the conditions of the filters in use (`filters` names them:
+    q, stage, risk_tier, unit, after): a plan with no unused branches keeps the (scenario, id)
+    index's order, so LIMIT stops the scan early instead of sorting the whole scenario."""
+    if from_ids:
+        match = f"UNWIND $ids AS wanted MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: wanted}}) WHERE n:{label}"
+    elif label == ENTITY_LABEL:
+        match = f"MATCH (n:{ENTITY_LABEL}) WHERE n.scenario = $scenario AND n.id > $after_id"
+    else:
+        match = f"MATCH (n:{label} {{scenario: $scenario}}) WHERE true"
+    conditions = {
+        "after": "n.id > $after",
+        "q": "(toLower(n.id) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q)",
+        "stage": "n.stage = $stage",
+        "risk_tier": "n.risk_tier = $risk_tier",
+        "unit": _IN_UNIT,
+    }
+    where = "".join(f"\n    AND {conditions[f]}" for f in filters)
+    # Ordering by (scenario, id), the index's own key, is what lets Neo4j read the index in order
+    # (ordering by id alone sorts every row); all rows share the scenario, so the order is by id.
+    order = "n.scenario, n.id" if label == ENTITY_LABEL and not from_ids else "n.id"
     return f"""
 OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
 CALL {{
-  {match}
-    AND ($after IS NULL OR n.id > $after)
-    AND ($q IS NULL OR toLower(n.id) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q)
-    AND ($stage IS NULL OR n.stage = $stage)
-    AND ($risk_tier IS NULL OR n.risk_tier = $risk_tier)
-    AND ($unit IS NULL OR {_IN_UNIT})
-  WITH n ORDER BY n.id LIMIT $take
+  {match}{where}
+  WITH n ORDER BY {order} LIMIT $take
   RETURN collect({{id: n.id, name: n.name, labels: labels(n), stage: n.stage, risk_tier: n.risk_tier,
                   unit: {_UNIT_OF}}}) AS items
 }}
@@ -540,12 +550,15 @@ async def catalog_page(
     ids = None
     if open_only:
         ids = sorted(i for i, c in open_by_id.items() if c and (after is None or i > after["id"]))
+    values = {"q": q, "stage": stage, "risk_tier": risk_tier, "unit": unit, "after": after}
+    used = tuple(f for f, v in values.items() if v is not None and not (f == "after" and label == ENTITY_LABEL))
     rows = await db.rows(
-        _catalog_query(label, ids is not None),
+        _catalog_query(label, ids is not None, used),
         {
             "scenario": scenario,
             "q": q.lower() if q else None,
             "after": after and after["id"],
+            "after_id": after["id"] if after else "",
             "stage": stage,
             "risk_tier": risk_tier,
             "unit": unit,
@@ -576,13 +589,17 @@ async def catalog_page(
 
 UNITS = """
 MATCH (u:Unit {scenario: $scenario})
-RETURN u.id AS id, u.name AS name ORDER BY id
+RETURN u.id AS id, u.name AS name ORDER BY id LIMIT $take
 """
 
 
-async def units(db: ApiDatabase, scenario: str) -> list[EntityRef]:
-    """Every unit of the scenario, by id (for the catalog's unit filter)."""
-    return [EntityRef(id=r["id"], kind="units", name=r["name"]) for r in await db.rows(UNITS, {"scenario": scenario})]
+async def units(db: ApiDatabase, scenario: str, limit: int) -> list[EntityRef] | None:
+    """The scenario's units by id (for the catalog's unit filter), or None when there are more
+    than `limit` (a list that long helps nobody; the filter then takes a typed id)."""
+    rows = await db.rows(UNITS, {"scenario": scenario, "take": limit + 1})
+    if len(rows) > limit:
+        return None
+    return [EntityRef(id=r["id"], kind="units", name=r["name"]) for r in rows]
 
 
 ROLE_UNITS = """

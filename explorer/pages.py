@@ -44,6 +44,7 @@ from visualizations.view import style_table
 router = APIRouter(include_in_schema=False)
 
 CATALOG_PAGE = 50
+UNIT_CHOICES = 300
 BOARD_ROWS = 5
 BOARD_GROUPS = 50
 GROUP_PAGE = 200
@@ -159,7 +160,7 @@ async def catalog_page(
                 limit=CATALOG_PAGE,
                 cursor=cursor,
             ),
-            graph_reads.units(db, chosen),
+            graph_reads.units(db, chosen, UNIT_CHOICES),
         )
     filters = {"scenario": chosen, "q": q, "kind": kind, "unit": unit, "stage": stage, "risk_tier": risk_tier}
     filters["open_only"] = "true" if open_only else None

@@ -292,7 +292,7 @@ def test_docs_and_redoc_load_their_assets_from_the_api(live: LiveApi, browser_pa
     page.goto(f"{live.origin}/docs")
     page.wait_for_selector(".opblock-summary-path[data-path='/scenarios/{s}/entities/{id}/who']")
     page.goto(f"{live.origin}/redoc")
-    page.wait_for_selector('text="Get Who"')
+    page.locator('text="Get Who"').first.wait_for(state="attached")
     assert outside(browser_page, live) == []
     assert any(u.endswith("/ui/static/vendor/swagger-ui/swagger-ui-bundle.js") for u in browser_page.requests)
     assert any(u.endswith("/ui/static/vendor/redoc/redoc.standalone.js") for u in browser_page.requests)
