@@ -603,13 +603,15 @@ async def units(db: ApiDatabase, scenario: str, limit: int) -> list[EntityRef] |
 
 
 ROLE_UNITS = """
-MATCH (r:Role {scenario: $scenario})
+UNWIND $roles AS wanted
+MATCH (r:Entity {scenario: $scenario, id: wanted}) WHERE r:Role
 OPTIONAL MATCH (r)-[:IN_UNIT]->(u:Unit)
 RETURN r.id AS role, r.name AS role_name, u.id AS unit, u.name AS unit_name
 """
 
 
-async def role_units(db: ApiDatabase, scenario: str) -> dict[str, dict[str, str | None]]:
-    """role id -> {"name", "unit", "unit_name"}: for grouping findings by accountable role or unit."""
-    rows = await db.rows(ROLE_UNITS, {"scenario": scenario})
+async def role_units(db: ApiDatabase, scenario: str, roles: list[str]) -> dict[str, dict[str, str | None]]:
+    """role id -> {"name", "unit", "unit_name"} for `roles`: to group findings by accountable role
+    or unit."""
+    rows = await db.rows(ROLE_UNITS, {"scenario": scenario, "roles": roles})
     return {r["role"]: {"name": r["role_name"], "unit": r["unit"], "unit_name": r["unit_name"]} for r in rows}

@@ -75,9 +75,9 @@ def _pick(db: Database, scenario: str) -> dict[str, Any]:
     )
     fifty = db.read(
         """
-        MATCH (n:Model {scenario: $s})
-        WITH n LIMIT 20000
-        WITH n, COUNT { (n)--() } AS degree WHERE 45 <= degree <= 60
+        MATCH (n:Entity {scenario: $s}) WHERE n:Model OR n:Workflow OR n:DataDomain OR n:Role
+        WITH n LIMIT 60000
+        WITH n, COUNT { (n)--() } AS degree WHERE 40 <= degree <= 70
         MATCH (n)--(m:Entity)
         WITH n, degree, [l IN labels(m) WHERE l <> 'Entity'][0] AS kind, count(DISTINCT m) AS per_kind
         WITH n, degree, max(per_kind) AS biggest WHERE biggest <= 25
