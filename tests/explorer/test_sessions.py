@@ -40,3 +40,28 @@ def _check_session(api: ApiClient, insurer: str, path: Path, key_id: str, key: s
     assert api.get("/scenarios", key=None, cookies=session).status_code == 401
     page = api.get(f"/?scenario={insurer}", key=None, cookies=session)
     assert page.status_code == 303 and page.headers["location"].startswith("/ui/signin?next=")
+
+
+def test_every_page_sends_a_person_without_a_session_to_sign_in(api: ApiClient, insurer: str) -> None:
+    from tests.api.test_auth import _route_views
+
+    pages = sorted(
+        p for p, methods, _ in _route_views(api.app) if "GET" in methods and (p == "/" or p.startswith("/ui/"))
+    )
+    open_pages = {"/ui/signin", "/ui/switch"}
+    assert set(pages) >= {"/", "/ui/scenarios/{s}/entities/{id}", "/ui/scenarios/{s}/explore", "/ui/diff/{a}/{b}"}
+    for path in pages:
+        url = (
+            path.replace("{s}", insurer)
+            .replace("{a}", insurer)
+            .replace("{b}", insurer)
+            .replace("{id}", "m-uw-risk-score")
+        )
+        answer = api.get(url, key=None)
+        if path in open_pages:
+            assert answer.status_code in (200, 303) and "signin?next" not in answer.headers.get("location", ""), path
+        else:
+            assert answer.status_code == 303, path
+            assert answer.headers["location"].startswith("/ui/signin?next=%2F"), path
+        reader = api.get(url, key="reader")
+        assert reader.status_code in (200, 303) and "signin" not in reader.headers.get("location", ""), path
