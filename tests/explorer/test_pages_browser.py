@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -33,9 +34,9 @@ TARGET = Path(__file__).resolve().parents[2] / "examples" / "insurer-target"
 
 
 @pytest.fixture(scope="module")
-def fan_out(db: Database) -> Iterator[str]:
+def fan_out(db: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A vendor supplying 30 models (more than the explorer's 25 before it groups), 3 with a gap."""
-    name = "t-fan-out"
+    name = f"t-fan-{uuid.uuid4().hex[:10]}"
     models = [
         {"id": f"m-{i:02d}", "name": f"Model {i:02d}", "stage": "production", "risk_tier": "limited", "vendor": "v-big"}
         for i in range(30)
@@ -48,10 +49,9 @@ def fan_out(db: Database) -> Iterator[str]:
         "vendors": [{"id": "v-big", "name": "Big vendor", "owner": "r-own", "exit_plan": True}],
         "models": models,
     }
-    path = Path(f"/tmp/{name}-{id(db)}.json")
+    path = tmp_path_factory.mktemp("fan-out") / "bundle.json"
     path.write_text(json.dumps(bundle))
     load_bundle(db, path, name)
-    path.unlink()
     yield name
     delete_scenario(db, name)
 
