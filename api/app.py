@@ -21,6 +21,7 @@ from api.guard import RequestGuard, SecurityHeaders
 from api.problems import PROBLEM_JSON, install_handlers, problem, problem_response, unavailable
 from api.query_guard import QueryRunner
 from api.routes import checks, entities, query, scenarios, views
+from explorer import install as install_explorer
 from graph.db import DatabaseUnavailable, connection_for
 from graph.schema import apply_schema
 from graph.settings import Settings
@@ -77,6 +78,9 @@ def create_app(settings: Settings) -> FastAPI:
         version="1",
         summary="An organisation's AI operating model as a knowledge graph: dependencies, impact and gaps.",
         lifespan=lifespan,
+        # /docs and /redoc come from the explorer, with their assets served locally (no CDN).
+        docs_url=None,
+        redoc_url=None,
         dependencies=[Depends(no_unknown_query_parameters)],
         # Off unless asked for: with it on, FastAPI asks the OpenTelemetry providers on every request.
         telemetry=None if settings.api_telemetry else {"tracing": False, "metrics": False, "logs": False},
@@ -121,6 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     for module in (scenarios, entities, checks, query, views):
         app.include_router(module.router)
+    install_explorer(app)
     _secure_every_answer(app)
     return app
 

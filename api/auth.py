@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -152,6 +153,32 @@ def authenticate_header(store: KeyStore, authorization: str | None) -> tuple[str
     return stored.id, stored.role
 
 
+SESSION_METHODS = frozenset({"GET", "HEAD"})
+"""The explorer's session cookie authorises reads only; anything that changes state needs the
+key itself in `Authorization`, so a forged cross-site request can change nothing."""
+
+
+def authenticate_request(
+    store: KeyStore,
+    sessions: SessionStore | None,
+    method: str,
+    authorization: str | None,
+    session_token: str | None,
+) -> tuple[str, Role]:
+    """(key id, role) of a request: open mode; else, for a read (GET, HEAD) with no
+    `Authorization` header, the explorer's session cookie when it names a live session; else the
+    bearer key (`authenticate_header`, which raises `Unauthorized`). The one rule for the request
+    guard (before the body), the routes' dependency and the explorer's pages.
+    """
+    if store.open_mode:
+        return OPEN_KEY_ID, Role.admin
+    if not (authorization or "").strip() and method in SESSION_METHODS and sessions is not None:
+        key = sessions.key_for(session_token, store)
+        if key is not None:
+            return key.id, key.role
+    return authenticate_header(store, authorization)
+
+
 def check_role(key_id: str, role: Role, required: Role) -> None:
     """Raise `Forbidden` (403) unless `role` allows `required`."""
     if not role.allows(required):
@@ -251,3 +278,54 @@ def check_can_serve(settings: Settings, host: str) -> None:
             f"refusing to listen on {host} without API keys: create one with "
             f"`tomgraph keys create --role admin` (keys file: {path}), or listen on 127.0.0.1"
         )
+
+
+SESSION_COOKIE = "tomgraph_session"
+SESSION_IDLE_S = 8 * 3600
+
+
+@dataclass
+class Session:
+    key_id: str
+    last_seen: float
+
+
+class SessionStore:
+    """Browser sessions of the explorer (rest.md, "Added in v1.1"): a person pastes a key once and
+    gets a random session token in a cookie; the key itself is never stored in the browser, a URL
+    or a log. Sessions live in this process's memory (a restart signs everyone out), end after
+    `SESSION_IDLE_S` without use, and die with their key: every use looks the key up again.
+    """
+
+    def __init__(self, idle_s: float = SESSION_IDLE_S) -> None:
+        self.idle_s = idle_s
+        self._sessions: dict[str, Session] = {}
+
+    def create(self, key: StoredKey) -> str:
+        self._expire(time.monotonic())
+        token = secrets.token_urlsafe(32)
+        self._sessions[_hash(token)] = Session(key.id, time.monotonic())
+        return token
+
+    def key_for(self, token: str | None, store: KeyStore) -> StoredKey | None:
+        """The key a session token stands for, if the session is live and its key not revoked."""
+        if not token:
+            return None
+        session = self._sessions.get(_hash(token))
+        now = time.monotonic()
+        if session is None or now - session.last_seen > self.idle_s:
+            return None
+        key = store.keys().get(session.key_id)
+        if key is None:
+            self._sessions.pop(_hash(token), None)
+            return None
+        session.last_seen = now
+        return key
+
+    def drop(self, token: str | None) -> None:
+        if token:
+            self._sessions.pop(_hash(token), None)
+
+    def _expire(self, now: float) -> None:
+        for digest in [d for d, s in self._sessions.items() if now - s.last_seen > self.idle_s]:
+            del self._sessions[digest]

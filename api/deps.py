@@ -14,7 +14,18 @@ from fastapi import Depends, Path, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import OPEN_KEY_ID, Forbidden, KeyStore, Role, Unauthorized, authenticate_header, check_role
+from api.auth import (
+    OPEN_KEY_ID,
+    SESSION_COOKIE,
+    Forbidden,
+    KeyStore,
+    Role,
+    SessionStore,
+    StoredKey,
+    Unauthorized,
+    authenticate_request,
+    check_role,
+)
 from api.db import ApiDatabase, ApiSyncDatabase
 from api.guard import CALLER_SCOPE_KEY
 from api.problems import ApiProblem, ProblemItem
@@ -69,6 +80,15 @@ class Caller:
 OPEN_CALLER = Caller(key_id=OPEN_KEY_ID, role=Role.admin)
 
 
+def session_key(request: Request) -> StoredKey | None:
+    """The key behind the request's explorer session cookie, if any (api/auth.py, SessionStore)."""
+    sessions: SessionStore | None = getattr(request.app.state, "sessions", None)
+    if sessions is None:
+        return None
+    store: KeyStore = request.app.state.key_store
+    return sessions.key_for(request.cookies.get(SESSION_COOKIE), store)
+
+
 def unauthorized(detail: str) -> ApiProblem:
     return ApiProblem(401, "Unauthorized", detail, slug="unauthorized", headers={"WWW-Authenticate": "Bearer"})
 
@@ -87,7 +107,13 @@ async def _current_key(
         return Caller(key_id=checked[0], role=checked[1])
     store: KeyStore = request.app.state.key_store
     try:
-        key_id, role = authenticate_header(store, request.headers.get("authorization"))
+        key_id, role = authenticate_request(
+            store,
+            getattr(request.app.state, "sessions", None),
+            request.method,
+            request.headers.get("authorization"),
+            request.cookies.get(SESSION_COOKIE),
+        )
     except Unauthorized as e:
         raise unauthorized(e.detail) from None
     return Caller(key_id=key_id, role=role)

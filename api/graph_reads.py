@@ -19,21 +19,31 @@ from neo4j.time import Date, DateTime, Duration, Time
 
 from api.db import ApiDatabase
 from api.models import (
+    CatalogItem,
+    CatalogPage,
     DependencyHit,
     DependencyPage,
     EntityDetail,
     EntityPage,
     EntityRef,
+    FindingOut,
     GraphPath,
     ImpactPage,
     KindCount,
+    Neighbour,
+    NeighbourGroup,
+    NeighbourRel,
+    NeighboursAnswer,
     PathsAnswer,
     PathStep,
     Relationship,
     ScenarioSummary,
+    WhoAnswer,
 )
 from api.problems import invalid, not_found
 from graph.ontology import ENTITY_LABEL, dependency_rel_types, edge_types, kinds_by_label, kinds_by_section, rel_types
+from queries.authority import who_answer, who_query
+from queries.findings import Finding
 
 Direction = Literal["upstream", "downstream"]
 MAX_DEPTH = 5
@@ -365,3 +375,243 @@ async def findings_state(db: ApiDatabase, scenario: str) -> str | None:
     if not row["found"]:
         return None
     return json.dumps([row["loaded_at"], row["digest"], row["waivers"]], separators=(",", ":"))
+
+
+async def who(db: ApiDatabase, scenario: str, entity_id: str) -> WhoAnswer:
+    """The decision rights on an entity and who holds them (queries/authority.py, the one place
+    that rule lives). 404 for a missing scenario or entity."""
+    row = await db.one_row(who_query(), {"scenario": scenario, "id": entity_id})
+    if not row["scenario_found"]:
+        raise _no_scenario(scenario)
+    answer = who_answer(scenario, entity_id, row)
+    if answer is None:
+        raise _no_entity(scenario, entity_id)
+    return WhoAnswer.model_validate(answer)
+
+
+def open_counts(findings: list[Finding]) -> dict[str, int]:
+    """Open (unwaived) findings per subject id."""
+    counts: dict[str, int] = {}
+    for f in findings:
+        if "waived" not in f:
+            for subject in f["subjects"]:
+                counts[subject] = counts.get(subject, 0) + 1
+    return counts
+
+
+@cache
+def _neighbours_query() -> str:
+    kinds, _ = _ontology_literals()
+    return f"""
+OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
+OPTIONAL MATCH (n:Entity {{scenario: $scenario, id: $id}})
+CALL {{
+  WITH n
+  MATCH (n)-[r]-(m:Entity)
+  WHERE m <> n AND ($rels IS NULL OR type(r) IN $rels)
+  WITH m, collect({{type: type(r), outgoing: startNode(r) = n}}) AS rels
+  WITH m, rels, {kinds}[[l IN labels(m) WHERE l <> 'Entity'][0]] AS kind
+  WHERE $kinds IS NULL OR kind IN $kinds
+  RETURN collect({{id: m.id, name: m.name, kind: kind, rels: rels}}) AS hits
+}}
+RETURN sc IS NOT NULL AS scenario_found, n IS NOT NULL AS found, labels(n) AS labels, n.name AS name, hits
+"""
+
+
+async def neighbours(
+    db: ApiDatabase,
+    scenario: str,
+    entity_id: str,
+    *,
+    kinds: list[str] | None,
+    rels: list[str] | None,
+    limit: int,
+    open_by_id: dict[str, int],
+    open_only: bool,
+    as_of: str,
+    findings: list[Finding],
+) -> NeighboursAnswer:
+    """The entities one relationship away from `entity_id` (either direction), grouped by kind.
+
+    `kinds` and `rels` keep only those kinds and relationship types (None: all); `open_only`
+    keeps only neighbours with open findings (`open_by_id`, from the run as of `as_of`). A kind
+    with more than `limit` neighbours is collapsed: its group says how many, with no items (ask
+    again with that kind and a larger limit to list them). 404 for a missing scenario or entity.
+    """
+    row = await db.one_row(_neighbours_query(), {"scenario": scenario, "id": entity_id, "kinds": kinds, "rels": rels})
+    if not row["scenario_found"]:
+        raise _no_scenario(scenario)
+    if not row["found"]:
+        raise _no_entity(scenario, entity_id)
+    by_kind: dict[str, list[Neighbour]] = {}
+    for hit in row["hits"]:
+        count = open_by_id.get(hit["id"], 0)
+        if open_only and not count:
+            continue
+        relationships = sorted(
+            (NeighbourRel(type=r["type"], outgoing=r["outgoing"]) for r in hit["rels"]),
+            key=lambda r: (r.type, not r.outgoing),
+        )
+        by_kind.setdefault(hit["kind"] or "unknown", []).append(
+            Neighbour(
+                id=hit["id"], kind=hit["kind"] or "unknown", name=hit["name"], open=count, relationships=relationships
+            )
+        )
+    groups = []
+    for kind in sorted(by_kind):
+        items = sorted(by_kind[kind], key=lambda n: n.id)
+        collapsed = len(items) > limit
+        groups.append(
+            NeighbourGroup(
+                kind=kind,
+                count=len(items),
+                open=sum(1 for n in items if n.open),
+                collapsed=collapsed,
+                items=[] if collapsed else items,
+            )
+        )
+    return NeighboursAnswer(
+        scenario=scenario,
+        id=entity_id,
+        kind=_kind(row["labels"]),
+        name=row["name"],
+        as_of=as_of,
+        open=open_by_id.get(entity_id, 0),
+        findings=[FindingOut.model_validate(f) for f in findings if entity_id in f["subjects"]],
+        total=sum(g.count for g in groups),
+        groups=groups,
+    )
+
+
+_UNIT_OF = """COALESCE(
+      head(COLLECT { MATCH (n)-[:IN_UNIT]->(u:Unit) RETURN u.id ORDER BY u.id }),
+      head(COLLECT { MATCH (n)<-[:OWNS]-(:Role)-[:IN_UNIT]->(u:Unit) RETURN u.id ORDER BY u.id }),
+      head(COLLECT { MATCH (n)-[:HOLDS]->(:Role)-[:IN_UNIT]->(u:Unit) RETURN u.id ORDER BY u.id }))"""
+_IN_UNIT = """(EXISTS { (n)-[:IN_UNIT]->(:Unit {id: $unit}) }
+      OR EXISTS { (n)<-[:OWNS]-(:Role)-[:IN_UNIT]->(:Unit {id: $unit}) }
+      OR EXISTS { (n)-[:HOLDS]->(:Role)-[:IN_UNIT]->(:Unit {id: $unit}) })"""
+
+
+@cache
+def _catalog_query(label: str, from_ids: bool, filters: tuple[str, ...] = ()) -> str:
+    """The catalog's read, with only the conditions of the filters in use (`filters` names them:
+    q, stage, risk_tier, unit, after): a plan with no unused branches keeps the (scenario, id)
+    index's order, so LIMIT stops the scan early instead of sorting the whole scenario."""
+    if from_ids:
+        match = f"UNWIND $ids AS wanted MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: wanted}}) WHERE n:{label}"
+    elif label == ENTITY_LABEL:
+        match = f"MATCH (n:{ENTITY_LABEL}) WHERE n.scenario = $scenario AND n.id > $after_id"
+    else:
+        match = f"MATCH (n:{label} {{scenario: $scenario}}) WHERE true"
+    conditions = {
+        "after": "n.id > $after",
+        "q": "(toLower(n.id) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q)",
+        "stage": "n.stage = $stage",
+        "risk_tier": "n.risk_tier = $risk_tier",
+        "unit": _IN_UNIT,
+    }
+    where = "".join(f"\n    AND {conditions[f]}" for f in filters)
+    # Ordering by (scenario, id), the index's own key, is what lets Neo4j read the index in order
+    # (ordering by id alone sorts every row); all rows share the scenario, so the order is by id.
+    order = "n.scenario, n.id" if label == ENTITY_LABEL and not from_ids else "n.id"
+    return f"""
+OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
+CALL {{
+  {match}{where}
+  WITH n ORDER BY {order} LIMIT $take
+  RETURN collect({{id: n.id, name: n.name, labels: labels(n), stage: n.stage, risk_tier: n.risk_tier,
+                  unit: {_UNIT_OF}}}) AS items
+}}
+RETURN sc IS NOT NULL AS scenario_found, items
+"""
+
+
+async def catalog_page(
+    db: ApiDatabase,
+    scenario: str,
+    *,
+    q: str | None,
+    kind: str | None,
+    unit: str | None,
+    stage: str | None,
+    risk_tier: str | None,
+    open_by_id: dict[str, int],
+    open_only: bool,
+    limit: int,
+    cursor: str | None,
+) -> CatalogPage:
+    """A page of the scenario's entities ordered by id, filtered: `q` (part of the id or name,
+    any case), `kind` (a bundle section), `unit` (a unit id: entities in it, owned by a role in
+    it, or people holding a role in it), `stage`, `risk_tier`, and `open_only` (entities with
+    open findings in `open_by_id`). Paged with `cursor` (the last id). 404 for a missing
+    scenario; 422 for a cursor that is not ours."""
+    after = decode_cursor(cursor, {"id": str})
+    label = kinds_by_section()[kind].label if kind else ENTITY_LABEL
+    ids = None
+    if open_only:
+        ids = sorted(i for i, c in open_by_id.items() if c and (after is None or i > after["id"]))
+    values = {"q": q, "stage": stage, "risk_tier": risk_tier, "unit": unit, "after": after}
+    used = tuple(f for f, v in values.items() if v is not None and not (f == "after" and label == ENTITY_LABEL))
+    rows = await db.rows(
+        _catalog_query(label, ids is not None, used),
+        {
+            "scenario": scenario,
+            "q": q.lower() if q else None,
+            "after": after and after["id"],
+            "after_id": after["id"] if after else "",
+            "stage": stage,
+            "risk_tier": risk_tier,
+            "unit": unit,
+            "ids": ids,
+            "take": limit + 1,
+        },
+    )
+    if not rows[0]["scenario_found"]:
+        raise _no_scenario(scenario)
+    items = [
+        CatalogItem(
+            id=i["id"],
+            kind=_kind(i["labels"]),
+            name=i["name"],
+            stage=i["stage"],
+            risk_tier=i["risk_tier"],
+            unit=i["unit"],
+            open=open_by_id.get(i["id"], 0),
+        )
+        for i in rows[0]["items"]
+    ]
+    more = len(items) > limit
+    items = items[:limit]
+    return CatalogPage(
+        scenario=scenario, items=items, next_cursor=encode_cursor({"id": items[-1].id}) if more else None
+    )
+
+
+UNITS = """
+MATCH (u:Unit {scenario: $scenario})
+RETURN u.id AS id, u.name AS name ORDER BY id LIMIT $take
+"""
+
+
+async def units(db: ApiDatabase, scenario: str, limit: int) -> list[EntityRef] | None:
+    """The scenario's units by id (for the catalog's unit filter), or None when there are more
+    than `limit` (a list that long helps nobody; the filter then takes a typed id)."""
+    rows = await db.rows(UNITS, {"scenario": scenario, "take": limit + 1})
+    if len(rows) > limit:
+        return None
+    return [EntityRef(id=r["id"], kind="units", name=r["name"]) for r in rows]
+
+
+ROLE_UNITS = """
+UNWIND $roles AS wanted
+MATCH (r:Entity {scenario: $scenario, id: wanted}) WHERE r:Role
+OPTIONAL MATCH (r)-[:IN_UNIT]->(u:Unit)
+RETURN r.id AS role, r.name AS role_name, u.id AS unit, u.name AS unit_name
+"""
+
+
+async def role_units(db: ApiDatabase, scenario: str, roles: list[str]) -> dict[str, dict[str, str | None]]:
+    """role id -> {"name", "unit", "unit_name"} for `roles`: to group findings by accountable role
+    or unit."""
+    rows = await db.rows(ROLE_UNITS, {"scenario": scenario, "roles": roles})
+    return {r["role"]: {"name": r["role_name"], "unit": r["unit"], "unit_name": r["unit_name"]} for r in rows}

@@ -32,11 +32,11 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.requests import ClientDisconnect
+from starlette.requests import ClientDisconnect, cookie_parser
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import Forbidden, KeyStore, Role, Unauthorized, authenticate_header, check_role
+from api.auth import SESSION_COOKIE, Forbidden, KeyStore, Role, Unauthorized, authenticate_request, check_role
 from api.problems import problem
 
 log = logging.getLogger("tomgraph.api")
@@ -156,7 +156,13 @@ class RequestGuard:
     def _auth_refusal(self, scope: Scope, headers: Headers, role: Role) -> dict[str, Any] | None:
         store: KeyStore = self.fastapi_app.state.key_store
         try:
-            key_id, key_role = authenticate_header(store, headers.get("authorization"))
+            key_id, key_role = authenticate_request(
+                store,
+                getattr(self.fastapi_app.state, "sessions", None),
+                scope["method"],
+                headers.get("authorization"),
+                cookie_parser(headers.get("cookie", "")).get(SESSION_COOKIE),
+            )
             check_role(key_id, key_role, role)
             scope[CALLER_SCOPE_KEY] = (key_id, key_role)  # the route's dependency reuses it
         except Unauthorized as e:
@@ -285,7 +291,8 @@ def html_csp(body: bytes) -> str:
     and style sheets with a `src`/`href` by their exact URL; inline styles are allowed (the view
     and the report style themselves; a style cannot run code). Data is fetched from the API
     itself (`connect-src 'self'`), images are the page's own or `data:` URIs. The page cannot be
-    framed, cannot submit forms and cannot change its base URL.
+    framed, submits forms only to this API (the explorer's search and sign-in), and cannot change
+    its base URL.
     """
     scripts: list[str] = []
     styles: list[str] = []
@@ -293,7 +300,9 @@ def html_csp(body: bytes) -> str:
         attributes, content = match.group(1), match.group(2)
         src = _SRC.search(attributes)
         if src:
-            scripts.append(src.group(1).decode("utf-8", "replace"))
+            url = src.group(1).decode("utf-8", "replace")
+            # a path on this server is only expressible as 'self' in CSP source syntax
+            scripts.append("'self'" if url.startswith("/") and not url.startswith("//") else url)
             continue
         kind = _TYPE.search(attributes)
         if kind and kind.group(1).strip().lower() in _NOT_SCRIPT_TYPES:
@@ -303,15 +312,18 @@ def html_csp(body: bytes) -> str:
     for link in _STYLESHEET.finditer(body):
         href = _HREF.search(link.group(0))
         if href:
-            styles.append(href.group(1).decode("utf-8", "replace"))
+            url = href.group(1).decode("utf-8", "replace")
+            if not (url.startswith("/") and not url.startswith("//")):  # own paths: 'self' below
+                styles.append(url)
     directives = [
         "default-src 'none'",
         f"script-src {' '.join(dict.fromkeys(scripts))}" if scripts else "script-src 'none'",
         f"style-src 'self' 'unsafe-inline' {' '.join(dict.fromkeys(styles))}".rstrip(),
         "img-src 'self' data:",
+        "font-src 'self' data:",
         "connect-src 'self'",
         "base-uri 'none'",
-        "form-action 'none'",
+        "form-action 'self'",
         "frame-ancestors 'none'",
     ]
     return "; ".join(directives)
@@ -319,7 +331,7 @@ def html_csp(body: bytes) -> str:
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
@@ -360,7 +372,9 @@ class SecurityHeaders:
                 if message.get("more_body", False):
                     return
                 body = b"".join(chunks)
-                MutableHeaders(scope=held)["Content-Security-Policy"] = html_csp(body)
+                held_headers = MutableHeaders(scope=held)
+                if "content-security-policy" not in held_headers:  # a page's own, stricter, policy stays
+                    held_headers["Content-Security-Policy"] = html_csp(body)
                 await send(held)
                 await send({"type": "http.response.body", "body": body, "more_body": False})
                 return

@@ -230,3 +230,86 @@ class LoadAnswer(BaseModel):
 class WaiversAnswer(BaseModel):
     scenario: str
     waivers: int = Field(description="How many waivers the scenario now has.")
+
+
+class PersonRef(BaseModel):
+    id: str
+    name: str | None
+
+
+class RoleRef(BaseModel):
+    id: str
+    name: str | None
+
+
+class RightHolder(BaseModel):
+    role: RoleRef
+    people: list[PersonRef] = Field(description="People who hold the role.")
+    vacant: bool = Field(description="True when nobody holds the role.")
+
+
+class DecisionRight(BaseModel):
+    right: str = Field(description="e.g. `ownership`, `change_approval`, `deployment_approval`, `shutdown`.")
+    relationship: str = Field(description="The relationship type that grants it, e.g. `APPROVES_CHANGE`.")
+    verb: str = Field(description="How the right reads after a role's name, e.g. `approves its changes`.")
+    holders: list[RightHolder] = Field(description="Roles that hold the right, by role id; empty when nobody does.")
+    people: list[str] = Field(description="Ids of every person who can exercise the right through a role.")
+    sentence: str = Field(description="The right in words.")
+
+
+class WhoAnswer(BaseModel):
+    scenario: str
+    id: str
+    kind: str
+    name: str | None
+    rights: list[DecisionRight] = Field(description="Every decision right the ontology allows over this kind.")
+    sentences: list[str] = Field(description="The answer in words, one sentence per right after an introduction.")
+
+
+class NeighbourRel(BaseModel):
+    type: str
+    outgoing: bool = Field(description="True when the relationship points from the centre to the neighbour.")
+
+
+class Neighbour(BaseModel):
+    id: str
+    kind: str
+    name: str | None
+    open: int = Field(description="Open (unwaived) findings naming this entity, as of `as_of`.")
+    relationships: list[NeighbourRel]
+
+
+class NeighbourGroup(BaseModel):
+    kind: str
+    count: int = Field(description="Neighbours of this kind (after the filters).")
+    open: int = Field(description="Of them, entities with open findings.")
+    collapsed: bool = Field(description="True when `count` exceeds `limit`: `items` is then empty.")
+    items: list[Neighbour]
+
+
+class NeighboursAnswer(BaseModel):
+    scenario: str
+    id: str
+    kind: str
+    name: str | None
+    as_of: str
+    open: int = Field(description="Open findings naming the centre entity.")
+    findings: list[FindingOut] = Field(description="Findings naming the centre entity, open and waived.")
+    total: int = Field(description="Neighbours over all kinds (after the filters).")
+    groups: list[NeighbourGroup] = Field(description="One per kind, ordered by kind.")
+
+
+class CatalogItem(BaseModel):
+    id: str
+    kind: str
+    name: str | None
+    stage: str | None
+    risk_tier: str | None
+    unit: str | None = Field(description="Its unit: the one it is in, else its owner's unit.")
+    open: int = Field(description="Open findings naming it, as of the day asked.")
+
+
+class CatalogPage(BaseModel):
+    scenario: str
+    items: list[CatalogItem]
+    next_cursor: str | None

@@ -14,6 +14,7 @@ BENCHMARKS = {
     "api": "bench.api",
     "soak": "bench.soak",
     "yaml": "bench.yaml_parse",
+    "explorer": "bench.explorer",
 }
 
 

@@ -4,7 +4,7 @@ For each size, a synthetic operating model (every kind, about two relationships 
 entity in eight with a finding) is rendered by ``visualizations.view.render_view`` and opened
 from a file in headless Chromium; the time is from navigation start until the force layout has
 stabilised and physics is frozen (the page's own ``performance.now()`` at that moment). The
-page freezes the layout as it stands after its time budget (2.5 s from navigation by default;
+page freezes the layout as it stands after its time budget (2.5 s from its script's start by default;
 ``--budget-ms 60000`` measures a full layout); ``runs_frozen_by_budget`` says how often that
 happened. Target: 500 nodes in at most 3 s.
 """

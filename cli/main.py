@@ -18,7 +18,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli import checks_cmd, diff_cmd, keys_cmd, report_cmd, synth_cmd, view_cmd
+from cli import checks_cmd, diff_cmd, entity_cmd, keys_cmd, report_cmd, synth_cmd, view_cmd
 from cli.console import console
 from graph import local_neo4j
 from graph.db import Database, DatabaseUnavailable
@@ -100,6 +100,7 @@ report_cmd.register(app, get_context)
 diff_cmd.register(app, get_context)
 view_cmd.register(app, get_context)
 keys_cmd.register(app, get_context)
+entity_cmd.register(app, get_context)
 
 
 @app.callback()
@@ -346,9 +347,10 @@ def demo() -> None:
         f"{changes['findings']['introduced']}, moves {changes['moves']} decision rights "
         "(tomgraph diff current target)\n"
         f"\nThe tomgraph API is running at {url}  (interactive docs: {url}/docs, readiness: {url}/readyz)\n"
-        f"  {url}/scenarios/current/view?focus={DEMO_FOCUS}&depth=2\n"
+        f"  {url}/  (the explorer: catalog, entity pages, graph, findings)\n"
+        f"  {url}/ui/scenarios/current/entities/{DEMO_FOCUS}\n"
         f"  {url}/scenarios/current/reports/latest\n"
-        f"  {url}/diff/current/target\n"
+        f"  {url}/ui/diff/current/target  (target vs current)\n"
         "Stop it and the local Neo4j with: tomgraph neo4j stop",
         highlight=False,
     )

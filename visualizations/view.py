@@ -473,8 +473,9 @@ def render_view(
 
     ``served`` enables double-click expansion, fetching ``{api_base}/scenarios/{s}/view?focus=ID
     &depth=1&format=json``; ``api_base`` also prefixes the entity links ("" = same origin).
-    The force layout stabilises once and is then frozen; past ``layout_budget_ms`` after
-    navigation it is frozen as it stands, so a big view never keeps the browser busy.
+    The force layout stabilises once and is then frozen; past ``layout_budget_ms`` after the
+    page's script starts (not navigation: a served page may wait long for the API) it is frozen
+    as it stands, so a big view never keeps the browser busy.
     """
     from pyvis.network import Network
 

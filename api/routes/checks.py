@@ -12,11 +12,11 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api import graph_reads
-from api.db import ensure_up
+from api.db import ApiDatabase, ApiSyncDatabase, ensure_up
 from api.deps import CatalogDep, DbDep, EditorKey, ReaderKey, ScenarioName, SyncDbDep
 from api.models import CheckInfo, CheckList, FindingsAnswer, Severity, WaiversAnswer
 from api.problems import AUTH_RESPONSES, READ_RESPONSES, ApiProblem, ProblemItem, invalid, not_found
-from queries.catalog import UnknownCheckError
+from queries.catalog import Catalog, UnknownCheckError
 from queries.findings import RunResult, at_or_above
 from queries.runner import CheckRunError, run_checks
 from queries.waivers import Waiver, WaiverEntry, WaiverError, replace_waivers
@@ -109,6 +109,35 @@ async def list_checks(catalog: CatalogDep, _: ReaderKey) -> CheckList:
     )
 
 
+async def findings_run(
+    request: Request,
+    db: ApiDatabase,
+    sync_db: ApiSyncDatabase,
+    catalog: Catalog,
+    s: str,
+    as_of: date | None,
+    check: list[str] | None = None,
+) -> tuple[FindingsKey, RunResult]:
+    """The gap checks' run on scenario `s` as of `as_of` (default today), from the app's cache
+    (see `get_findings`): (its cache key, the run). 404 for a scenario never loaded. Shared by
+    the findings route and the explorer's pages, so both show the same findings."""
+    day = as_of or date.today()
+    state = await graph_reads.findings_state(db, s)
+    if state is None:
+        raise not_found(f"scenario '{s}' has not been loaded")
+    cache: FindingsCache = request.app.state.findings_cache
+    key = (s, day.isoformat(), tuple(sorted(check)) if check else None, state)
+    try:
+        result = await cache.get_or_run(
+            key, lambda: run_in_threadpool(run_checks, sync_db, catalog, s, day, check or None)
+        )
+    except UnknownCheckError as e:
+        raise invalid("query", "check", str(e)) from e
+    except CheckRunError as e:
+        raise ApiProblem(500, "Check failed", str(e), slug="check-failed") from e
+    return key, result
+
+
 @router.get("/scenarios/{s}/findings", responses=READ_RESPONSES, response_model=FindingsAnswer)
 async def get_findings(
     s: ScenarioName,
@@ -130,20 +159,8 @@ async def get_findings(
         unknown = sorted(set(check) - set(catalog.ids()))
         if unknown:
             raise invalid("query", "check", f"unknown check id: {', '.join(unknown)}")
-    day = as_of or date.today()
-    state = await graph_reads.findings_state(db, s)
-    if state is None:
-        raise not_found(f"scenario '{s}' has not been loaded")
+    key, result = await findings_run(request, db, sync_db, catalog, s, as_of, check)
     cache: FindingsCache = request.app.state.findings_cache
-    key = (s, day.isoformat(), tuple(sorted(check)) if check else None, state)
-    try:
-        result = await cache.get_or_run(
-            key, lambda: run_in_threadpool(run_checks, sync_db, catalog, s, day, check or None)
-        )
-    except UnknownCheckError as e:
-        raise invalid("query", "check", str(e)) from e
-    except CheckRunError as e:
-        raise ApiProblem(500, "Check failed", str(e), slug="check-failed") from e
 
     def render() -> bytes:
         findings = [f for f in result["findings"] if severity is None or at_or_above(f["severity"], severity)]

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from api import graph_reads
-from api.deps import DbDep, EntityId, ReaderKey, ScenarioName
+from api.deps import CatalogDep, DbDep, EntityId, ReaderKey, ScenarioName, SyncDbDep
 from api.graph_reads import MAX_DEPTH, Direction
-from api.models import DependencyPage, EntityDetail, EntityPage, ImpactPage, KindName, PathsAnswer
+from api.models import (
+    DependencyPage,
+    EntityDetail,
+    EntityPage,
+    ImpactPage,
+    KindName,
+    NeighboursAnswer,
+    PathsAnswer,
+    WhoAnswer,
+)
 from api.problems import READ_RESPONSES, invalid
-from graph.ontology import ID_PATTERN
+from api.routes.checks import findings_run
+from graph.ontology import ID_PATTERN, kinds_by_section, rel_types
 
 router = APIRouter(tags=["entities"], responses=READ_RESPONSES)
 
@@ -83,3 +94,64 @@ async def get_paths(
     if source == target:
         raise invalid("query", "to", "must differ from `from`")
     return await graph_reads.shortest_paths(db, s, source, target, max_hops)
+
+
+@router.get("/scenarios/{s}/entities/{id}/who")
+async def get_who(s: ScenarioName, id: EntityId, db: DbDep, _: ReaderKey) -> WhoAnswer:
+    """The decision rights on the entity (rest.md, "Added in v1.1"), each with the roles that hold
+    it and the people who hold those roles, and the whole answer in words. Every right the
+    ontology allows over the entity's kind is listed, held or not (a model: ownership, change
+    approval, deployment approval, shutdown). The rule lives in `queries/authority.py`."""
+    return await graph_reads.who(db, s, id)
+
+
+def comma_list(value: str | None, field: str, known: tuple[str, ...] | list[str]) -> list[str] | None:
+    """`a,b` as a list (None when empty); a 422 naming `field` for a name not in `known`."""
+    if not value:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = sorted(set(items) - set(known))
+    if unknown:
+        raise invalid("query", field, f"unknown: {', '.join(unknown)}; known: {', '.join(known)}")
+    return items or None
+
+
+@router.get("/scenarios/{s}/entities/{id}/neighbours")
+async def get_neighbours(
+    request: Request,
+    s: ScenarioName,
+    id: EntityId,
+    db: DbDep,
+    sync_db: SyncDbDep,
+    catalog: CatalogDep,
+    _: ReaderKey,
+    kinds: Annotated[str | None, Query(description="Only these kinds (bundle sections), comma-separated.")] = None,
+    rels: Annotated[str | None, Query(description="Only these relationship types, comma-separated.")] = None,
+    limit: Annotated[
+        int, Query(ge=0, le=5000, description="Most neighbours listed per kind; a kind with more is collapsed.")
+    ] = 25,
+    open_only: Annotated[bool, Query(description="Only neighbours with open findings.")] = False,
+    as_of: Annotated[date | None, Query(description="The day findings are counted for (default today).")] = None,
+) -> NeighboursAnswer:
+    """The entities one relationship away (either direction), grouped by kind, for the explorer.
+
+    Each neighbour carries the relationships that join it to the centre and its count of open
+    findings (the gap checks as of `as_of`, as `GET /scenarios/{s}/findings` runs them). A kind
+    with more than `limit` neighbours comes back collapsed, with its count and no items: ask
+    again with `kinds=` that kind and a larger `limit` to list them.
+    """
+    kind_list = comma_list(kinds, "kinds", list(kinds_by_section()))
+    rel_list = comma_list(rels, "rels", rel_types())
+    _key, run = await findings_run(request, db, sync_db, catalog, s, as_of)
+    return await graph_reads.neighbours(
+        db,
+        s,
+        id,
+        kinds=kind_list,
+        rels=rel_list,
+        limit=limit,
+        open_by_id=graph_reads.open_counts(run["findings"]),
+        open_only=open_only,
+        as_of=run["as_of"],
+        findings=run["findings"],
+    )

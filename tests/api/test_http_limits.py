@@ -363,7 +363,7 @@ def test_every_answer_carries_the_security_headers(served: Served, insurer_serve
     for answer in answers:
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert answer.headers["cache-control"] == "no-store"
-        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert answer.headers["referrer-policy"] == "same-origin"
         assert answer.headers["x-frame-options"] == "DENY"
     json_answers = [a for a in answers if "json" in a.headers["content-type"]]
     assert len(json_answers) == 4 and all("content-security-policy" not in a.headers for a in json_answers)

@@ -252,3 +252,28 @@ def test_org_chart_hierarchy_puts_managers_above_their_reports(db: Database, ins
     lines = [e for e in payload["edges"] if e["type"] == "REPORTS_TO"]
     assert lines
     assert all(level[e["to"]] < level[e["from"]] for e in lines)
+
+
+def test_served_page_layout_budget_starts_with_its_script_not_navigation(
+    db: Database, insurer: str, browser_page: BrowserPage
+) -> None:
+    """A slow API answer must not eat the layout budget: the page arrives 3 s after navigation
+    starts (more than the 2.5 s budget) and still lays out in full."""
+    import time
+
+    origin = "http://127.0.0.1:8766"
+    page_html = render_view(fetch_view(db, insurer, focus=FOCUS, depth=2, as_of=AS_OF), served=True)
+
+    def slow(route: Route) -> None:
+        time.sleep(3.0)
+        route.fulfill(status=200, content_type="text/html", body=page_html)
+
+    browser_page.page.route(f"{origin}/**", slow)
+    browser_page.page.goto(f"{origin}/scenarios/{insurer}/view?focus={FOCUS}&depth=2")
+    browser_page.wait_until(READY)
+
+    started = browser_page.page.evaluate("tomgraphView.startedAt")
+    assert started >= 3000
+    assert browser_page.page.evaluate("tomgraphView.capped") is False
+    assert browser_page.page.evaluate("tomgraphView.readyAt") > started
+    assert browser_page.errors == []
