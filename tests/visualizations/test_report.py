@@ -116,9 +116,15 @@ def test_second_report_new_resolved_persisting_and_weeks_open(two_weeks: dict[st
     }
     assert "weeks_open" not in second["new"][0] and "weeks_open" not in second["resolved"][0]
     # items are findings as in gap-checks.md (persisting ones also carry weeks_open and first_seen)
+    # (the policy checks of catalog 1.1 add `details`)
     spec_keys = {"check", "severity", "subjects", "accountable", "message", "remediation"}
-    assert all(set(f) - {"waived"} == spec_keys for f in second["new"] + second["resolved"])
-    assert all(set(f) - {"waived"} == spec_keys | {"weeks_open", "first_seen"} for f in second["persisting"])
+    assert all(set(f) - {"waived", "details"} == spec_keys for f in second["new"] + second["resolved"])
+    assert all(set(f) - {"waived", "details"} == spec_keys | {"weeks_open", "first_seen"} for f in second["persisting"])
+    assert {f["check"] for f in second["persisting"] if "details" in f} == {
+        "policy-missing-control",
+        "policy-missing-evidence",
+        "policy-missing-right",
+    }
     assert second["counts"] == {
         "open": {"critical": 4, "high": 11, "medium": 5, "low": 1, "total": 21},
         "change": {"critical": -1, "high": -2, "medium": 1, "low": 1, "total": -1},
