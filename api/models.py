@@ -21,6 +21,14 @@ KindName = Literal[
     "kpis",
     "controls",
     "access",
+    "systems",
+    "delegations",
+    "policies",
+    "evidence",
+    "incidents",
+    "initiatives",
+    "assessments",
+    "meta",
 ]
 Severity = Literal["critical", "high", "medium", "low"]
 assert set(SECTIONS) == set(KindName.__args__) and Severity.__args__ == SEVERITIES  # type: ignore[attr-defined]
@@ -160,6 +168,9 @@ class FindingOut(BaseModel):
     accountable: str | None
     message: str
     remediation: str
+    details: dict[str, Any] | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="Extra fields some checks return (`missing`...)."
+    )
     waived: WaivedBy | None = Field(default=None, exclude_if=lambda v: v is None, description="Only when waived.")
 
 

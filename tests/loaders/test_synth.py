@@ -15,6 +15,8 @@ from graph.ontology import KINDS
 from loaders import read_bundle, synth
 from queries.catalog import BUILTIN_CHECK_DIR, FIXTURE_SUFFIXES, load_catalog
 
+ENTITY_KINDS = tuple(k for k in KINDS if not k.singleton)
+
 
 @pytest.fixture(scope="module")
 def small() -> tuple[dict, dict]:
@@ -51,8 +53,8 @@ def test_written_bundle_is_the_single_file_json_form(tmp_path: Path) -> None:
     bundle, expected = synth.generate("small", 3)
     assert json.loads((tmp_path / "bundle.json").read_text()) == bundle
     assert json.loads((tmp_path / "expected.json").read_text()) == expected
-    assert list(bundle) == ["format", *(k.section for k in KINDS)]
-    assert bundle["format"] == 1
+    assert list(bundle) == ["format", "meta", *(k.section for k in ENTITY_KINDS)]
+    assert bundle["format"] == 1.1
 
 
 def test_expected_json_is_written_as_tomgraph_check_prints_json(tmp_path: Path) -> None:
@@ -78,7 +80,7 @@ def test_medium_has_about_20k_entities_and_100k_relationships(medium: tuple[dict
 @pytest.mark.parametrize("size", ["small", "medium"])
 def test_every_id_is_unique_across_the_bundle(size: str, small: tuple[dict, dict], medium: tuple[dict, dict]) -> None:
     bundle = small[0] if size == "small" else medium[0]
-    ids = [e["id"] for k in KINDS for e in bundle[k.section]]
+    ids = [e["id"] for k in ENTITY_KINDS for e in bundle[k.section]]
     assert len(ids) == len(set(ids))
 
 
@@ -87,13 +89,13 @@ def test_every_reference_resolves_to_an_entity_of_the_right_kind(
     size: str, small: tuple[dict, dict], medium: tuple[dict, dict]
 ) -> None:
     bundle = small[0] if size == "small" else medium[0]
-    section_of = {e["id"]: k.section for k in KINDS for e in bundle[k.section]}
+    section_of = {e["id"]: k.section for k in ENTITY_KINDS for e in bundle[k.section]}
     wrong = []
-    for k in KINDS:
+    for k in ENTITY_KINDS:
         for e in bundle[k.section]:
             for ref in k.references:
                 value = e.get(ref.name)
-                for target in (value if ref.many else [value]) if value is not None else []:
+                for target in (value if isinstance(value, list) else [value]) if value is not None else []:
                     if section_of.get(target) not in ref.targets:
                         wrong.append((e["id"], ref.name, target))
     assert wrong == []
@@ -104,10 +106,10 @@ def test_no_reference_list_repeats_an_id(size: str, small: tuple[dict, dict], me
     bundle = small[0] if size == "small" else medium[0]
     repeats = [
         (e["id"], ref.name)
-        for k in KINDS
+        for k in ENTITY_KINDS
         for e in bundle[k.section]
         for ref in k.references
-        if ref.many and len(set(e.get(ref.name, ()))) != len(e.get(ref.name, ()))
+        if isinstance(e.get(ref.name), list) and len(set(e[ref.name])) != len(e[ref.name])
     ]
     assert repeats == []
 
@@ -118,13 +120,22 @@ def test_small_bundle_passes_the_loader_validation(tmp_path: Path) -> None:
 
 
 def test_every_catalog_check_is_planted(small: tuple[dict, dict], medium: tuple[dict, dict]) -> None:
-    assert len(synth.CHECK_IDS) == 25
+    assert len(synth.CHECK_IDS) == 32
     catalog = {
         p.name.split(".")[0]
         for p in BUILTIN_CHECK_DIR.glob("*.yaml")
         if not any(p.name.endswith(suffix + ".yaml") for suffix in FIXTURE_SUFFIXES)
     }
-    assert catalog <= set(synth.CHECK_IDS)
+    # not planted yet: the policy and delegation checks of catalog 1.1 (their fixtures cover them)
+    assert catalog - set(synth.CHECK_IDS) == {
+        "policy-missing-right",
+        "policy-missing-control",
+        "policy-weak-oversight",
+        "policy-review-overdue",
+        "policy-missing-evidence",
+        "delegated-self-approval",
+        "single-point-of-shutdown",
+    }
     for _, expected in (small, medium):
         assert {f["check"] for f in expected["findings"]} == set(synth.CHECK_IDS)
 
@@ -189,6 +200,7 @@ PLANTED_VARIANTS = {
         ": approver of",
         ": owner of",
     ],  # budget owner: the sixth plant, in large only
+    "late-incident-report": ["was reported on", "is still not reported"],
 }
 
 
@@ -208,14 +220,15 @@ def test_every_planted_variant_of_a_message_is_in_medium(medium: tuple[dict, dic
 
 def test_names_with_braces_are_printed_as_they_are(small: tuple[dict, dict]) -> None:
     bundle = copy.deepcopy(small[0])
-    for k in KINDS:
+    for k in ENTITY_KINDS:
         for e in bundle[k.section]:
             if "name" in e:
                 e["name"] = "{model}{0}{{x}} " + e["name"]
     hostile = synth.with_texts(_without_texts(small[1]["findings"]), bundle)
     plain = small[1]["findings"]
     assert [f["message"].replace("{model}{0}{{x}} ", "") for f in hostile] == [f["message"] for f in plain]
-    assert all(f["message"].count("{model}{0}{{x}} ") >= 1 for f in hostile)
+    # every message but the TOM review's, which names no entity
+    assert all(f["message"].count("{model}{0}{{x}} ") >= 1 for f in hostile if f["check"] != "tom-review-overdue")
 
 
 def test_severity_rises_to_critical_for_high_risk_models(medium: tuple[dict, dict]) -> None:
