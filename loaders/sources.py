@@ -581,6 +581,8 @@ def read_workbook(path: Path, limits: Limits) -> RawBundle:
     sections = kinds_by_section()
     try:
         for sheet in workbook.worksheets:
+            if is_helper_sheet(sheet.title):
+                continue
             if sheet.title not in sections:
                 bundle.problems.append(
                     Problem(
@@ -601,6 +603,16 @@ def read_workbook(path: Path, limits: Limits) -> RawBundle:
     finally:
         workbook.close()
     return bundle
+
+
+HELPER_SHEET_PREFIX = "_"
+README_SHEET = "README"
+
+
+def is_helper_sheet(title: str) -> bool:
+    """Sheets a workbook may hold besides sections (`tomgraph template`): a README, and helper
+    sheets (drop-down lists) whose names start with `_`; the loader reads past them."""
+    return title.startswith(HELPER_SHEET_PREFIX) or title.casefold() == README_SHEET.casefold()
 
 
 def _zip_bomb_problem(path: Path, limits: Limits) -> Problem | None:
