@@ -203,6 +203,19 @@ def _classify(model: ArchiModel) -> dict[str, str]:
         for r in model.relationships
         if r.type == "Assignment" and r.target in model.elements and model.elements[r.target].type == "BusinessRole"
     }
+    org_types = {"BusinessActor", *ORG_TYPES}
+    # An actor composed of, or part of, another actor, grouping or location is organisation
+    # structure: a unit, even when it is assigned to roles (import.md leaves this case open).
+    in_structure = {
+        end
+        for r in model.relationships
+        if r.type in PART_OF_TYPES
+        and r.source in model.elements
+        and r.target in model.elements
+        and model.elements[r.source].type in org_types
+        and model.elements[r.target].type in org_types
+        for end in (r.source, r.target)
+    }
     sections: dict[str, str] = {}
     for element in model.elements.values():
         props = element.properties
@@ -215,7 +228,8 @@ def _classify(model: ArchiModel) -> dict[str, str]:
             elif actor_type in ("unit", "organisation", "organization"):
                 section = "units"
             else:
-                section = "people" if element.id in assigned_to_role else "units"
+                person = element.id in assigned_to_role and element.id not in in_structure
+                section = "people" if person else "units"
         elif section is None and element.type == "BusinessRole":
             section = "roles"
         elif section is None and element.type == "ApplicationComponent":

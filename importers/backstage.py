@@ -31,7 +31,7 @@ LIFECYCLE_STAGES = {
 DEFAULT_STAGE = "production"
 _METADATA_USED = frozenset({"name", "namespace", "title", "description", "tags", "labels", "uid", "etag"})
 _SPEC_USED = {
-    "group": {"parent", "children", "members", "profile", "type"},
+    "group": {"parent", "children", "members", "profile"},
     "user": {"memberOf", "profile"},
     "app": {"owner", "lifecycle", "type", "dependsOn", "dependencyOf", "consumesApis", "providesApis"},
 }
@@ -218,8 +218,12 @@ def import_backstage(path: Path, limits: Limits | None = None) -> tuple[dict[str
         if section is None:
             summary.no_place(e.source_kind)
             continue
-        for key in e.metadata:
-            if key not in _METADATA_USED:
+        for key, value in e.metadata.items():
+            if key == "annotations" and isinstance(value, dict):
+                for annotation in value:
+                    if annotation != KIND_ANNOTATION:
+                        summary.no_place(f"{e.source_kind} annotation {annotation}")
+            elif key not in _METADATA_USED:
                 summary.no_place(f"{e.source_kind} metadata.{key}")
         used = _SPEC_USED["group" if e.kind == "group" else "user" if e.kind == "user" else "app"]
         for key in e.spec:

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from graph.ontology import kinds_by_section
-from importers.bundle import BundleBuilder, field_names, from_text, slug
+from importers.bundle import BundleBuilder, field_names, from_text, property_value, slug
 from importers.safe import LinedDict, SourceError, decode, parse_lined_yaml, read_bytes
 from importers.summary import ImportSummary
 from loaders.problems import Problem
@@ -49,6 +49,8 @@ class ValueSpec(_Strict):
     map: dict[str, str | int | float | bool | None] | None = None
     unmapped: Literal["leave_out", "keep"] = "leave_out"
     split: str | None = Field(default=None, min_length=1)
+    item: str | None = None
+    """With `split`: a template for each item, `{value}` being the item (`v-{value|slug}`)."""
     default: str | int | float | bool | list[str] | None = None
 
     @model_validator(mode="after")
@@ -56,6 +58,8 @@ class ValueSpec(_Strict):
         given = [k for k in ("column", "template", "value") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of column, template, value (given: {', '.join(given) or 'none'})")
+        if self.item is not None and self.split is None:
+            raise ValueError("item needs split (it formats each item of a split cell)")
         return self
 
 
@@ -171,18 +175,31 @@ def load_mapping(path: Path, limits: Limits | None = None) -> tuple[Mapping, Any
     except ValidationError as e:
         problems = []
         for err in e.errors():
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
+            arm = err["loc"][-1] if err["loc"] else None
+            # A field is text or a mapping: report only the arm that matches what was written.
+            if (arm == "str" and isinstance(err["input"], dict)) or (
+                isinstance(arm, str) and "ValueSpec" in arm and not isinstance(err["input"], dict)
+            ):
+                continue
+            loc = tuple(
+                p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-after") or p == "str"))
+            )
             msg = str(err["msg"]).removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"
             elif err["type"] == "union_tag_invalid" or (loc and loc[-1] == "ValueSpec"):
                 loc = loc[:-1]
             problems.append(Problem(f"{name}:{_line_of(data, loc)}", _loc_text(loc), msg))
-        raise SourceError(_dedupe(problems)) from None
+        raise SourceError(sorted(_dedupe(problems), key=_line_order)) from None
     problems = _semantic_problems(mapping, data, name)
     if problems:
-        raise SourceError(problems)
+        raise SourceError(sorted(problems, key=_line_order))
     return mapping, data
+
+
+def _line_order(problem: Problem) -> tuple[int, str]:
+    line = problem.place.rsplit(":", 1)[-1]
+    return (int(line) if line.isdigit() else 0, problem.field)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -234,6 +251,8 @@ def _semantic_problems(mapping: Mapping, data: Any, name: str) -> list[Problem]:
                 message = _template_problems(template)
                 if message:
                     problem(loc, message)
+            if isinstance(spec, ValueSpec) and spec.item is not None and template_columns(spec.item) != ["value"]:
+                problem((*loc, "item"), "must name {value} and nothing else, e.g. v-{value|slug}")
     for i, raci in enumerate(mapping.raci):
         if "{role" not in raci.role_id:
             problem(("raci", i, "role_id"), "must use {role} (the role's column header), e.g. r-{role|slug}")
@@ -429,7 +448,7 @@ def _target_columns(target: Target) -> list[str]:
     return list(dict.fromkeys(columns))
 
 
-def _value(spec: str | ValueSpec, row: dict[str, str], section: str, name: str, run: _Run, place: str) -> Any:
+def _value(spec: str | ValueSpec, row: dict[str, str], section: str, name: str, run: _Run) -> Any:
     if isinstance(spec, str):
         spec = ValueSpec(template=spec)
     raw: Any
@@ -456,11 +475,14 @@ def _value(spec: str | ValueSpec, row: dict[str, str], section: str, name: str, 
                     continue
             else:
                 value = found
+        if spec.item is not None and isinstance(value, str):
+            value = render(spec.item, {"value": value})
         if value is None:
             continue
-        out.append(
-            from_text(section, name, value) if isinstance(value, str) and not name.startswith("properties.") else value
-        )
+        if isinstance(value, str):
+            is_property = name.startswith(PROPERTIES_PREFIX)
+            value = property_value(value) if is_property else from_text(section, name, value)
+        out.append(value)
     if not out:
         return None
     if items is not None:
@@ -490,7 +512,7 @@ def _apply_target(run: _Run, index: int, target: Target) -> None:
     for number, row in table.rows:
         place = table.place(number)
         if any(_skipped(rule, row) for rule in target.skip):
-            run.summary.no_place(f"{table.name} row skipped by a rule of target {index} ({target.section})")
+            run.summary.no_place(f"{table.name} rows skipped by targets[{index}] ({target.section})")
             continue
         variants = [row]
         if target.each is not None:
@@ -509,7 +531,7 @@ def _apply_row(run: _Run, target: Target, row: dict[str, str], place: str) -> No
     data: dict[str, Any] = {"id": entity_id}
     properties: dict[str, Any] = {}
     for name, spec in target.fields.items():
-        value = _value(spec, row, target.section, name, run, place)
+        value = _value(spec, row, target.section, name, run)
         if value is None:
             continue
         if name.startswith(PROPERTIES_PREFIX):
