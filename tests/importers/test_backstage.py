@@ -115,7 +115,8 @@ def test_summary_counts_what_had_no_place_and_lists_what_resolved_to_nothing(cat
         "systems.stage = production (no lifecycle)": 2,
     }
     assert [str(x) for x in sorted(summary.left_out)] == [
-        "components/catalog-info.yaml:17: systems.depends_on: 'component:ghost-service' resolves to nothing in the catalog",
+        "components/catalog-info.yaml:17: systems.depends_on: 'component:ghost-service' "
+        "resolves to nothing in the catalog",
         "components/catalog-info.yaml:17: systems.depends_on: API 'wayback-api' has no provider in the catalog",
         "components/catalog-info.yaml:62: models.owner: 'ghost-team' resolves to nothing in the catalog",
         "org.yaml:54: people.holds: 'ghost-team' resolves to nothing in the catalog",

@@ -195,7 +195,8 @@ def test_skip_rules_and_a_repeated_id_in_a_non_derived_target(tmp_path: Path) ->
     )
     table = _csv(
         tmp_path,
-        "Code,Name,Status\nA,Alpha,open\nB,Beta,Closed\nC,Gamma,test\nD,tmp unit,open\nA,Alpha again,open\nE,Epsilon,\n",
+        "Code,Name,Status\nA,Alpha,open\nB,Beta,Closed\nC,Gamma,test\nD,tmp unit,open\n"
+        "A,Alpha again,open\nE,Epsilon,\n",
     )
     bundle, summary = import_mapped(table, mapping)
     assert bundle["units"] == [{"id": "u-a", "name": "Alpha"}, {"id": "u-e", "name": "Epsilon"}]
