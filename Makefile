@@ -8,9 +8,10 @@ STAMP  := $(VENV)/.tomgraph-setup
 AUDIT_VENV  := .venv-audit
 AUDIT_STAMP := $(AUDIT_VENV)/.tomgraph-audit
 BROWSER_STAMP := $(VENV)/.tomgraph-browser
+OFFICE_STAMP  := $(VENV)/.tomgraph-office
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser demo test lint audit format lock graph-model clean
+.PHONY: setup browser office demo test lint audit format lock graph-model clean
 
 setup: $(STAMP)
 
@@ -30,10 +31,18 @@ $(BROWSER_STAMP):
 	test -x /usr/bin/chromium
 	touch $@
 
+# The template test opens `tomgraph template`'s workbook in Debian's LibreOffice Calc, headless.
+office: $(OFFICE_STAMP)
+
+$(OFFICE_STAMP):
+	command -v soffice >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libreoffice-calc; }
+	test -x /usr/bin/soffice
+	touch $@
+
 demo: setup
 	$(BIN)/tomgraph demo
 
-test: setup browser lint
+test: setup browser office lint
 	$(BIN)/pytest -q
 
 lint: setup $(AUDIT_STAMP)

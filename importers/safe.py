@@ -148,7 +148,16 @@ def parse_lined_yaml(text: str, name: str, limits: Limits) -> Any:
         if node is None:
             return None
         if _expanded_size(node, limits.max_yaml_nodes) > limits.max_yaml_nodes:
-            raise SourceError([Problem(name, "yaml", "the document expands to too many nodes; refused")])
+            raise SourceError(
+                [
+                    Problem(
+                        name,
+                        "yaml",
+                        f"the document expands to more than {limits.max_yaml_nodes:,} nodes through anchors and "
+                        "aliases; refused (TOMGRAPH_MAX_YAML_NODES)",
+                    )
+                ]
+            )
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
