@@ -94,8 +94,10 @@ SMALL_BUNDLE: dict[str, list[dict[str, Any]]] = {
 def _cell(section: str, field: str, value: Any) -> Any:
     kind = kinds_by_section()[section]
     ref = kind.reference(field)
-    if field == "tags" or (ref is not None and ref.many):
+    if isinstance(value, list):
         return ";".join(value)
+    if field == "tags" or (ref is not None and ref.many):
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
