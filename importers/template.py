@@ -34,8 +34,10 @@ def _sections() -> list[Kind]:
 
 
 def columns(kind: Kind) -> list[str]:
-    """The template's columns for a section, in the order the bundle format lists them."""
-    return ["id", "name", "description", *kind.field_names, *(r.name for r in kind.references), "tags"]
+    """The template's columns for a section, in the order the bundle format lists them (for
+    `meta`, the field names its rows hold)."""
+    own = [*kind.field_names, *(r.name for r in kind.references)]
+    return own if getattr(kind, "singleton", False) else ["id", "name", "description", *own, "tags"]
 
 
 def _describe(kind: Kind, column: str) -> tuple[str, str, str]:
@@ -88,6 +90,9 @@ def build_template(path: Path) -> None:
             cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
             sheet.column_dimensions[get_column_letter(i)].width = max(12, len(column) + 4)
         sheet.freeze_panes = "A2"
+    meta = next((k for k in kinds_by_section().values() if getattr(k, "singleton", False)), None)
+    if meta is not None:
+        _write_meta(workbook.create_sheet(meta.section), meta, helper_list)
     for kind in _sections():
         sheet = workbook[kind.section]
         for i, column in enumerate(columns(kind), start=1):
@@ -102,6 +107,22 @@ def build_template(path: Path) -> None:
             rule.add(f"{letter}2:{letter}{ROWS + 1}")
             sheet.add_data_validation(rule)
     workbook.save(path)
+
+
+def _write_meta(sheet: Worksheet, kind: Kind, add: Callable[[str, list[str]], str]) -> None:
+    """The bundle's `meta` mapping as a two-column sheet (bundle-format.md, 1.1): one row per field."""
+    sheet.append(["field", "value"])
+    for cell in sheet[1]:
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+    for row, name in enumerate(columns(kind), start=2):
+        sheet.cell(row=row, column=1, value=name)
+        source, strict = _validation_source(kind, name, add)
+        if source is not None:
+            rule = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=strict)
+            rule.add(f"B{row}")
+            sheet.add_data_validation(rule)
+    sheet.column_dimensions["A"].width = 16
+    sheet.column_dimensions["B"].width = 40
 
 
 def _validation_source(kind: Kind, column: str, add: Callable[[str, list[str]], str]) -> tuple[str | None, bool]:
@@ -135,7 +156,8 @@ def _write_readme(sheet: Worksheet) -> None:
     sheet.append(header)
     for cell in sheet[sheet.max_row]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-    for kind in _sections():
+    meta = [k for k in kinds_by_section().values() if getattr(k, "singleton", False)]
+    for kind in [*_sections(), *meta]:
         sheet.append([kind.section, "", "", "", kind.doc])
         sheet.cell(row=sheet.max_row, column=1).font = _HEADER_FONT
         for column in columns(kind):

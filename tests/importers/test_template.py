@@ -27,6 +27,11 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def workbook(template: Path):
+    return load_workbook(template)
+
+
 def _sections() -> list[str]:
     return [s for s, k in kinds_by_section().items() if not getattr(k, "singleton", False)]
 
@@ -46,17 +51,21 @@ def _list_column(formula: str) -> str:
     return formula.split("!")[1].split(":")[0].replace("$", "").rstrip("0123456789")
 
 
-def test_one_sheet_per_section_with_its_headers_and_a_hidden_list_sheet(template: Path) -> None:
-    workbook = load_workbook(template)
-    assert workbook.sheetnames == [README_SHEET, LISTS_SHEET, *_sections()]
+def test_one_sheet_per_section_with_its_headers_and_a_hidden_list_sheet(workbook) -> None:
+    assert workbook.sheetnames == [README_SHEET, LISTS_SHEET, *_sections(), "meta"]
+    assert [[c.value for c in row] for row in workbook["meta"].iter_rows()] == [
+        ["field", "value"],
+        ["reviewed", None],
+        ["frameworks", None],
+        ["owner", None],
+    ]
     assert workbook[LISTS_SHEET].sheet_state == "hidden"
     models = workbook["models"]
     assert [c.value for c in models[1]] == columns(kinds_by_section()["models"])
     assert [c.value for c in models[1]][:4] == ["id", "name", "description", "stage"]
 
 
-def test_enums_and_references_have_drop_downs_from_the_list_sheet(template: Path) -> None:
-    workbook = load_workbook(template)
+def test_enums_and_references_have_drop_downs_from_the_list_sheet(workbook) -> None:
     models, lists = workbook["models"], workbook[LISTS_SHEET]
     stage = _rule(models, "stage")
     assert stage is not None and stage[1] is True
@@ -77,10 +86,10 @@ def test_enums_and_references_have_drop_downs_from_the_list_sheet(template: Path
     assert lists[f"{_list_column(consumer[0])}1"].value == "models or workflows"
 
 
-def test_the_readme_explains_every_field_of_every_section(template: Path) -> None:
-    rows = list(load_workbook(template)[README_SHEET].iter_rows(values_only=True))
+def test_the_readme_explains_every_field_of_every_section(workbook) -> None:
+    rows = list(workbook[README_SHEET].iter_rows(values_only=True))
     described = {(r[0], r[1]) for r in rows if r[0] in kinds_by_section() and r[1]}
-    expected = {(s, c) for s in _sections() for c in columns(kinds_by_section()[s])}
+    expected = {(s, c) for s in [*_sections(), "meta"] for c in columns(kinds_by_section()[s])}
     assert described == expected
     stage = next(r for r in rows if r[0] == "models" and r[1] == "stage")
     assert stage == ("models", "stage", "idea, experiment, pilot, production, retired", "yes", None)
@@ -97,6 +106,7 @@ def _fill(template: Path, out: Path) -> Path:
     models_header = [c.value for c in workbook["models"][1]]
     row = {"id": "m-score", "name": "Risk score", "stage": "production", "owner": "r-head", "unit": "u-uw"}
     workbook["models"].append([row.get(c) for c in models_header])
+    workbook["meta"]["B4"] = "r-head"
     workbook.save(out)
     return out
 
@@ -104,10 +114,11 @@ def _fill(template: Path, out: Path) -> Path:
 def test_the_filled_in_template_loads(template: Path, tmp_path: Path, db: Database, scenario: str) -> None:
     filled = _fill(template, tmp_path / "filled.xlsx")
     result = load_bundle(db, filled, scenario)
-    assert result.entity_count == 5
+    assert result.entity_count == 6  # five rows and the meta mapping
     dump = dump_scenario(db, scenario)
     assert ("HOLDS", "p-ana", "r-mrm") in dump["relationships"]
     assert ("OWNS", "r-head", "m-score") in dump["relationships"]
+    assert ("OWNS", "r-head", "~meta") in dump["relationships"]
 
 
 def test_libreoffice_opens_the_template_and_computes_the_reference_lists(template: Path, tmp_path: Path) -> None:
