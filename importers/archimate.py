@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.ontology import kinds_by_section
-from importers.bundle import BundleBuilder, field_names, from_text, property_value, safe_id
+from importers.bundle import BundleBuilder, Draft, field_names, from_text, property_value, safe_id
 from importers.safe import SourceError, parse_xml
 from importers.summary import ImportSummary
 from loaders.problems import Problem
@@ -40,6 +40,7 @@ ORG_TYPES = frozenset({"Grouping", "Location"})
 PART_OF_TYPES = frozenset({"Composition", "Aggregation"})
 APP_DEPENDENCY_TYPES = frozenset({"Serving", "Flow", "Triggering"})
 _RELATIONSHIP_ALIASES = {"UsedBy": "Serving", "Realisation": "Realization", "Specialisation": "Specialization"}
+META_SECTION = "meta"
 DEFAULT_STAGES = {"models": "production", "systems": "production", "workflows": "production"}
 """An ArchiMate model describes architecture in place; a missing `stage` is filled, and counted."""
 
@@ -68,6 +69,8 @@ class ArchiModel:
     elements: dict[str, Element] = field(default_factory=dict)
     relationships: list[Relationship] = field(default_factory=list)
     views: int = 0
+    properties: dict[str, str] = field(default_factory=dict)
+    """The model's own properties; those named like `meta` fields fill the bundle's `meta`."""
 
 
 def _local(tag: str) -> str:
@@ -118,6 +121,7 @@ def _read_exchange(root: ET.Element, name: str) -> ArchiModel:
         if _local(node.tag).lower() in ("propertydefinition", "propertydef") and node.get("identifier"):
             label = node.get("name") or _text(_first_child(node, "name", "label"))
             definitions[node.get("identifier", "")] = label
+    model.properties = _exchange_properties(root, definitions)
     for container in root:
         kind = _local(container.tag)
         if kind == "elements":
@@ -161,6 +165,9 @@ def _exchange_properties(node: ET.Element, definitions: dict[str, str]) -> dict[
 
 def _read_archi(root: ET.Element, name: str) -> ArchiModel:
     model = ArchiModel()
+    for prop in root:
+        if _local(prop.tag) == "property" and prop.get("key"):
+            model.properties.setdefault(prop.get("key", ""), prop.get("value", ""))
     for node in root.iter():
         if _local(node.tag) != "element":
             continue
@@ -189,7 +196,7 @@ def _kind_property(value: str) -> str | None:
     """`tom:kind` names a section (`models`) or its singular (`model`, `data_domain`)."""
     word = value.strip().lower().replace(" ", "_")
     for section, kind in kinds_by_section().items():
-        if getattr(kind, "singleton", False):
+        if kind.singleton:
             continue
         if word in (section, kind.singular.lower().replace(" ", "_")):
             return section
@@ -313,6 +320,13 @@ def import_archimate(path: Path, limits: Limits | None = None) -> tuple[dict[str
             ids[element.id] = draft.data["id"]
     if model.views:
         summary.no_place("view (diagram)", model.views)
+    meta_fields = field_names(META_SECTION) - {"name", "description", "tags"}
+    meta = {k: from_text(META_SECTION, k, v) for k, v in model.properties.items() if k in meta_fields}
+    for key in model.properties:
+        if key not in meta_fields:
+            summary.no_place(f"model property {key}")
+    if meta:
+        builder.meta = Draft(META_SECTION, meta, f"{path.name}#model")
     for rel in model.relationships:
         if not _map_relationship(rel, sections, ids, builder):
             summary.no_place(f"{rel.type or 'untyped'}Relationship")

@@ -98,9 +98,7 @@ def scenario_bundle(db: Database, scenario: str) -> dict[str, Any]:
         if label is None:
             continue
         kind = by_label[label]
-        if getattr(kind, "singleton", False):
-            continue
-        data: dict[str, Any] = {"id": node["id"], "name": node["name"]}
+        data: dict[str, Any] = {} if kind.singleton else {"id": node["id"], "name": node["name"]}
         for key in ("description", "tags"):
             if node.get(key) not in (None, []):
                 data[key] = node[key]
@@ -131,13 +129,18 @@ def scenario_bundle(db: Database, scenario: str) -> dict[str, Any]:
             data[ref.name] = value
     bundle: dict[str, Any] = {"format": FORMAT}
     for section, kind in kinds_by_section().items():
+        if kind.singleton:
+            found = [d for s, d in entities.values() if s == section]
+            if found and found[0]:
+                bundle[section] = found[0]
+            continue
         items = sorted((d for s, d in entities.values() if s == section), key=lambda d: d["id"])
         for item in items:
             for ref in kind.references:
                 value = item.get(ref.name)
                 if isinstance(value, list):
                     # One vendor is written as one id, as the importers write it (one or many).
-                    one = getattr(ref, "one_or_many", False) and len(value) == 1
+                    one = ref.one_or_many and len(value) == 1
                     item[ref.name] = value[0] if one else sorted(value)
         if items:
             bundle[section] = items
@@ -165,9 +168,16 @@ def exchange_xml(bundle: dict[str, Any], model_name: str) -> bytes:
     identifiers = _identifiers(bundle)
     root = ET.Element(q("model"), {"identifier": f"{_RESERVED_PREFIX}model"})
     ET.SubElement(root, q("name"), {XML_LANG: "en"}).text = model_name
-    elements = ET.SubElement(root, q("elements"))
     relationships: list[tuple[str, str, str, bool]] = []
     property_keys: dict[str, str] = {}
+    meta = {k: _text_value(v) for k, v in (bundle.get("meta") or {}).items()}
+    if meta:
+        container = ET.SubElement(root, q("properties"))
+        for key, value in meta.items():
+            property_keys.setdefault(key, f"{_RESERVED_PREFIX}prop-{len(property_keys) + 1}")
+            prop = ET.SubElement(container, q("property"), {"propertyDefinitionRef": property_keys[key]})
+            ET.SubElement(prop, q("value"), {XML_LANG: "en"}).text = value
+    elements = ET.SubElement(root, q("elements"))
     element_props: list[tuple[ET.Element, list[tuple[str, str]]]] = []
     for section, items in _sections(bundle):
         for item in items:
@@ -212,7 +222,7 @@ def exchange_xml(bundle: dict[str, Any], model_name: str) -> bytes:
 
 def _sections(bundle: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
     known = kinds_by_section()
-    return [(s, v) for s, v in bundle.items() if s in known and isinstance(v, list)]
+    return [(s, v) for s, v in bundle.items() if s in known and not known[s].singleton and isinstance(v, list)]
 
 
 def _identifiers(bundle: dict[str, Any]) -> dict[str, str]:

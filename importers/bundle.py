@@ -64,7 +64,7 @@ def is_list_field(section: str, name: str) -> bool:
     if ref is not None:
         return ref.many
     f = next((f for f in kind.fields if f.name == name), None)
-    return bool(f is not None and getattr(f, "many", False))
+    return bool(f is not None and f.many)
 
 
 def from_text(section: str, name: str, text: str) -> Any:
@@ -111,6 +111,8 @@ class BundleBuilder:
     def __init__(self, summary: ImportSummary) -> None:
         self.summary = summary
         self.drafts: dict[str, Draft] = {}
+        self.meta: Draft | None = None
+        """The bundle's top-level `meta` mapping (bundle-format.md, 1.1), when the source has one."""
 
     def add(self, section: str, data: dict[str, Any], place: str, *, merge: bool = False) -> Draft | None:
         """Add an entity (`data` holds its `id`). With `merge`, an entity of the same section and id
@@ -166,8 +168,12 @@ class BundleBuilder:
             for entity_id in removed:
                 del alive[entity_id]
         bundle: dict[str, Any] = {"format": FORMAT}
+        if self.meta is not None and self.meta.data and self._valid_fields(self.meta):
+            self._resolve(self.meta, alive)
+            if self.meta.data:
+                bundle[self.meta.section] = self._ordered(self.meta)
         for section, kind in kinds_by_section().items():
-            if getattr(kind, "singleton", False):
+            if kind.singleton:
                 continue
             items = [self._ordered(d) for d in alive.values() if d.section == section]
             if items:
@@ -195,7 +201,7 @@ class BundleBuilder:
                 messages = {str(err["loc"][0]): str(err["msg"]) for err in e.errors() if err["loc"]}
                 for name in sorted(bad):
                     if name in ("id", "name") or name not in data or self._required(kind, name):
-                        what = f"{draft.section} {data.get('id')!r}"
+                        what = draft.section if kind.singleton else f"{draft.section} {data.get('id')!r}"
                         why = f"{name}: {messages[name]}" if name in data else f"{name}: required and not given"
                         self.summary.leave_out(draft.place, what, why)
                         return False
@@ -236,7 +242,7 @@ class BundleBuilder:
                 del draft.data[ref.name]
                 if ref.required:
                     self.summary.leave_out(
-                        draft.place, f"{draft.section} {draft.data['id']!r}", f"{ref.name}: required and left out"
+                        draft.place, f"{draft.section} {draft.data.get('id')!r}", f"{ref.name}: required and left out"
                     )
                     return False
         return True
@@ -244,12 +250,13 @@ class BundleBuilder:
     @staticmethod
     def _ordered(draft: Draft) -> dict[str, Any]:
         kind = kind_of(draft.section)
-        order = ["id", "name", "description", *kind.field_names, *(r.name for r in kind.references), "tags"]
+        own = [*kind.field_names, *(r.name for r in kind.references)]
+        order = own if kind.singleton else ["id", "name", "description", *own, "tags"]
         data = draft.data
         out = {k: data[k] for k in order if k in data}
         for ref in kind.references:
             value = out.get(ref.name)
-            if getattr(ref, "one_or_many", False) and isinstance(value, list) and len(value) == 1:
+            if ref.one_or_many and isinstance(value, list) and len(value) == 1:
                 out[ref.name] = value[0]
         if data.get("properties"):
             out["properties"] = dict(sorted(data["properties"].items()))

@@ -224,7 +224,7 @@ def _template_problems(template: str) -> str | None:
 
 
 def _semantic_problems(mapping: Mapping, data: Any, name: str) -> list[Problem]:
-    sections = {s: k for s, k in kinds_by_section().items() if not getattr(k, "singleton", False)}
+    sections = {s: k for s, k in kinds_by_section().items() if not k.singleton}
     problems: list[Problem] = []
 
     def problem(loc: tuple[int | str, ...], message: str) -> None:

@@ -30,14 +30,14 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def _sections() -> list[Kind]:
-    return [k for k in kinds_by_section().values() if not getattr(k, "singleton", False)]
+    return [k for k in kinds_by_section().values() if not k.singleton]
 
 
 def columns(kind: Kind) -> list[str]:
     """The template's columns for a section, in the order the bundle format lists them (for
     `meta`, the field names its rows hold)."""
     own = [*kind.field_names, *(r.name for r in kind.references)]
-    return own if getattr(kind, "singleton", False) else ["id", "name", "description", *own, "tags"]
+    return own if kind.singleton else ["id", "name", "description", *own, "tags"]
 
 
 def _describe(kind: Kind, column: str) -> tuple[str, str, str]:
@@ -53,7 +53,7 @@ def _describe(kind: Kind, column: str) -> tuple[str, str, str]:
     f = next((f for f in kind.fields if f.name == column), None)
     if f is not None:
         kind_text = ", ".join(f.choices) if f.type is FieldType.ENUM else f.type.value
-        if getattr(f, "many", False):
+        if f.many:
             kind_text = f"list of {kind_text} (separate with ;)"
         return kind_text, "yes" if f.required else "no", f.doc
     ref = kind.reference(column)
@@ -90,7 +90,7 @@ def build_template(path: Path) -> None:
             cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
             sheet.column_dimensions[get_column_letter(i)].width = max(12, len(column) + 4)
         sheet.freeze_panes = "A2"
-    meta = next((k for k in kinds_by_section().values() if getattr(k, "singleton", False)), None)
+    meta = next((k for k in kinds_by_section().values() if k.singleton), None)
     if meta is not None:
         _write_meta(workbook.create_sheet(meta.section), meta, helper_list)
     for kind in _sections():
@@ -131,7 +131,7 @@ def _validation_source(kind: Kind, column: str, add: Callable[[str, list[str]], 
     f = next((f for f in kind.fields if f.name == column), None)
     if f is not None and f.type in (FieldType.ENUM, FieldType.BOOL):
         values = list(f.choices) if f.type is FieldType.ENUM else ["true", "false"]
-        return add(f"{kind.section}.{column}", values), not getattr(f, "many", False)
+        return add(f"{kind.section}.{column}", values), not f.many
     ref = kind.reference(column)
     if ref is None:
         return None, False
@@ -156,7 +156,7 @@ def _write_readme(sheet: Worksheet) -> None:
     sheet.append(header)
     for cell in sheet[sheet.max_row]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-    meta = [k for k in kinds_by_section().values() if getattr(k, "singleton", False)]
+    meta = [k for k in kinds_by_section().values() if k.singleton]
     for kind in [*_sections(), *meta]:
         sheet.append([kind.section, "", "", "", kind.doc])
         sheet.cell(row=sheet.max_row, column=1).font = _HEADER_FONT

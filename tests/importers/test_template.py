@@ -33,7 +33,7 @@ def workbook(template: Path):
 
 
 def _sections() -> list[str]:
-    return [s for s, k in kinds_by_section().items() if not getattr(k, "singleton", False)]
+    return [s for s, k in kinds_by_section().items() if not k.singleton]
 
 
 def _rule(sheet, column: str) -> tuple[str, bool] | None:
