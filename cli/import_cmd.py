@@ -39,7 +39,7 @@ def _write(bundle: dict[str, Any], summary: ImportSummary, out_file: Path, comma
     )
     for line in summary.lines():
         out.print(line, highlight=False, markup=False, soft_wrap=True)
-    out.print(f"Wrote {out_file}", highlight=False, markup=False)
+    out.print(f"Wrote {out_file}", highlight=False, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer, get_context: Callable[[], _Context]) -> None:
@@ -99,16 +99,24 @@ def register(app: typer.Typer, get_context: Callable[[], _Context]) -> None:
         out_file: Annotated[Path, typer.Option("--out", "-o", help="The exchange file to write (.xml).")],
         scenario: Annotated[str, typer.Option("--scenario", "-s", help="Scenario name.")] = "current",
     ) -> None:
-        """Write scenario S as an Open Group ArchiMate 3.x exchange file (`import archimate` reads it back)."""
+        """Write scenario S as an Open Group ArchiMate 3.x exchange file (`import archimate` reads it back).
+
+        Exit status: 0 written; 1 the scenario is missing or empty, or another failure.
+        """
         from importers.archimate_export import exchange_xml, scenario_bundle
 
         check_scenario_name(scenario)
         bundle = scenario_bundle(get_context().db, scenario)
         count = sum(len(v) for v in bundle.values() if isinstance(v, list))
         if count == 0:
-            raise typer.BadParameter(f"scenario {scenario!r} is empty or does not exist", param_hint="--scenario")
+            raise RuntimeError(f"scenario {scenario!r} is empty or does not exist")
         out_file.write_bytes(exchange_xml(bundle, f"tomgraph scenario {scenario}"))
-        out.print(f"Wrote {out_file}: {count} entities of scenario '{scenario}'", highlight=False, markup=False)
+        out.print(
+            f"Wrote {out_file}: {count} entities of scenario '{scenario}'",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
     @app.command("template")
     def template(
@@ -120,4 +128,9 @@ def register(app: typer.Typer, get_context: Callable[[], _Context]) -> None:
         if out_file.suffix.lower() != ".xlsx":
             raise typer.BadParameter("the template is an .xlsx workbook", param_hint="--out")
         build_template(out_file)
-        out.print(f"Wrote {out_file}; fill it in, then: tomgraph load {out_file}", highlight=False, markup=False)
+        out.print(
+            f"Wrote {out_file}; fill it in, then: tomgraph load {out_file}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
