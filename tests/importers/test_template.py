@@ -150,3 +150,26 @@ def test_libreoffice_opens_the_template_and_computes_the_reference_lists(templat
         lists = list(csv.reader(f))
     roles_column = lists[0].index("roles")
     assert [r[roles_column] for r in lists[1:4]] == ["r-head", "r-mrm", ""]
+
+
+def test_the_loader_reads_past_readme_and_underscore_sheets_but_not_other_unknown_sheets(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from loaders import BundleError, read_bundle
+
+    workbook = Workbook()
+    notes = workbook.active
+    notes.title = "Readme"
+    notes.append(["anything at all", 42])
+    workbook.create_sheet("_lists").append(["not", "a", "section"])
+    units = workbook.create_sheet("units")
+    units.append(["id", "name"])
+    units.append(["u-1", "One"])
+    workbook.save(tmp_path / "ok.xlsx")
+    assert [e.id for e in read_bundle(tmp_path / "ok.xlsx").entities] == ["u-1"]
+    workbook.create_sheet("notes").append(["x"])
+    workbook.save(tmp_path / "bad.xlsx")
+    with pytest.raises(BundleError) as e:
+        read_bundle(tmp_path / "bad.xlsx")
+    assert len(e.value.problems) == 1
+    assert str(e.value.problems[0]).startswith("notes!row 1: sheet: no section is called 'notes'")
