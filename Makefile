@@ -11,7 +11,7 @@ BROWSER_STAMP := $(VENV)/.tomgraph-browser
 OFFICE_STAMP  := $(VENV)/.tomgraph-office
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser office demo test lint audit format lock graph-model clean
+.PHONY: setup browser office demo test lint audit format lock graph-model docs clean
 
 setup: $(STAMP)
 
@@ -71,8 +71,11 @@ lock: setup
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^tomgraph' > requirements.lock
 
-graph-model: setup
-	$(BIN)/tomgraph graph-model --out docs/graph-model.md
+graph-model: docs
+
+# docs/graph-model.md, docs/bundle-format.md and docs/checks.md, generated (a test fails when stale).
+docs: setup
+	$(BIN)/python -m tools.docs docs
 
 clean:
 	rm -rf $(VENV) $(AUDIT_VENV) .tomgraph-test .pytest_cache .mypy_cache .ruff_cache
