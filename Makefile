@@ -8,9 +8,10 @@ STAMP  := $(VENV)/.tomgraph-setup
 AUDIT_VENV  := .venv-audit
 AUDIT_STAMP := $(AUDIT_VENV)/.tomgraph-audit
 BROWSER_STAMP := $(VENV)/.tomgraph-browser
+OFFICE_STAMP  := $(VENV)/.tomgraph-office
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser demo test lint audit format lock graph-model docs settings-doc clean
+.PHONY: setup browser office demo test lint audit format lock graph-model docs settings-doc clean
 
 setup: $(STAMP)
 
@@ -31,11 +32,19 @@ $(BROWSER_STAMP):
 	test -x /usr/bin/chromium
 	touch $@
 
+# The template test opens `tomgraph template`'s workbook in Debian's LibreOffice Calc, headless.
+office: $(OFFICE_STAMP)
+
+$(OFFICE_STAMP):
+	command -v soffice >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libreoffice-calc; }
+	test -x /usr/bin/soffice
+	touch $@
+
 demo: setup
 	$(BIN)/tomgraph demo
 	@echo "The commands above (and in README.md) are $(BIN)/tomgraph: run '. $(BIN)/activate' first to type them as shown."
 
-test: setup browser lint
+test: setup browser office lint
 	$(BIN)/pytest -q
 
 lint: setup $(AUDIT_STAMP)

@@ -15,6 +15,7 @@ BENCHMARKS = {
     "soak": "bench.soak",
     "yaml": "bench.yaml_parse",
     "explorer": "bench.explorer",
+    "import": "bench.imports",
 }
 
 

@@ -18,7 +18,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli import checks_cmd, diff_cmd, entity_cmd, keys_cmd, report_cmd, synth_cmd, view_cmd
+from cli import checks_cmd, diff_cmd, entity_cmd, import_cmd, keys_cmd, report_cmd, synth_cmd, view_cmd
 from cli.console import console
 from graph import local_neo4j
 from graph.db import Database, DatabaseUnavailable
@@ -101,6 +101,7 @@ diff_cmd.register(app, get_context)
 view_cmd.register(app, get_context)
 keys_cmd.register(app, get_context)
 entity_cmd.register(app, get_context)
+import_cmd.register(app, get_context)
 
 
 @app.callback()

@@ -772,6 +772,8 @@ def read_workbook(path: Path, limits: Limits) -> RawBundle:
     try:
         text_styles = _text_styles(workbook)
         for sheet in workbook.worksheets:
+            if is_helper_sheet(sheet.title):
+                continue
             if sheet.title not in sections:
                 bundle.problems.append(
                     Problem(
@@ -948,6 +950,14 @@ def _cell_value(cell: dict[str, Any], text_styles: frozenset[int]) -> Any:
     if cell["style_id"] in text_styles and isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     return value
+HELPER_SHEET_PREFIX = "_"
+README_SHEET = "README"
+
+
+def is_helper_sheet(title: str) -> bool:
+    """Sheets a workbook may hold besides sections (`tomgraph template`): a README, and helper
+    sheets (drop-down lists) whose names start with `_`; the loader reads past them."""
+    return title.startswith(HELPER_SHEET_PREFIX) or title.casefold() == README_SHEET.casefold()
 
 
 def _zip_bomb_problem(path: Path, limits: Limits) -> Problem | None:
