@@ -82,7 +82,7 @@ def main(argv: list[str]) -> None:
                 "entities": entities,
                 "report_seconds": round(report_seconds, 2),
                 "report_build_seconds": round(built, 2),
-                "findings": report["counts"]["new"] + report["counts"]["persisting"],
+                "findings": report["counts"]["open"]["total"] + report["counts"]["waived"]["total"],
                 "diff_seconds": round(diff_seconds, 2),
                 "entities_changed_in_b": n_changed,
                 "diff_counts": diff["counts"],
