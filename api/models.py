@@ -155,6 +155,9 @@ class FindingOut(BaseModel):
     accountable: str | None
     message: str
     remediation: str
+    details: dict[str, Any] | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="Extra fields some checks return (`missing`...)."
+    )
     waived: WaivedBy | None = Field(default=None, exclude_if=lambda v: v is None, description="Only when waived.")
 
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from graph.ontology import KINDS, FieldType, kind  # noqa: E402
 
-SECTIONS: tuple[str, ...] = tuple(k.section for k in KINDS)
+SECTIONS: tuple[str, ...] = tuple(k.section for k in KINDS if not k.singleton)
 LIST_SEPARATOR = ";"
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0"}

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from graph.ontology import ENTITY_LABEL, KINDS, edge_types
+from graph.ontology import ENTITY_LABEL, KINDS, SINGLETON_ID, Field, edge_types
+
+
+def field_summary(f: Field) -> str:
+    """`name` (required; list of enum: a, b; default false): one field's type in a few words."""
+    text = f"`{f.name}` ("
+    if f.required:
+        text += "required; "
+    text += f"list of {f.type.value}" if f.many else f.type.value
+    if f.choices:
+        text += ": " + ", ".join(f.choices)
+    if f.default is not None:
+        text += f"; default {str(f.default).lower()}"
+    if f.unique:
+        text += "; unique"
+    return text + ")"
 
 
 def render_graph_model() -> str:
@@ -18,7 +33,10 @@ def render_graph_model() -> str:
         "strings, dates as Neo4j `DATE` values, booleans as booleans (a boolean with a default is "
         "always stored). A bundle's free `properties: {KEY: value}` become properties named "
         "`properties.KEY` (write ``n.`properties.KEY` `` in Cypher). Relationships only join nodes "
-        "of the same scenario, so always start a match from `{scenario: $scenario}`.",
+        "of the same scenario, so always start a match from `{scenario: $scenario}`. Lists "
+        "(`list of ...`) are list properties. The bundle's `meta` mapping is one node labelled "
+        f"`Meta` (and `{ENTITY_LABEL}`) per scenario, with the id `{SINGLETON_ID}` (which no entity id "
+        "can take), the name `Operating model`, and its `owner` as an `OWNS` relationship from the role.",
         "",
         "## Labels",
         "",
@@ -26,15 +44,7 @@ def render_graph_model() -> str:
         "| --- | --- | --- |",
     ]
     for kind in KINDS:
-        fields = []
-        for f in kind.fields:
-            text = f"`{f.name}` ({f.type.value}"
-            if f.choices:
-                text += ": " + ", ".join(f.choices)
-            if f.default is not None:
-                text += f"; default {str(f.default).lower()}"
-            text += ", required)" if f.required else ")"
-            fields.append(text)
+        fields = [field_summary(f) for f in kind.fields]
         lines.append(f"| `{kind.section}` | `{kind.label}` | {'; '.join(fields) or '-'} |")
     lines += [
         "",

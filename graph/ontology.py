@@ -18,11 +18,14 @@ class FieldType(StrEnum):
     BOOL = "bool"
     DATE = "date"
     ENUM = "enum"
+    INT = "int"
 
 
 @dataclass(frozen=True)
 class Field:
-    """A scalar field, stored as a node property of the same name."""
+    """A scalar field (or, with ``many``, a list of scalars), stored as a node property of the
+    same name. ``unique``: no two entities of the section may share a value (any of the values
+    of a list field)."""
 
     name: str
     type: FieldType
@@ -30,6 +33,8 @@ class Field:
     required: bool = False
     choices: tuple[str, ...] = ()
     default: bool | None = None
+    many: bool = False
+    unique: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,8 @@ class Reference:
     ``reverse`` draws the relationship from the referenced entity to the declaring one, so that
     it reads as the operating model says it: ``(Role)-[:OWNS]->(Model)`` for a model's ``owner``.
     ``dependency`` marks the edges that "depends on" follows (rest.md); those always point from
-    the dependent entity to what it depends on.
+    the dependent entity to what it depends on. ``one_or_many`` (with ``many``): a single id is
+    also accepted where a list is expected (format 1.1's ``models.vendor``).
     """
 
     name: str
@@ -50,6 +56,7 @@ class Reference:
     reverse: bool = False
     dependency: bool = False
     required: bool = False
+    one_or_many: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,9 @@ class Kind:
     name_required: bool = True
     colour: str = "#9e9e9e"
     shape: str = "dot"
+    singleton: bool = False
+    """A single mapping, not a list of entities (the bundle's ``meta``): it has no ``id``, no
+    ``name`` and none of the common fields, and becomes one node with the id ``SINGLETON_ID``."""
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -80,7 +90,54 @@ SCENARIO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
 ENTITY_LABEL = "Entity"
 """Every entity node carries this label besides its kind's, for lookups by id across kinds."""
 
+SINGLETON_ID = "~meta"
+"""The id of the ``meta`` node: outside ID_PATTERN, so it never collides with an entity's id."""
+
 _ROLE = ("roles",)
+CONTROL_KINDS: tuple[str, ...] = (
+    "monitoring",
+    "audit",
+    "human_review",
+    "incident_response",
+    "bias_testing",
+    "model_review",
+    "access_review",
+)
+EVIDENCE_KINDS: tuple[str, ...] = (
+    "technical_documentation",
+    "model_card",
+    "risk_assessment",
+    "impact_assessment",
+    "dpia",
+    "fria",
+    "conformity_assessment",
+    "test_report",
+    "monitoring_plan",
+    "training_record",
+    "instructions_for_use",
+    "other",
+)
+_ENTITY_SECTIONS: tuple[str, ...] = (
+    "units",
+    "people",
+    "roles",
+    "data_domains",
+    "vendors",
+    "models",
+    "workflows",
+    "use_cases",
+    "kpis",
+    "controls",
+    "access",
+    "systems",
+    "delegations",
+    "policies",
+    "evidence",
+    "incidents",
+    "initiatives",
+    "assessments",
+)
+"""Every section whose items are entities (all but ``meta``): what ``initiatives.delivers`` may name."""
 
 KINDS: tuple[Kind, ...] = (
     Kind(
@@ -88,7 +145,10 @@ KINDS: tuple[Kind, ...] = (
         label="Unit",
         singular="unit",
         doc="A business unit.",
-        references=(Reference("parent", ("units",), "PART_OF", many=False, doc="business unit this one belongs to"),),
+        references=(
+            Reference("parent", ("units",), "PART_OF", many=False, doc="business unit this one belongs to"),
+            Reference("head", _ROLE, "HEADS", many=False, reverse=True, doc="the role that heads the unit"),
+        ),
         colour="#8d6e63",
         shape="box",
     ),
@@ -97,7 +157,17 @@ KINDS: tuple[Kind, ...] = (
         label="Person",
         singular="person",
         doc="A person who holds roles.",
-        fields=(Field("email", FieldType.STRING),),
+        fields=(
+            Field("email", FieldType.STRING),
+            Field(
+                "aliases",
+                FieldType.STRING,
+                many=True,
+                unique=True,
+                doc="the person's user names in other systems (SSO, git, ticketing), used to resolve actors "
+                "in event logs; unique across people",
+            ),
+        ),
         references=(Reference("holds", _ROLE, "HOLDS", many=True, doc="the roles this person holds"),),
         colour="#26a69a",
         shape="dot",
@@ -119,6 +189,14 @@ KINDS: tuple[Kind, ...] = (
             Reference("unit", ("units",), "IN_UNIT", many=False),
             Reference("reports_to", _ROLE, "REPORTS_TO", many=False, doc="line of the org chart"),
             Reference("escalates_to", _ROLE, "ESCALATES_TO", many=False, doc="where exceptions and incidents go next"),
+            Reference(
+                "deputy",
+                _ROLE,
+                "DEPUTIZES_FOR",
+                many=False,
+                reverse=True,
+                doc="acts for this role when its holders are absent",
+            ),
         ),
         colour="#42a5f5",
         shape="dot",
@@ -183,6 +261,13 @@ KINDS: tuple[Kind, ...] = (
             ),
             Field("human_oversight", FieldType.ENUM, choices=("none", "on_the_loop", "in_the_loop")),
             Field("last_reviewed", FieldType.DATE, doc="last independent model review"),
+            Field(
+                "operator_role",
+                FieldType.ENUM,
+                choices=("provider", "deployer", "importer", "distributor"),
+                doc="the organisation's role for this system in the EU AI Act sense",
+            ),
+            Field("first_use", FieldType.DATE, doc="first put into service"),
         ),
         references=(
             Reference("owner", _ROLE, "OWNS", many=False, reverse=True, doc="accountable for the model's behaviour"),
@@ -211,8 +296,25 @@ KINDS: tuple[Kind, ...] = (
                 reverse=True,
                 doc="decision right: stop it",
             ),
-            Reference("vendor", ("vendors",), "SUPPLIED_BY", many=False, dependency=True, doc="supplier, if bought"),
+            Reference(
+                "vendor",
+                ("vendors",),
+                "SUPPLIED_BY",
+                many=True,
+                one_or_many=True,
+                dependency=True,
+                doc="supplier(s), if bought: one vendor or a list",
+            ),
             Reference("consumes", ("data_domains",), "CONSUMES", many=True, dependency=True, doc="data it reads"),
+            Reference("unit", ("units",), "IN_UNIT", many=False, doc="business unit the model serves"),
+            Reference(
+                "depends_on",
+                ("models", "systems"),
+                "DEPENDS_ON",
+                many=True,
+                dependency=True,
+                doc="other models and applications the model needs at run time",
+            ),
         ),
         colour="#ef5350",
         shape="diamond",
@@ -241,6 +343,14 @@ KINDS: tuple[Kind, ...] = (
                 many=True,
                 dependency=True,
                 doc="data the workflow itself reads",
+            ),
+            Reference(
+                "systems",
+                ("systems",),
+                "RUNS_ON",
+                many=True,
+                dependency=True,
+                doc="applications the workflow runs on",
             ),
         ),
         colour="#66bb6a",
@@ -273,6 +383,7 @@ KINDS: tuple[Kind, ...] = (
             Reference("models", ("models",), "USES", many=True, dependency=True),
             Reference("workflows", ("workflows",), "DELIVERED_BY", many=True, dependency=True),
             Reference("kpis", ("kpis",), "MEASURED_BY", many=True, dependency=True, doc="how its value is measured"),
+            Reference("unit", ("units",), "IN_UNIT", many=False, doc="business unit that owns the use case"),
         ),
         colour="#ffee58",
         shape="star",
@@ -282,7 +393,11 @@ KINDS: tuple[Kind, ...] = (
         label="Kpi",
         singular="KPI",
         doc="A measure of value.",
-        fields=(Field("target", FieldType.STRING, doc="e.g. `cycle time < 2 days`"),),
+        fields=(
+            Field("target", FieldType.STRING, doc="e.g. `cycle time < 2 days`"),
+            Field("status", FieldType.ENUM, choices=("on_track", "at_risk", "off_track"), doc="last measured state"),
+            Field("measured", FieldType.DATE, doc="when `status` was last measured"),
+        ),
         references=(Reference("owner", _ROLE, "OWNS", many=False, reverse=True),),
         colour="#d4e157",
         shape="hexagon",
@@ -297,20 +412,19 @@ KINDS: tuple[Kind, ...] = (
                 "kind",
                 FieldType.ENUM,
                 required=True,
-                choices=(
-                    "monitoring",
-                    "audit",
-                    "human_review",
-                    "incident_response",
-                    "bias_testing",
-                    "model_review",
-                    "access_review",
-                ),
+                choices=CONTROL_KINDS,
             ),
         ),
         references=(
             Reference("applies_to", ("models",), "APPLIES_TO", many=True),
-            Reference("operated_by", _ROLE, "OPERATES", many=False, reverse=True),
+            Reference(
+                "operated_by",
+                ("roles", "vendors"),
+                "OPERATES",
+                many=False,
+                reverse=True,
+                doc="a role, or an external party (auditor, vendor)",
+            ),
         ),
         colour="#78909c",
         shape="ellipse",
@@ -344,7 +458,294 @@ KINDS: tuple[Kind, ...] = (
         colour="#bdbdbd",
         shape="text",
     ),
+    Kind(
+        section="systems",
+        label="System",
+        singular="system",
+        doc="An application or IT component that is not an AI model.",
+        fields=(
+            Field(
+                "stage",
+                FieldType.ENUM,
+                required=True,
+                choices=("plan", "build", "production", "retired"),
+            ),
+        ),
+        references=(
+            Reference("unit", ("units",), "IN_UNIT", many=False),
+            Reference("owner", _ROLE, "OWNS", many=False, reverse=True, doc="accountable for the application"),
+            Reference(
+                "depends_on",
+                ("systems", "models"),
+                "DEPENDS_ON",
+                many=True,
+                dependency=True,
+                doc="systems and models it needs at run time",
+            ),
+            Reference("reads", ("data_domains",), "READS", many=True, dependency=True, doc="data it reads"),
+            Reference(
+                "vendor",
+                ("vendors",),
+                "SUPPLIED_BY",
+                many=True,
+                one_or_many=True,
+                dependency=True,
+                doc="its suppliers",
+            ),
+        ),
+        colour="#5c6bc0",
+        shape="box",
+    ),
+    Kind(
+        section="delegations",
+        label="Delegation",
+        singular="delegation",
+        doc="A decision right passed on by the role that holds it, for a time.",
+        fields=(
+            Field(
+                "right",
+                FieldType.ENUM,
+                required=True,
+                choices=("change_approval", "deployment_approval", "shutdown", "access_approval"),
+            ),
+            Field("valid_from", FieldType.DATE, doc="in force from this day; missing means unbounded"),
+            Field("valid_to", FieldType.DATE, doc="in force up to and including this day; missing means unbounded"),
+        ),
+        references=(
+            Reference(
+                "from",
+                _ROLE,
+                "DELEGATES",
+                many=False,
+                reverse=True,
+                required=True,
+                doc="the role that holds the right",
+            ),
+            Reference("to", ("roles", "people"), "DELEGATED_TO", many=False, required=True, doc="who may exercise it"),
+            Reference(
+                "models",
+                ("models",),
+                "COVERS",
+                many=True,
+                doc="scope; empty means every model on which `from` holds the right "
+                "(for `access_approval`: every access row `from` approves)",
+            ),
+        ),
+        name_required=False,
+        colour="#29b6f6",
+        shape="triangleDown",
+    ),
+    Kind(
+        section="policies",
+        label="Policy",
+        singular="policy",
+        doc="What an active model of one risk tier must have.",
+        fields=(
+            Field(
+                "risk_tier",
+                FieldType.ENUM,
+                required=True,
+                unique=True,
+                choices=("minimal", "limited", "high"),
+                doc="at most one policy per tier",
+            ),
+            Field(
+                "require_rights",
+                FieldType.ENUM,
+                many=True,
+                choices=("owner", "change_approvers", "deployment_approvers", "shutdown_authority"),
+                doc="decision rights the model must have",
+            ),
+            Field(
+                "require_controls",
+                FieldType.ENUM,
+                many=True,
+                choices=CONTROL_KINDS,
+                doc="controls that must apply to the model (production models only)",
+            ),
+            Field(
+                "human_oversight",
+                FieldType.ENUM,
+                choices=("on_the_loop", "in_the_loop"),
+                doc="the least oversight allowed (`in_the_loop` is more than `on_the_loop`)",
+            ),
+            Field(
+                "review_max_age_days",
+                FieldType.INT,
+                doc="production models: `last_reviewed` at most this old",
+            ),
+            Field(
+                "approval_max_days",
+                FieldType.INT,
+                doc="governance speed: the longest a change may wait for approval (event logs)",
+            ),
+            Field(
+                "require_evidence",
+                FieldType.ENUM,
+                many=True,
+                choices=EVIDENCE_KINDS,
+                doc="evidence in force that must exist about the model (production models only)",
+            ),
+        ),
+        name_required=False,
+        colour="#7e57c2",
+        shape="square",
+    ),
+    Kind(
+        section="evidence",
+        label="Evidence",
+        singular="evidence",
+        doc="A document that shows something about models, use cases, controls, people or vendors.",
+        fields=(
+            Field("kind", FieldType.ENUM, required=True, choices=EVIDENCE_KINDS),
+            Field("issued", FieldType.DATE, required=True, doc="in force from this day"),
+            Field(
+                "expires",
+                FieldType.DATE,
+                doc="in force up to and including the day before; missing means no expiry",
+            ),
+            Field("uri", FieldType.STRING, doc="where the document lives"),
+        ),
+        references=(
+            Reference(
+                "about",
+                ("models", "use_cases", "controls", "people", "vendors"),
+                "ABOUT",
+                many=True,
+                required=True,
+                doc="what the evidence is about",
+            ),
+            Reference("owner", _ROLE, "OWNS", many=False, reverse=True),
+        ),
+        colour="#a1887f",
+        shape="box",
+    ),
+    Kind(
+        section="incidents",
+        label="Incident",
+        singular="incident",
+        doc="Something that went wrong with AI systems.",
+        fields=(
+            Field("severity", FieldType.ENUM, required=True, choices=("low", "medium", "high", "critical")),
+            Field(
+                "serious",
+                FieldType.BOOL,
+                default=False,
+                doc="a serious incident in the EU AI Act sense",
+            ),
+            Field(
+                "category",
+                FieldType.ENUM,
+                choices=("death", "critical_infrastructure", "widespread", "other"),
+                doc="what made it serious",
+            ),
+            Field("aware", FieldType.DATE, required=True, doc="the day the organisation became aware"),
+            Field("reported", FieldType.DATE, doc="the day it was reported to the authority"),
+            Field("closed", FieldType.DATE),
+        ),
+        references=(
+            Reference("models", ("models",), "INVOLVES", many=True, doc="the AI systems involved"),
+            Reference("owner", _ROLE, "OWNS", many=False, reverse=True),
+        ),
+        colour="#e53935",
+        shape="star",
+    ),
+    Kind(
+        section="initiatives",
+        label="Initiative",
+        singular="initiative",
+        doc="A step of the transition plan from the current to the target state.",
+        fields=(
+            Field(
+                "status",
+                FieldType.ENUM,
+                required=True,
+                choices=("proposed", "approved", "in_progress", "done", "cancelled"),
+            ),
+            Field("due", FieldType.DATE),
+            Field("budget", FieldType.STRING, doc="e.g. `EUR 1.2M`"),
+        ),
+        references=(
+            Reference(
+                "accountable",
+                _ROLE,
+                "ACCOUNTABLE_FOR",
+                many=False,
+                reverse=True,
+                doc="the executive accountable for delivering it",
+            ),
+            Reference(
+                "delivers",
+                _ENTITY_SECTIONS,
+                "DELIVERS",
+                many=True,
+                doc="what it brings about, in the scenario it is loaded into (usually `target`)",
+            ),
+        ),
+        colour="#00897b",
+        shape="hexagon",
+    ),
+    Kind(
+        section="assessments",
+        label="Assessment",
+        singular="assessment",
+        doc="An answer to a self-assessment question of the maturity catalog.",
+        fields=(
+            Field("question", FieldType.STRING, required=True, doc="a self-assessment question id"),
+            Field("answer", FieldType.ENUM, required=True, choices=("yes", "partly", "no")),
+            Field("date", FieldType.DATE, required=True),
+        ),
+        references=(
+            Reference(
+                "unit",
+                ("units",),
+                "IN_UNIT",
+                many=False,
+                doc="the unit answering; missing means the whole organisation",
+            ),
+            Reference("by", ("people",), "ASSESSED_BY", many=False),
+        ),
+        name_required=False,
+        colour="#c0ca33",
+        shape="text",
+    ),
+    Kind(
+        section="meta",
+        label="Meta",
+        singular="operating model meta",
+        doc="About the operating model itself: one mapping, not a list.",
+        fields=(
+            Field("reviewed", FieldType.DATE, doc="the last time the TOM was reviewed as a whole"),
+            Field(
+                "frameworks",
+                FieldType.STRING,
+                many=True,
+                doc="framework ids whose obligations are in force for this operating model",
+            ),
+        ),
+        references=(
+            Reference(
+                "owner",
+                _ROLE,
+                "OWNS",
+                many=False,
+                reverse=True,
+                doc="the executive who owns the TOM and its transition",
+            ),
+        ),
+        colour="#37474f",
+        shape="box",
+        singleton=True,
+    ),
 )
+
+DECISION_RIGHTS: dict[str, tuple[str, str]] = {
+    "change_approval": ("models", "change_approvers"),
+    "deployment_approval": ("models", "deployment_approvers"),
+    "shutdown": ("models", "shutdown_authority"),
+    "access_approval": ("access", "approver"),
+}
+"""Each right a delegation may pass on, and the (section, reference) that gives it to a role."""
 
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
 

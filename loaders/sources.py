@@ -27,6 +27,11 @@ SECTION_EXTENSIONS = (".yaml", ".yml", ".json", ".csv")
 LIST_SEPARATOR = ";"
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "no", "0"})
+FORMATS: tuple[object, ...] = (1, 1.1, "1", "1.1")
+"""`format:` values read (bundle-format.md): 1 and 1.1 mean the same, 1.1 only adds."""
+META_SECTION = "meta"
+META_COLUMNS = ("field", "value")
+"""In CSV and Excel, the `meta` mapping is a table of (field, value) rows."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,17 @@ class JsonSource(Source):
             self._lines = _json_item_lines(self.text)
         line = self._lines.get((self.section, index))
         return f"{self.name}:{line}" if line else self.name
+
+
+@dataclass
+class FixedSource(Source):
+    """A source holding one item whose place is known up front (the bundle's `meta` mapping)."""
+
+    name: str
+    at: str
+
+    def place(self, index: int) -> str:
+        return self.at
 
 
 @dataclass
@@ -326,10 +342,14 @@ def read_single_file(path: Path, limits: Limits, display: str | None = None) -> 
     for key, value in data.items():
         key_place = _key_place(name, text, key, is_json)
         if key == "format":
-            if value != 1:
+            if isinstance(value, bool) or value not in FORMATS:
                 bundle.problems.append(
-                    Problem(key_place, "format", f"unsupported format {value!r}; this tomgraph reads format 1")
+                    Problem(key_place, "format", f"unsupported format {value!r}; this tomgraph reads formats 1 and 1.1")
                 )
+            continue
+        if key == META_SECTION:
+            line = getattr(value, "line", 0)
+            _meta_item(value, FixedSource(name, f"{name}:{line}" if line else key_place), bundle, key_place)
             continue
         if key not in sections:
             bundle.problems.append(Problem(key_place, key, f"unknown section (known: {', '.join(sections)})"))
@@ -363,6 +383,10 @@ def read_section_file(path: Path, section: str, limits: Limits) -> RawBundle:
     is_json = suffix == ".json"
     data, problems = parse_json(text, name) if is_json else parse_yaml(text, name, limits)
     bundle.problems += problems
+    if section == META_SECTION:
+        line = getattr(data, "line", 0) or 1
+        _meta_item(data, FixedSource(name, f"{name}:{line}"), bundle, name)
+        return bundle
     source: Source
     if is_json:
         source = JsonSource(name, text, None)
@@ -407,11 +431,15 @@ def read_directory(path: Path, limits: Limits) -> RawBundle:
 
 def _list_fields(section: str) -> set[str]:
     kind = kinds_by_section()[section]
-    return {"tags"} | {r.name for r in kind.references if r.many}
+    return {"tags"} | {r.name for r in kind.references if r.many} | {f.name for f in kind.fields if f.many}
 
 
 def _bool_fields(section: str) -> set[str]:
     return {f.name for f in kinds_by_section()[section].fields if f.type is FieldType.BOOL}
+
+
+def _int_fields(section: str) -> set[str]:
+    return {f.name for f in kinds_by_section()[section].fields if f.type is FieldType.INT}
 
 
 def _infer_scalar(text: str) -> str | int | float | bool:
@@ -452,6 +480,13 @@ def _convert_cell(section: str, column: str, value: Any) -> Any:
         if word in FALSE_WORDS:
             return False
         raise _CellError(f"{value!r} is not a boolean (use true/false, yes/no or 1/0)")
+    if column in _int_fields(section):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        if re.fullmatch(r"-?\d{1,18}", text):
+            return int(text)
+        raise _CellError(f"{value!r} is not a whole number")
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, bool):
@@ -529,6 +564,56 @@ def _rows_to_items(
         bundle.items.append(RawItem(section, item, source, len(source.rows) - 1, frozenset(bad)))
 
 
+def _meta_item(data: Any, source: Source, bundle: RawBundle, where: str) -> None:
+    """The bundle's `meta` mapping as one raw item (validated like a section's item)."""
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        bundle.problems.append(Problem(where, META_SECTION, f"expected a mapping, got {_type_name(data)}"))
+        return
+    bundle.items.append(RawItem(META_SECTION, data, source, 0))
+
+
+def _meta_from_rows(
+    header: list[Any], rows: Iterator[tuple[int, list[Any]]], source: RowSource, bundle: RawBundle
+) -> None:
+    """`meta` as a CSV file or Excel sheet: the columns `field` and `value`, one row per field."""
+    columns = [c.strip() if isinstance(c, str) else c for c in header]
+    while columns and columns[-1] in (None, ""):
+        columns.pop()
+    if tuple(columns) != META_COLUMNS:
+        bundle.problems.append(
+            Problem(source.header_place(), META_SECTION, "the meta table has exactly the two columns field and value")
+        )
+        return
+    item: dict[str, Any] = {}
+    bad: set[str] = set()
+    first_row = 0
+    for row_number, cells in rows:
+        cells = [*cells, None, None][:2]
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            continue
+        first_row = first_row or row_number
+        field = str(cells[0]).strip() if cells[0] is not None else ""
+        place = source.place_of_row(row_number)
+        if not field:
+            bundle.problems.append(Problem(place, "field", "a meta row needs a field name"))
+            continue
+        if field in item or field in bad:
+            bundle.problems.append(Problem(place, field, "duplicate field"))
+            continue
+        try:
+            value = _convert_cell(META_SECTION, field, cells[1])
+        except _CellError as e:
+            bundle.problems.append(Problem(place, field, str(e)))
+            bad.add(field)
+            continue
+        if value is not None:
+            item[field] = value
+    source.rows.append(first_row or 2)
+    bundle.items.append(RawItem(META_SECTION, item, source, 0, frozenset(bad)))
+
+
 def _read_csv(text: str, name: str, section: str, bundle: RawBundle, limits: Limits) -> RawBundle:
     source = RowSource(name)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -554,6 +639,9 @@ def _read_csv(text: str, name: str, section: str, bundle: RawBundle, limits: Lim
                 return
             yield record, list(cells)
 
+    if section == META_SECTION:
+        _meta_from_rows(list(header), rows(), source, bundle)
+        return bundle
     _rows_to_items(list(header), rows(), section, source, bundle, limits.max_entities)
     return bundle
 
@@ -595,6 +683,9 @@ def read_workbook(path: Path, limits: Limits) -> RawBundle:
             if header is None:
                 continue
             numbered = ((i, list(cells)) for i, cells in enumerate(rows, start=2))
+            if sheet.title == META_SECTION:
+                _meta_from_rows(list(header), numbered, RowSource(sheet.title, excel=True), bundle)
+                continue
             _rows_to_items(
                 list(header), numbered, sheet.title, RowSource(sheet.title, excel=True), bundle, limits.max_entities
             )

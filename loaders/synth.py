@@ -85,7 +85,7 @@ REVIEW_MAX_AGE_DAYS = 365
 VENDOR_SHARE_MAX = 0.5
 VENDOR_MIN_MODELS = 3
 
-SECTIONS: tuple[str, ...] = tuple(k.section for k in KINDS)
+SECTIONS: tuple[str, ...] = tuple(k.section for k in KINDS if not k.singleton)
 DEFAULT_SEVERITY: dict[str, str] = {
     "model-without-owner": "high",
     "model-without-change-approver": "high",

@@ -14,12 +14,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     StrictBool,
+    StrictInt,
     StringConstraints,
     ValidationError,
     create_model,
 )
 
-from graph.ontology import ID_PATTERN, KINDS, FieldType, Kind, Reference, kinds_by_section
+from graph.ontology import ID_PATTERN, KINDS, SINGLETON_ID, FieldType, Kind, Reference, kinds_by_section
 from loaders.problems import BundleError, Problem
 from loaders.sources import Limits, RawBundle, RawItem
 
@@ -71,25 +72,42 @@ def _field_annotation(field_type: FieldType, choices: tuple[str, ...]) -> Any:
         return IsoDate
     if field_type is FieldType.ENUM:
         return Literal[choices]
+    if field_type is FieldType.INT:
+        # A whole number written as a number; a CSV/Excel cell of digits arrives as an int.
+        return StrictInt
     return Text
+
+
+def _one_as_list(value: Any) -> Any:
+    return [value] if isinstance(value, (str, int, float)) and not isinstance(value, bool) else value
+
+
+def _reference_annotation(ref: Reference) -> Any:
+    if ref.many and ref.one_or_many:
+        return Annotated[list[EntityId], BeforeValidator(_one_as_list)]
+    return list[EntityId] if ref.many else EntityId
 
 
 @cache
 def item_model(section: str) -> type[BaseModel]:
     """The pydantic model of one item of `section`, derived from the ontology."""
     kind = kinds_by_section()[section]
-    fields: dict[str, Any] = {
-        "id": (EntityId, ...),
-        "name": (NonEmptyText, ...) if kind.name_required else (NonEmptyText | None, None),
-        "description": (Text | None, None),
-        "tags": (list[NonEmptyText] | None, None),
-        "properties": (dict[PropertyKey, PropertyValue] | None, None),
-    }
+    fields: dict[str, Any] = {}
+    if not kind.singleton:
+        fields = {
+            "id": (EntityId, ...),
+            "name": (NonEmptyText, ...) if kind.name_required else (NonEmptyText | None, None),
+            "description": (Text | None, None),
+            "tags": (list[NonEmptyText] | None, None),
+            "properties": (dict[PropertyKey, PropertyValue] | None, None),
+        }
     for f in kind.fields:
         annotation = _field_annotation(f.type, f.choices)
+        if f.many:
+            annotation = list[annotation]  # type: ignore[valid-type]
         fields[f.name] = (annotation, ...) if f.required else (annotation | None, None)
     for ref in kind.references:
-        annotation = list[EntityId] if ref.many else EntityId
+        annotation = _reference_annotation(ref)
         fields[ref.name] = (annotation, ...) if ref.required else (annotation | None, None)
     config = ConfigDict(extra="forbid", strict=False, str_max_length=100_000)
     model: type[BaseModel] = create_model(kind.label, __config__=config, **fields)
@@ -149,6 +167,8 @@ def _message(error: Any) -> str:
         return "is too long"
     if kind in ("bool_type", "bool_parsing"):
         return f"{given!r} is not true or false"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{given!r} is not a whole number"
     if kind == "string_type":
         return f"expected text, got {type(given).__name__}"
     if kind == "list_type":
@@ -162,18 +182,23 @@ def _message(error: Any) -> str:
 
 def _entity(kind: Kind, model: BaseModel) -> Entity:
     data = model.__dict__
-    props: dict[str, Any] = {"id": data["id"], "name": data["name"] or data["id"]}
-    if data["description"] is not None:
-        props["description"] = data["description"]
-    if data["tags"]:
-        props["tags"] = list(data["tags"])
+    if kind.singleton:
+        props: dict[str, Any] = {"id": SINGLETON_ID, "name": "Operating model"}
+    else:
+        props = {"id": data["id"], "name": data["name"] or data["id"]}
+        if data["description"] is not None:
+            props["description"] = data["description"]
+        if data["tags"]:
+            props["tags"] = list(data["tags"])
     for f in kind.fields:
         value = data[f.name]
         if value is None:
             value = f.default
+        if f.many and value is not None:
+            value = list(dict.fromkeys(value)) or None
         if value is not None:
             props[f.name] = value
-    for key, value in (data["properties"] or {}).items():
+    for key, value in ({} if kind.singleton else data["properties"] or {}).items():
         if value is not None:
             props[f"properties.{key}"] = value
     refs: dict[str, tuple[str, ...]] = {}
@@ -181,7 +206,7 @@ def _entity(kind: Kind, model: BaseModel) -> Entity:
         value = data[ref.name]
         if value:
             refs[ref.name] = tuple(dict.fromkeys(value)) if ref.many else (value,)
-    return Entity(kind.section, data["id"], props, refs)
+    return Entity(kind.section, props["id"], props, refs)
 
 
 def _validate_item(item: RawItem, problems: list[Problem]) -> Entity | None:
@@ -212,7 +237,7 @@ def _referenced_ids(ref: Reference, value: Any) -> list[tuple[str, str]]:
     to the item's validation."""
     if ref.many and isinstance(value, list):
         return [(f"{ref.name}[{i}]", v) for i, v in enumerate(value) if isinstance(v, str)]
-    if not ref.many and isinstance(value, str):
+    if (not ref.many or ref.one_or_many) and isinstance(value, str):
         return [(ref.name, value)]
     return []
 
@@ -269,9 +294,38 @@ def validate(raw: RawBundle, limits: Limits) -> Bundle:
                             item.place, field, f"{target!r} is {_a(sections[found[0]].singular)}, expected {expected}"
                         )
                     )
+    problems += _unique_value_problems(raw)
     if problems:
         raise BundleError(sorted(problems, key=_place_order))
     return Bundle(entities)
+
+
+def _unique_value_problems(raw: RawBundle) -> list[Problem]:
+    """Fields declared ``unique`` (``people.aliases``, ``policies.risk_tier``): a value written by
+    two items of the section is reported at the second, naming the first."""
+    problems: list[Problem] = []
+    first: dict[tuple[str, str, str], RawItem] = {}
+    sections = kinds_by_section()
+    for item in raw.items:
+        if not isinstance(item.data, dict):
+            continue
+        for f in sections[item.section].fields:
+            if not f.unique:
+                continue
+            value = item.data.get(f.name)
+            values = value if isinstance(value, list) else [value]
+            for i, v in enumerate(values):
+                if not isinstance(v, str):
+                    continue
+                key = (item.section, f.name, v)
+                field = f"{f.name}[{i}]" if isinstance(value, list) else f.name
+                if key in first and first[key] is not item:
+                    problems.append(
+                        Problem(item.place, field, f"{v!r} is already given at {first[key].place}; it must be unique")
+                    )
+                else:
+                    first.setdefault(key, item)
+    return problems
 
 
 def _place_order(problem: Problem) -> tuple[str, int, str, str]:

@@ -38,6 +38,7 @@ from pydantic import (
     ValidationError,
 )
 
+from queries.authority import FRAGMENTS
 from queries.messages import MessageTemplate, TemplateError
 from queries.yaml_source import LocatedYaml, PathKey, YamlProblem, read_located_yaml
 
@@ -45,6 +46,8 @@ BUILTIN_CHECK_DIR = Path(__file__).parent / "checks"
 FIXTURE_SUFFIXES: tuple[str, ...] = (".positive", ".negative", ".expected")
 ALWAYS_PASSED: tuple[str, ...] = ("scenario", "as_of")
 CHECK_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+FRAGMENT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+"""``{{name}}`` in a check's Cypher: the shared fragment ``queries.authority.FRAGMENTS[name]``."""
 
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITY_RANK: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -235,6 +238,15 @@ def load_check_file(path: Path) -> Check:
         spec = CheckSpec.model_validate(located.data)
     except ValidationError as exc:
         raise CatalogError(validation_problems(exc, located)) from exc
+    unknown = sorted({m.group(1) for m in FRAGMENT.finditer(spec.cypher)} - set(FRAGMENTS))
+    if unknown:
+        raise CatalogError(
+            [
+                f"{located.place(('cypher',))}: cypher: unknown fragment {{{{{name}}}}} (known: {', '.join(FRAGMENTS)})"
+                for name in unknown
+            ]
+        )
+    spec = spec.model_copy(update={"cypher": FRAGMENT.sub(lambda m: FRAGMENTS[m.group(1)], spec.cypher)})
     problems = _semantic_problems(spec, path, located)
     if problems:
         raise CatalogError(problems)

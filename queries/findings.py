@@ -17,7 +17,8 @@ class Waived(TypedDict):
 
 
 class Finding(TypedDict):
-    """Exactly the spec's six keys; ``waived`` only when an unexpired waiver accepts it."""
+    """The spec's six keys; ``details`` only when the check returns some (gap-checks.md 1.1, e.g.
+    ``details.missing``), ``waived`` only when an unexpired waiver accepts it."""
 
     check: str
     severity: str
@@ -25,6 +26,7 @@ class Finding(TypedDict):
     accountable: str | None
     message: str
     remediation: str
+    details: NotRequired[dict[str, object]]
     waived: NotRequired[Waived]
 
 

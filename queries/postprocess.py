@@ -37,7 +37,9 @@ from queries.messages import MessageTemplate, MessageValueError, join_names
 Row = Mapping[str, object]
 
 FINDING_COLUMNS: frozenset[str] = frozenset({"subjects", "accountable"})
-OPTIONAL_FINDING_COLUMNS: frozenset[str] = frozenset({"severity"})
+OPTIONAL_FINDING_COLUMNS: frozenset[str] = frozenset({"severity", "details"})
+"""``severity`` raises the check's severity for one finding; ``details`` (a map) becomes the
+finding's ``details`` object (gap-checks.md: extra fields of a finding)."""
 
 
 class RowShapeError(ValueError):
@@ -50,6 +52,7 @@ class RawFinding:
     accountable: str | None
     message: str
     severity: str | None = None
+    details: dict[str, object] | None = None
 
 
 def findings_from_rows(rows: Sequence[Row], check: Check) -> list[RawFinding]:
@@ -80,8 +83,12 @@ def _finding_row(
             f"a row has unknown column {', '.join(sorted(unknown))} (expected {expected} and optionally severity)"
         )
     subjects = row["subjects"]
-    if not isinstance(subjects, list) or not subjects or not all(isinstance(s, str) for s in subjects):
-        raise RowShapeError(f"subjects must be a non-empty list of ids, got {subjects!r}")
+    # An empty list is a finding about the operating model as a whole (the tom- checks).
+    if not isinstance(subjects, list) or not all(isinstance(s, str) for s in subjects):
+        raise RowShapeError(f"subjects must be a list of ids, got {subjects!r}")
+    details = row.get("details")
+    if details is not None and not isinstance(details, dict):
+        raise RowShapeError(f"details must be a map, got {details!r}")
     severity = _optional_text(row, "severity") if "severity" in row else None
     if severity is not None and severity not in SEVERITY_RANK:
         raise RowShapeError(f"severity must be one of {', '.join(SEVERITY_RANK)}, got {severity!r}")
@@ -90,6 +97,7 @@ def _finding_row(
         accountable=_optional_text(row, "accountable"),
         message=_text(row, "message") if template is None else _render(template, row, _variant(row, template)),
         severity=severity,
+        details=details,
     )
 
 

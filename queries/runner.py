@@ -51,17 +51,17 @@ def run_check(db: Database | ScenarioView, check: Check, scenario: str, as_of: d
         severity: str = check.spec.severity
         if item.severity is not None and SEVERITY_RANK[item.severity] < SEVERITY_RANK[severity]:
             severity = item.severity
-        findings.setdefault(
-            finding_identity(check.id, item.subjects),
-            {
-                "check": check.id,
-                "severity": severity,
-                "subjects": item.subjects,
-                "accountable": item.accountable,
-                "message": item.message,
-                "remediation": check.spec.remediation,
-            },
-        )
+        finding: Finding = {
+            "check": check.id,
+            "severity": severity,
+            "subjects": item.subjects,
+            "accountable": item.accountable,
+            "message": item.message,
+            "remediation": check.spec.remediation,
+        }
+        if item.details is not None:
+            finding["details"] = item.details
+        findings.setdefault(finding_identity(check.id, item.subjects), finding)
     return list(findings.values())
 
 

@@ -32,7 +32,16 @@ def test_schema_has_a_scenario_index_per_kind() -> None:
 
 
 def test_dependency_edges_follow_rest_spec() -> None:
-    assert dependency_rel_types() == ("CONSUMES", "DELIVERED_BY", "MEASURED_BY", "READS", "SUPPLIED_BY", "USES")
+    assert dependency_rel_types() == (
+        "CONSUMES",
+        "DELIVERED_BY",
+        "DEPENDS_ON",
+        "MEASURED_BY",
+        "READS",
+        "RUNS_ON",
+        "SUPPLIED_BY",
+        "USES",
+    )
 
 
 def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -56,7 +56,8 @@ def test_yaml_problems_name_the_item_line_and_field(tmp_path: Path) -> None:
         "b.yaml:8: stage: 'prod' is not one of 'idea', 'experiment', 'pilot', 'production' or 'retired'",
         "b.yaml:13: stage: required field is missing",
         "b.yaml:14: teams: unknown section (known: units, people, roles, data_domains, vendors, models, "
-        "workflows, use_cases, kpis, controls, access)",
+        "workflows, use_cases, kpis, controls, access, systems, delegations, policies, evidence, incidents, "
+        "initiatives, assessments, meta)",
     ]
 
 
@@ -124,7 +125,8 @@ def test_directory_file_rules(tmp_path: Path) -> None:
     write(directory / "notes.txt", "ignored")
     assert problems_of(directory) == [
         "teams.yaml: file: no section is called 'teams' (known: units, people, roles, data_domains, vendors, "
-        "models, workflows, use_cases, kpis, controls, access)",
+        "models, workflows, use_cases, kpis, controls, access, systems, delegations, policies, evidence, "
+        "incidents, initiatives, assessments, meta)",
         "units.yaml: file: section 'units' is also in units.csv; keep one file per section",
     ]
 
