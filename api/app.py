@@ -17,7 +17,7 @@ from api.auth import KeyStore, keys_file
 from api.db import READY_TIMEOUT_S, ApiDatabase, ApiSyncDatabase
 from api.deps import no_unknown_query_parameters
 from api.problems import PROBLEM_JSON, install_handlers, problem, problem_response, unavailable
-from api.routes import checks, entities, query, scenarios, views
+from api.routes import checks, entities, maturity, query, scenarios, views
 from graph.db import DatabaseUnavailable, connection_for
 from graph.schema import apply_schema
 from graph.settings import Settings
@@ -108,6 +108,6 @@ def create_app(settings: Settings) -> FastAPI:
             return unavailable(str(e) or f"Neo4j at {db.uri} did not answer within {READY_TIMEOUT_S:.0f} s")
         return JSONResponse({"status": "ready", "neo4j": db.uri})
 
-    for module in (scenarios, entities, checks, query, views):
+    for module in (scenarios, entities, checks, query, views, maturity):
         app.include_router(module.router)
     return app

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli import checks_cmd, diff_cmd, keys_cmd, report_cmd, synth_cmd, view_cmd
+from cli import checks_cmd, diff_cmd, keys_cmd, maturity_cmd, report_cmd, synth_cmd, view_cmd
 from graph import local_neo4j
 from graph.db import Database, DatabaseUnavailable
 from graph.docs import render_graph_model
@@ -101,6 +101,7 @@ report_cmd.register(app, get_context)
 diff_cmd.register(app, get_context)
 view_cmd.register(app, get_context)
 keys_cmd.register(app, get_context)
+maturity_cmd.register(app, get_context)
 
 
 @app.callback()

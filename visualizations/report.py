@@ -269,6 +269,9 @@ def _store_snapshot(db: Database, report: Report) -> None:
         "as_of": date.fromisoformat(report["as_of"]),
         "report": json.dumps(report, ensure_ascii=False, separators=(",", ":")),
         "counts": json.dumps(report["counts"], separators=(",", ":")),
+        # for the improve-trend maturity criterion, which reads them in Cypher
+        "new_count": sum(report["counts"]["new"].values()),
+        "resolved_count": report["counts"]["resolved"],
     }
 
     def work(tx: ManagedTransaction) -> None:
@@ -287,7 +290,7 @@ def _store_snapshot(db: Database, report: Report) -> None:
         ).consume()
         tx.run(
             f"CREATE (s:{SNAPSHOT_LABEL} {{scenario: $scenario, as_of: $as_of, generated_at: datetime(), "
-            "report: $report, counts: $counts})",
+            "report: $report, counts: $counts, new_count: $new_count, resolved_count: $resolved_count})",
             params,
         ).consume()
 
