@@ -10,8 +10,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli.checks_cmd import CommandContext, _catalog, _parse_day, _reported, _stdout_console
+from cli.checks_cmd import (
+    EXIT_INVALID_INPUT,
+    CommandContext,
+    _catalog,
+    _fail,
+    _parse_day,
+    _reported,
+    _stdout_console,
+)
+from cli.maturity_cmd import criteria_for
 from graph.sync import check_scenario_name
+from queries.maturity.catalog import CriteriaError
 from visualizations.pdf import PdfError
 from visualizations.report import build_report, movement_text, write_report
 
@@ -47,7 +57,11 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             check_scenario_name(scenario)
             day = _parse_day(as_of)
             catalog = _catalog(ctx.settings)
-            report = build_report(ctx.db, catalog, scenario, day)
+            try:
+                criteria = criteria_for(ctx.settings, catalog)
+            except CriteriaError as exc:
+                _fail(ctx, exc, exc.problems, EXIT_INVALID_INPUT)
+            report = build_report(ctx.db, catalog, scenario, day, criteria)
         target = out_dir if out_dir is not None else Path("reports") / scenario / day.isoformat()
         try:
             paths = write_report(report, target, pdf=pdf)

@@ -51,6 +51,8 @@ from graph.errors import NotFound
 from graph.ontology import SEVERITIES, kind
 from queries.catalog import SEVERITY_RANK, Catalog
 from queries.findings import Finding, finding_identity, group_by, severity_counts, top
+from queries.maturity.catalog import STAGES, Criterion, load_criteria
+from queries.maturity.scorecard import scorecard
 from queries.runner import run_checks_in
 from queries.waivers import Waiver, read_waivers
 
@@ -108,9 +110,14 @@ def weeks_between(first_seen: date, as_of: date) -> int:
 # Building and storing
 
 
-def build_report(db: Database, catalog: Catalog, scenario: str, as_of: date) -> Report:
+def build_report(
+    db: Database, catalog: Catalog, scenario: str, as_of: date, criteria: Sequence[Criterion] | None = None
+) -> Report:
     """Run the checks, compare with the previous snapshot, store this one and return report.json.
 
+    ``criteria``: the maturity criteria of the scorecard (default: the built-in ones); the report's
+    ``maturity`` holds the organisation's and every unit's stage and how each moved since the
+    previous report (maturity.md, "Scorecard").
     Raises ``queries.waivers.UnknownScenarioError`` when the scenario has not been loaded.
     """
     # One version of the scenario for every read: a load waits until they are done.
@@ -130,6 +137,12 @@ def build_report(db: Database, catalog: Catalog, scenario: str, as_of: date) -> 
         )
         report["top_open"] = _top_open(view, scenario, report)
         report["incidents"] = _incidents(view, scenario, as_of)
+        previous = _previous_report(view, scenario, as_of)
+    # after the view: the scorecard takes a view of its own (one at a time per scenario)
+    if criteria is None:
+        criteria = load_criteria(known_checks=catalog.ids())
+    card = scorecard(db, catalog, criteria, scenario, as_of, by_unit=True)
+    report["maturity"] = maturity_section(card, (previous or {}).get("maturity"))
     _store_snapshot(db, report)
     return report
 
@@ -206,6 +219,38 @@ def compose_report(
     report["accepted_risks"] = _accepted_risks(waivers, findings, as_of, roles, check_severity or {})
     report["trend"] = [*trend_before, {"as_of": as_of.isoformat(), **open_now}]
     return report
+
+
+def maturity_section(card: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The report's ``maturity``: ``{"stage", "movement", "units": [{"unit", "stage", "previous",
+    "movement"}]}`` from a by-unit scorecard and the previous report's section (None on the first
+    report with a scorecard). Movement: "up from S", "down from S", "unchanged" or "new"."""
+    before = {u["unit"]: u["stage"] for u in (previous or {}).get("units", [])}
+    before_org = (previous or {}).get("stage")
+
+    def movement(now: str, was: str | None) -> str:
+        if was is None:
+            return "new"
+        if now == was:
+            return "unchanged"
+        order = ("none", *STAGES)
+        return f"{'up' if order.index(now) > order.index(was) else 'down'} from {was}"
+
+    org, *units = card["scopes"]
+    return {
+        "stage": org["stage"],
+        "previous": before_org,
+        "movement": movement(org["stage"], before_org),
+        "units": [
+            {
+                "unit": u["scope"],
+                "stage": u["stage"],
+                "previous": before.get(u["scope"]),
+                "movement": movement(u["stage"], before.get(u["scope"])),
+            }
+            for u in units
+        ],
+    }
 
 
 def stored_report(db: Database, catalog: Catalog, scenario: str, as_of: date | None) -> Report:
@@ -638,6 +683,12 @@ def render_html(report: Report, png: bytes | None = None) -> str:
     findings_shown, findings_more = top(dated, ALL_FINDINGS_SHOWN)
     resolved_shown, resolved_more = top(report["resolved"], ALL_FINDINGS_SHOWN)
     risks_shown, risks_more = top(report.get("accepted_risks", []), ALL_FINDINGS_SHOWN)
+    # units whose stage moved first, then by stage (highest first)
+    moved = sorted(
+        (report.get("maturity") or {}).get("units", []),
+        key=lambda u: (u["movement"] in ("unchanged", "new"), -("none", *STAGES).index(u["stage"]), u["unit"]),
+    )
+    units_maturity, units_maturity_more = top(moved, TOP_ROLES)
     return (
         _env()
         .get_template("report.html.j2")
@@ -656,6 +707,8 @@ def render_html(report: Report, png: bytes | None = None) -> str:
             resolved_more=resolved_more,
             risks=risks_shown,
             risks_more=risks_more,
+            units_maturity=units_maturity,
+            units_maturity_more=units_maturity_more,
             signed=_signed,
             role_title=role_title,
         )

@@ -49,8 +49,12 @@ def _ids(items: list[dict[str, Any]]) -> set[tuple[str, tuple[str, ...]]]:
     return {(f["check"], tuple(f["subjects"])) for f in items}
 
 
+TOM_FINDINGS = {("tom-without-owner", ()), ("tom-review-overdue", ())}
+"""Format 1.1 checks about the operating model itself: the insurer has no `meta` (no owner, no review)."""
+
+
 def _insurer_findings() -> set[tuple[str, tuple[str, ...]]]:
-    return _ids(json.loads((REPO / "examples" / "insurer.expected-findings.json").read_text()))
+    return _ids(json.loads((REPO / "examples" / "insurer.expected-findings.json").read_text())) | TOM_FINDINGS
 
 
 def changed_insurer(tmp_path: Path) -> Path:
@@ -101,10 +105,10 @@ def test_first_report_has_everything_new(two_weeks: dict[str, Any], scenario: st
     assert _ids(first["new"]) == _insurer_findings()
     assert first["resolved"] == [] and first["persisting"] == []
     assert first["counts"] == {
-        "open": {"critical": 3, "high": 8, "medium": 1, "low": 0, "total": 12},
+        "open": {"critical": 3, "high": 9, "medium": 2, "low": 0, "total": 14},
         "waived": {"critical": 0, "high": 0, "medium": 2, "low": 0, "total": 2},
         "change": None,
-        "new": {"open": 12, "waived": 2},
+        "new": {"open": 14, "waived": 2},
         "persisting": {"open": 0, "waived": 0},
         "resolved": 0,
     }
@@ -125,54 +129,66 @@ def test_second_report_new_resolved_persisting_and_weeks_open(two_weeks: dict[st
     assert all(set(f) - {"waived"} == spec_keys for f in second["new"] + second["resolved"])
     assert all(set(f) - {"waived"} == spec_keys | {"weeks_open", "first_seen"} for f in second["persisting"])
     assert second["counts"] == {
-        "open": {"critical": 2, "high": 7, "medium": 2, "low": 1, "total": 12},
+        "open": {"critical": 2, "high": 8, "medium": 3, "low": 1, "total": 14},
         "waived": {"critical": 0, "high": 0, "medium": 1, "low": 0, "total": 1},
         "change": {"critical": -1, "high": -1, "medium": 1, "low": 1, "total": 0},
         "new": {"open": 1, "waived": 0},
-        "persisting": {"open": 11, "waived": 1},
+        "persisting": {"open": 13, "waived": 1},
         "resolved": 2,
     }
     # the headline adds up: open = new + still open, waived apart
     c = second["counts"]
     assert c["open"]["total"] == c["new"]["open"] + c["persisting"]["open"]
     assert c["waived"]["total"] == c["new"]["waived"] + c["persisting"]["waived"]
+    # the maturity scorecard: the insurer has no owner of its operating model, so no unit reaches
+    # Foundation; each unit's stage is compared with the previous report's
+    assert two_weeks["first"]["maturity"]["movement"] == "new"
+    assert (second["maturity"]["stage"], second["maturity"]["previous"], second["maturity"]["movement"]) == (
+        "none",
+        "none",
+        "unchanged",
+    )
+    assert {(u["stage"], u["movement"]) for u in second["maturity"]["units"]} == {("none", "unchanged")}
+    assert len(second["maturity"]["units"]) == len(two_weeks["first"]["maturity"]["units"]) > 5
     waivers = second["waivers"]
     assert [(w["check"], w["expires"]) for w in waivers["newly_expired"]] == [("vendor-concentration", "2026-11-20")]
     assert [(w["check"], w["expires"]) for w in waivers["expiring_soon"]] == [("use-case-without-kpi", "2026-12-01")]
-    assert [(p["as_of"], p["total"]) for p in second["trend"]] == [("2026-11-16", 12), ("2026-11-23", 12)]
+    assert [(p["as_of"], p["total"]) for p in second["trend"]] == [("2026-11-16", 14), ("2026-11-23", 14)]
 
 
 def test_who_must_act_and_per_unit(two_weeks: dict[str, Any]) -> None:
     second = two_weeks["second"]
     roles = {g["role"]: g for g in second["by_role"]}
     # open findings only: the waived use-case-without-kpi (r-field-head) is not listed
-    assert sum(g["open"]["total"] for g in second["by_role"]) == 12
+    assert sum(g["open"]["total"] for g in second["by_role"]) == 14
     field = roles["r-field-head"]
     assert [f["check"] for f in field["findings"]] == ["blocked-data-dependency"]
     assert field["holders"] and all(h["id"].startswith("p-") for h in field["holders"])
     assert roles["r-cro"]["findings"][0]["check"] == "vacant-decision-role"
     nobody = roles[None]
-    # oldest first: the persisting deadlock (2026-11-16) before the new KPI finding (2026-11-23)
+    # most severe first, then oldest
     assert [(f["check"], f["first_seen"]) for f in nobody["findings"]] == [
         ("data-ownership-deadlock", "2026-11-16"),
+        ("tom-without-owner", "2026-11-16"),
+        ("tom-review-overdue", "2026-11-16"),
         ("kpi-without-owner", "2026-11-23"),
     ]
-    # most severe open finding first, then by open count: the unowned critical deadlock comes
-    # second, not last; r-field-head's waived finding is counted apart
+    # most severe open finding first, then by open count: nobody's critical deadlock (with three
+    # more) comes first, not last; r-field-head's waived finding is counted apart
     assert [(g["role"], g["worst"], g["open"]["total"], g["waived"]) for g in second["by_role"]] == [
+        (None, "critical", 4, 0),
         ("r-uw-head", "critical", 3, 0),
-        (None, "critical", 2, 0),
         ("r-claims-head", "high", 2, 0),
         ("r-fraud-lead", "high", 2, 0),
         ("r-field-head", "high", 1, 1),
         ("r-cro", "high", 1, 0),
         ("r-chief-actuary", "medium", 1, 0),
     ]
-    assert sum(u["open"]["total"] for u in second["by_unit"]) == 12
+    assert sum(u["open"]["total"] for u in second["by_unit"]) == 14
     assert sum(u["new"] for u in second["by_unit"]) == 1
     assert sum(u["waived"] for u in second["by_unit"]) == 1
     checks = {c["check"]: c for c in second["by_check"]}
-    assert sum(c["open"] for c in second["by_check"]) == 12
+    assert sum(c["open"] for c in second["by_check"]) == 14
     assert checks["use-case-without-kpi"]["waived"] == 1
     assert checks["kpi-without-owner"] == {
         "check": "kpi-without-owner",
@@ -191,9 +207,11 @@ def test_who_must_act_and_per_unit(two_weeks: dict[str, Any]) -> None:
         ("broken-escalation-chain", 1),
         ("experiment-in-production", 1),
         ("self-approved-model", 1),
+        ("tom-without-owner", 1),
         ("unmonitored-production-model", 1),
         ("vacant-decision-role", 1),
         ("model-without-business-case", 1),
+        ("tom-review-overdue", 1),
         ("vendor-concentration", 1),
         ("kpi-without-owner", 1),
         ("use-case-without-kpi", 0),
@@ -265,10 +283,10 @@ def test_output_files(two_weeks: dict[str, Any], tmp_path: Path) -> None:
     assert "| critical | 2 | −1 |" in md and "Broker \\<NPS\\>" in md
     with paths["findings.csv"].open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 13 + 2
+    assert len(rows) == 15 + 2
     assert {r["status"] for r in rows} == {"new", "persisting", "resolved"}
     sheet = load_workbook(paths["findings.xlsx"], read_only=True)["findings"]
-    assert sum(1 for _ in sheet.iter_rows()) == 1 + 15
+    assert sum(1 for _ in sheet.iter_rows()) == 1 + 17
 
 
 class _Ctx:
@@ -296,9 +314,9 @@ def test_report_command(db: Database, scenario: str, test_settings: Settings, tm
     assert bad.exit_code == 2
     ok = runner.invoke(app, ["report", "--scenario", scenario, "--as-of", "2026-11-16", "--out", str(tmp_path)])
     assert ok.exit_code == 0, ok.output
-    assert "14 open (14 new, 0 still open); 0 more accepted by a waiver" in ok.output
+    assert "16 open (16 new, 0 still open); 0 more accepted by a waiver" in ok.output
     assert (tmp_path / "summary.pdf").read_bytes().startswith(b"%PDF")
-    assert json.loads((tmp_path / "report.json").read_text())["counts"]["open"]["total"] == 14
+    assert json.loads((tmp_path / "report.json").read_text())["counts"]["open"]["total"] == 16
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,10 +346,10 @@ def test_report_html_in_chromium_shows_counts_without_network(
         s: page.locator(f"#headline .card[data-severity={s}] .n").inner_text()
         for s in ("critical", "high", "medium", "low", "total")
     }
-    assert cards == {"critical": "2", "high": "7", "medium": "2", "low": "1", "total": "12"}
+    assert cards == {"critical": "2", "high": "8", "medium": "3", "low": "1", "total": "14"}
     assert "−1 since 2026-11-16" in page.locator("#headline .card[data-severity=critical]").inner_text()
     assert page.locator("#movement").inner_text() == (
-        "12 open (1 new, 11 still open); 1 more accepted by a waiver (0 new, 1 still accepted), "
+        "14 open (1 new, 13 still open); 1 more accepted by a waiver (0 new, 1 still accepted), "
         "not counted as open; 2 resolved since 2026-11-16."
     )
     assert "+ 1 waived" in page.locator("#headline .card[data-severity=medium]").inner_text()
@@ -379,7 +397,7 @@ def test_trend_is_small_multiples_one_panel_per_severity(two_weeks: dict[str, An
 
     fig = trend_figure(two_weeks["second"])
     axes = fig.get_axes()
-    assert [ax.get_title() for ax in axes] == ["critical: 2", "high: 7", "medium: 2", "low: 1"]
+    assert [ax.get_title() for ax in axes] == ["critical: 2", "high: 8", "medium: 3", "low: 1"]
     for ax, severity in zip(axes, ("critical", "high", "medium", "low"), strict=True):
         (line,) = ax.get_lines()
         assert list(line.get_ydata()) == [p[severity] for p in two_weeks["second"]["trend"]]
@@ -388,7 +406,7 @@ def test_trend_is_small_multiples_one_panel_per_severity(two_weeks: dict[str, An
 
 
 def test_report_html_prints_on_few_pages(two_weeks: dict[str, Any], tmp_path: Path) -> None:
-    """Printed (A4, print CSS), the report of 13 findings fits on 2 pages (it used to take 8 for 10)."""
+    """Printed (A4, print CSS), the report of 15 findings fits on 2 pages (it used to take 8 for 10)."""
     from visualizations.pdf import html_to_pdf
 
     pdf = html_to_pdf(render_html(two_weeks["second"]))
@@ -413,8 +431,8 @@ def test_summary_pdf_is_one_a4_page_with_the_executive_facts(two_weeks: dict[str
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
     text = _pdf_text(paths["summary.pdf"])
     assert "executive summary" in text
-    assert "12 open (1 new, 11 still open); 1 more accepted by a waiver" in text
-    assert "Maturity stage" not in text  # no stage in the report: the line is left out
+    assert "14 open (1 new, 13 still open); 1 more accepted by a waiver" in text
+    assert "Maturity stage: none" in text  # the insurer has no owner of its operating model
     # the five most severe open findings, with owner and due date
     assert [(f["severity"], f["check"]) for f in second["top_open"]] == TOP_OPEN_WEEK2
     for _, check in TOP_OPEN_WEEK2:
