@@ -10,7 +10,7 @@ AUDIT_STAMP := $(AUDIT_VENV)/.tomgraph-audit
 BROWSER_STAMP := $(VENV)/.tomgraph-browser
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser demo test lint audit format lock graph-model clean
+.PHONY: setup browser demo test lint audit format lock graph-model docs clean
 
 setup: $(STAMP)
 
@@ -65,8 +65,11 @@ lock: setup
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^tomgraph' > requirements.lock
 
-graph-model: setup
-	$(BIN)/tomgraph graph-model --out docs/graph-model.md
+graph-model: docs
+
+# docs/graph-model.md, docs/bundle-format.md and docs/checks.md, generated (a test fails when stale).
+docs: setup
+	$(BIN)/python -m tools.docs docs
 
 clean:
 	rm -rf $(VENV) $(AUDIT_VENV) .tomgraph-test .pytest_cache .mypy_cache .ruff_cache

@@ -158,7 +158,7 @@ KINDS: tuple[Kind, ...] = (
         singular="person",
         doc="A person who holds roles.",
         fields=(
-            Field("email", FieldType.STRING),
+            Field("email", FieldType.STRING, doc="work e-mail address"),
             Field(
                 "aliases",
                 FieldType.STRING,
@@ -186,7 +186,7 @@ KINDS: tuple[Kind, ...] = (
             ),
         ),
         references=(
-            Reference("unit", ("units",), "IN_UNIT", many=False),
+            Reference("unit", ("units",), "IN_UNIT", many=False, doc="business unit the role belongs to"),
             Reference("reports_to", _ROLE, "REPORTS_TO", many=False, doc="line of the org chart"),
             Reference("escalates_to", _ROLE, "ESCALATES_TO", many=False, doc="where exceptions and incidents go next"),
             Reference(
@@ -211,6 +211,7 @@ KINDS: tuple[Kind, ...] = (
                 "classification",
                 FieldType.ENUM,
                 choices=("public", "internal", "confidential", "restricted"),
+                doc="how sensitive the data is",
             ),
         ),
         references=(
@@ -227,7 +228,7 @@ KINDS: tuple[Kind, ...] = (
         singular="vendor",
         doc="An external supplier of models or services.",
         fields=(
-            Field("contract_end", FieldType.DATE),
+            Field("contract_end", FieldType.DATE, doc="the day the contract ends"),
             Field(
                 "exit_plan",
                 FieldType.BOOL,
@@ -252,6 +253,7 @@ KINDS: tuple[Kind, ...] = (
                 FieldType.ENUM,
                 required=True,
                 choices=("idea", "experiment", "pilot", "production", "retired"),
+                doc="where the model is in its life",
             ),
             Field(
                 "risk_tier",
@@ -259,7 +261,12 @@ KINDS: tuple[Kind, ...] = (
                 choices=("minimal", "limited", "high", "unacceptable"),
                 doc="EU AI Act style tier",
             ),
-            Field("human_oversight", FieldType.ENUM, choices=("none", "on_the_loop", "in_the_loop")),
+            Field(
+                "human_oversight",
+                FieldType.ENUM,
+                choices=("none", "on_the_loop", "in_the_loop"),
+                doc="how people oversee its decisions",
+            ),
             Field("last_reviewed", FieldType.DATE, doc="last independent model review"),
             Field(
                 "operator_role",
@@ -330,10 +337,11 @@ KINDS: tuple[Kind, ...] = (
                 FieldType.ENUM,
                 required=True,
                 choices=("design", "pilot", "production", "retired"),
+                doc="where the workflow is in its life",
             ),
         ),
         references=(
-            Reference("unit", ("units",), "IN_UNIT", many=False),
+            Reference("unit", ("units",), "IN_UNIT", many=False, doc="business unit that runs the workflow"),
             Reference("owner", _ROLE, "OWNS", many=False, reverse=True, doc="accountable for the workflow's outcome"),
             Reference("uses", ("models",), "USES", many=True, dependency=True, doc="AI models the workflow depends on"),
             Reference(
@@ -367,6 +375,7 @@ KINDS: tuple[Kind, ...] = (
                 FieldType.ENUM,
                 required=True,
                 choices=("idea", "approved", "delivering", "live", "retired"),
+                doc="where the use case is in its life",
             ),
         ),
         references=(
@@ -380,8 +389,10 @@ KINDS: tuple[Kind, ...] = (
                 reverse=True,
                 doc="decision right: approve the use case",
             ),
-            Reference("models", ("models",), "USES", many=True, dependency=True),
-            Reference("workflows", ("workflows",), "DELIVERED_BY", many=True, dependency=True),
+            Reference("models", ("models",), "USES", many=True, dependency=True, doc="AI models it uses"),
+            Reference(
+                "workflows", ("workflows",), "DELIVERED_BY", many=True, dependency=True, doc="workflows that deliver it"
+            ),
             Reference("kpis", ("kpis",), "MEASURED_BY", many=True, dependency=True, doc="how its value is measured"),
             Reference("unit", ("units",), "IN_UNIT", many=False, doc="business unit that owns the use case"),
         ),
@@ -398,7 +409,7 @@ KINDS: tuple[Kind, ...] = (
             Field("status", FieldType.ENUM, choices=("on_track", "at_risk", "off_track"), doc="last measured state"),
             Field("measured", FieldType.DATE, doc="when `status` was last measured"),
         ),
-        references=(Reference("owner", _ROLE, "OWNS", many=False, reverse=True),),
+        references=(Reference("owner", _ROLE, "OWNS", many=False, reverse=True, doc="accountable for the measure"),),
         colour="#d4e157",
         shape="hexagon",
     ),
@@ -413,10 +424,11 @@ KINDS: tuple[Kind, ...] = (
                 FieldType.ENUM,
                 required=True,
                 choices=CONTROL_KINDS,
+                doc="what sort of control it is",
             ),
         ),
         references=(
-            Reference("applies_to", ("models",), "APPLIES_TO", many=True),
+            Reference("applies_to", ("models",), "APPLIES_TO", many=True, doc="models the control watches"),
             Reference(
                 "operated_by",
                 ("roles", "vendors"),
@@ -440,11 +452,21 @@ KINDS: tuple[Kind, ...] = (
                 FieldType.ENUM,
                 required=True,
                 choices=("granted", "pending", "denied", "revoked"),
+                doc="where the request stands",
             ),
         ),
         references=(
-            Reference("data_domain", ("data_domains",), "FOR_DATA", many=False, required=True),
-            Reference("consumer", ("models", "workflows"), "REQUESTED_BY", many=False, required=True),
+            Reference(
+                "data_domain", ("data_domains",), "FOR_DATA", many=False, required=True, doc="the data asked for"
+            ),
+            Reference(
+                "consumer",
+                ("models", "workflows"),
+                "REQUESTED_BY",
+                many=False,
+                required=True,
+                doc="the model or workflow that needs it",
+            ),
             Reference(
                 "approver",
                 _ROLE,
@@ -469,10 +491,11 @@ KINDS: tuple[Kind, ...] = (
                 FieldType.ENUM,
                 required=True,
                 choices=("plan", "build", "production", "retired"),
+                doc="applications and IT components that are not AI models",
             ),
         ),
         references=(
-            Reference("unit", ("units",), "IN_UNIT", many=False),
+            Reference("unit", ("units",), "IN_UNIT", many=False, doc="business unit the application serves"),
             Reference("owner", _ROLE, "OWNS", many=False, reverse=True, doc="accountable for the application"),
             Reference(
                 "depends_on",
@@ -507,6 +530,7 @@ KINDS: tuple[Kind, ...] = (
                 FieldType.ENUM,
                 required=True,
                 choices=("change_approval", "deployment_approval", "shutdown", "access_approval"),
+                doc="the decision right passed on",
             ),
             Field("valid_from", FieldType.DATE, doc="in force from this day; missing means unbounded"),
             Field("valid_to", FieldType.DATE, doc="in force up to and including this day; missing means unbounded"),
@@ -597,7 +621,7 @@ KINDS: tuple[Kind, ...] = (
         singular="evidence",
         doc="A document that shows something about models, use cases, controls, people or vendors.",
         fields=(
-            Field("kind", FieldType.ENUM, required=True, choices=EVIDENCE_KINDS),
+            Field("kind", FieldType.ENUM, required=True, choices=EVIDENCE_KINDS, doc="what sort of document it is"),
             Field("issued", FieldType.DATE, required=True, doc="in force from this day"),
             Field(
                 "expires",
@@ -615,7 +639,7 @@ KINDS: tuple[Kind, ...] = (
                 required=True,
                 doc="what the evidence is about",
             ),
-            Reference("owner", _ROLE, "OWNS", many=False, reverse=True),
+            Reference("owner", _ROLE, "OWNS", many=False, reverse=True, doc="keeps the document current"),
         ),
         colour="#a1887f",
         shape="box",
@@ -626,7 +650,13 @@ KINDS: tuple[Kind, ...] = (
         singular="incident",
         doc="Something that went wrong with AI systems.",
         fields=(
-            Field("severity", FieldType.ENUM, required=True, choices=("low", "medium", "high", "critical")),
+            Field(
+                "severity",
+                FieldType.ENUM,
+                required=True,
+                choices=("low", "medium", "high", "critical"),
+                doc="how bad it was",
+            ),
             Field(
                 "serious",
                 FieldType.BOOL,
@@ -641,11 +671,11 @@ KINDS: tuple[Kind, ...] = (
             ),
             Field("aware", FieldType.DATE, required=True, doc="the day the organisation became aware"),
             Field("reported", FieldType.DATE, doc="the day it was reported to the authority"),
-            Field("closed", FieldType.DATE),
+            Field("closed", FieldType.DATE, doc="the day it was closed"),
         ),
         references=(
             Reference("models", ("models",), "INVOLVES", many=True, doc="the AI systems involved"),
-            Reference("owner", _ROLE, "OWNS", many=False, reverse=True),
+            Reference("owner", _ROLE, "OWNS", many=False, reverse=True, doc="drives it to closure"),
         ),
         colour="#e53935",
         shape="star",
@@ -661,8 +691,9 @@ KINDS: tuple[Kind, ...] = (
                 FieldType.ENUM,
                 required=True,
                 choices=("proposed", "approved", "in_progress", "done", "cancelled"),
+                doc="where the step of the transition plan stands",
             ),
-            Field("due", FieldType.DATE),
+            Field("due", FieldType.DATE, doc="when it must be done"),
             Field("budget", FieldType.STRING, doc="e.g. `EUR 1.2M`"),
         ),
         references=(
@@ -692,8 +723,8 @@ KINDS: tuple[Kind, ...] = (
         doc="An answer to a self-assessment question of the maturity catalog.",
         fields=(
             Field("question", FieldType.STRING, required=True, doc="a self-assessment question id"),
-            Field("answer", FieldType.ENUM, required=True, choices=("yes", "partly", "no")),
-            Field("date", FieldType.DATE, required=True),
+            Field("answer", FieldType.ENUM, required=True, choices=("yes", "partly", "no"), doc="the answer"),
+            Field("date", FieldType.DATE, required=True, doc="when it was answered"),
         ),
         references=(
             Reference(
@@ -703,7 +734,7 @@ KINDS: tuple[Kind, ...] = (
                 many=False,
                 doc="the unit answering; missing means the whole organisation",
             ),
-            Reference("by", ("people",), "ASSESSED_BY", many=False),
+            Reference("by", ("people",), "ASSESSED_BY", many=False, doc="the person who answered"),
         ),
         name_required=False,
         colour="#c0ca33",

@@ -232,6 +232,13 @@ def _a(singular: str) -> str:
     return ("an " if singular[0] in "aeio" else "a ") + singular
 
 
+def _expected_kinds(ref: Reference) -> str:
+    sections = kinds_by_section()
+    if set(ref.targets) == {k.section for k in KINDS if not k.singleton}:
+        return "an entity"
+    return " or ".join(_a(sections[t].singular) for t in ref.targets)
+
+
 def _referenced_ids(ref: Reference, value: Any) -> list[tuple[str, str]]:
     """(field path, id) for each id a reference field names; values of the wrong type are left
     to the item's validation."""
@@ -285,7 +292,7 @@ def validate(raw: RawBundle, limits: Limits) -> Bundle:
         for ref in sections[item.section].references:
             for field, target in _referenced_ids(ref, item.data.get(ref.name)):
                 found = first_place.get(target)
-                expected = " or ".join(_a(sections[t].singular) for t in ref.targets)
+                expected = _expected_kinds(ref)
                 if found is None:
                     problems.append(Problem(item.place, field, f"{target!r} does not exist; expected {expected}"))
                 elif found[0] not in ref.targets:

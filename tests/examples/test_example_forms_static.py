@@ -31,7 +31,8 @@ from graph.ontology import COMMON_FIELDS, ID_PATTERN, KINDS, SEVERITIES, FieldTy
 EXAMPLES = REPO / "examples"
 INSURER = EXAMPLES / "insurer"
 DIRECTORY_BUNDLES = [INSURER, EXAMPLES / "insurer-target"]
-SECTIONS = [k.section for k in KINDS]
+SECTIONS = [k.section for k in KINDS if not k.singleton]
+META = "meta"
 BUNDLE_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
 AS_OF = "2026-11-23"
 LOOKS_TYPED = r"-?\d+(\.\d+)?([eE][-+]?\d+)?|true|false|yes|no|null|~"
@@ -66,12 +67,32 @@ CATALOG: dict[str, tuple[str, tuple[str, ...]]] = {
     "use-case-without-sponsor": ("medium", ("use_cases",)),
     "model-without-business-case": ("medium", ("models",)),
     "kpi-without-owner": ("low", ("kpis",)),
+    # catalog 1.1 additions
+    "policy-missing-right": ("high", ("models",)),
+    "policy-missing-control": ("high", ("models",)),
+    "policy-weak-oversight": ("high", ("models",)),
+    "policy-review-overdue": ("medium", ("models",)),
+    "policy-missing-evidence": ("high", ("models",)),
+    "delegated-self-approval": ("high", ("models", "people")),
+    "single-point-of-shutdown": ("medium", ("people",)),
+    "late-incident-report": ("critical", ("incidents",)),
+    "incident-without-owner": ("medium", ("incidents",)),
+    "system-without-owner": ("medium", ("systems",)),
+    "initiative-without-accountable": ("medium", ("initiatives",)),
+    "overdue-initiative": ("high", ("initiatives",)),
+    "tom-without-owner": ("high", ("roles?",)),
+    "tom-review-overdue": ("medium", ("roles?",)),
 }
-RAISED_TO_CRITICAL_FOR_HIGH_RISK = {"model-without-change-approver", "self-approved-model"}
+RAISED_TO_CRITICAL_FOR_HIGH_RISK = {"model-without-change-approver", "self-approved-model", "delegated-self-approval"}
 
 
 def list_fields(section: str) -> set[str]:
-    return {"tags"} | {r.name for r in kind(section).references if r.many}
+    k = kind(section)
+    return {"tags"} | {r.name for r in k.references if r.many} | {f.name for f in k.fields if f.many}
+
+
+def one_or_many_fields(section: str) -> set[str]:
+    return {r.name for r in kind(section).references if r.one_or_many}
 
 
 def fields_of_type(section: str, field_type: FieldType) -> set[str]:
@@ -90,11 +111,36 @@ def normalise_value(value: Any) -> Any:
 
 
 def normalise(bundle: dict[str, Any]) -> Bundle:
+    """Sections of entities only (the `meta` mapping is compared on its own), a single id where
+    one or many may be given as a list of one, as a CSV or Excel cell reads it."""
     return {
-        section: [{k: normalise_value(v) for k, v in item.items()} for item in items]
+        section: [
+            {
+                k: [v] if k in one_or_many_fields(section) and isinstance(v, str) else normalise_value(v)
+                for k, v in item.items()
+            }
+            for item in items
+        ]
         for section, items in bundle.items()
-        if section != "format"
+        if section not in ("format", META)
     }
+
+
+def read_meta(form: str) -> dict[str, Any]:
+    """The `meta` mapping of one form: a mapping in YAML and JSON, (field, value) rows in Excel."""
+    if form == "directory":
+        return normalise_value(yaml.safe_load((INSURER / "meta.yaml").read_text(encoding="utf-8")))
+    if form == "yaml":
+        return normalise_value(yaml.safe_load((EXAMPLES / "insurer.yaml").read_text(encoding="utf-8"))[META])
+    if form == "json":
+        return json.loads((EXAMPLES / "insurer.json").read_text(encoding="utf-8"))[META]
+    sheet = openpyxl.load_workbook(EXAMPLES / "insurer.xlsx", read_only=True)[META]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("field", "value")
+    meta: dict[str, Any] = {}
+    for field, value in rows[1:]:
+        meta[field] = [v.strip() for v in value.split(";")] if field in list_fields(META) else value
+    return meta
 
 
 def from_text_row(section: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -109,6 +155,8 @@ def from_text_row(section: str, row: dict[str, Any]) -> dict[str, Any]:
             properties[column[len("properties.") :]] = text
         elif column in list_fields(section):
             item[column] = [part.strip() for part in text.split(";") if part.strip()]
+        elif column in fields_of_type(section, FieldType.INT):
+            item[column] = int(text)
         elif column in fields_of_type(section, FieldType.BOOL):
             item[column] = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}[
                 text.strip().lower()
@@ -141,6 +189,8 @@ def read_xlsx(path: Path) -> Bundle:
     bundle: Bundle = {}
     for sheet in workbook.worksheets:
         rows = list(sheet.iter_rows(values_only=True))
+        if sheet.title == META:
+            continue
         header = [str(c) for c in rows[0]]
         bundle[sheet.title] = [from_text_row(sheet.title, dict(zip(header, row, strict=True))) for row in rows[1:]]
     return normalise(bundle)
@@ -169,23 +219,25 @@ def test_every_form_of_the_insurer_holds_the_same_bundle_as_the_directory(form: 
     assert list(other) == list(directory), "sections differ"
     for section in directory:
         assert other[section] == directory[section], f"{form}: section {section} differs"
+    assert read_meta(form) == read_meta("directory")
 
 
-def test_the_single_file_forms_declare_format_1() -> None:
-    assert yaml.safe_load((EXAMPLES / "insurer.yaml").read_text(encoding="utf-8"))["format"] == 1
-    assert json.loads((EXAMPLES / "insurer.json").read_text(encoding="utf-8"))["format"] == 1
+def test_the_single_file_forms_declare_format_11() -> None:
+    assert yaml.safe_load((EXAMPLES / "insurer.yaml").read_text(encoding="utf-8"))["format"] == 1.1
+    assert json.loads((EXAMPLES / "insurer.json").read_text(encoding="utf-8"))["format"] == 1.1
 
 
 def test_the_insurer_directory_mixes_yaml_and_csv_and_has_every_section() -> None:
     suffixes = {p.suffix for p in INSURER.iterdir() if p.suffix in BUNDLE_SUFFIXES}
     assert {".yaml", ".csv"} <= suffixes
     assert set(read_directory(INSURER)) == set(SECTIONS)
+    assert (INSURER / "meta.yaml").is_file()
 
 
 def test_bundle_directories_hold_only_one_file_per_section(directory_bundle: tuple[Path, Bundle]) -> None:
     directory, _ = directory_bundle
     stems = [p.stem for p in directory.iterdir() if p.suffix in BUNDLE_SUFFIXES]
-    assert sorted(set(stems) - set(SECTIONS)) == [], "a data file that is not a section is an error"
+    assert sorted(set(stems) - {*SECTIONS, META}) == [], "a data file that is not a section is an error"
     assert len(stems) == len(set(stems)), "two files for one section"
 
 
@@ -236,8 +288,13 @@ def test_every_item_uses_only_declared_fields_with_valid_values(
                 value = item.get(f.name)
                 if value is None:
                     continue
-                if f.type is FieldType.ENUM and value not in f.choices:
+                values = value if f.many else [value]
+                if f.many and not isinstance(value, list):
+                    problems.append(f"{where}: {f.name} is not a list")
+                if f.type is FieldType.ENUM and any(v not in f.choices for v in values):
                     problems.append(f"{where}: {f.name}={value!r}")
+                if f.type is FieldType.INT and not (isinstance(value, int) and not isinstance(value, bool)):
+                    problems.append(f"{where}: {f.name} is not a whole number")
                 if f.type is FieldType.BOOL and not isinstance(value, bool):
                     problems.append(f"{where}: {f.name} is not a boolean")
                 if f.type is FieldType.DATE:
@@ -261,6 +318,9 @@ def subjects_have_kinds(subjects: list[str], pattern: tuple[str, ...], index: di
     kinds = list(pattern)
     if kinds[-1] == "*":
         kinds = kinds[:-1] + [kinds[-2]] * (len(subjects) - len(kinds) + 1)
+    if kinds[-1].endswith("?"):
+        # optional subject: the tom- checks name the meta.owner role when there is one
+        kinds = [k.rstrip("?") for k in kinds][: len(subjects)]
     if len(kinds) != len(subjects):
         return False
     return all(s in index and index[s][0] in k.split("|") for s, k in zip(subjects, kinds, strict=True))
@@ -275,7 +335,7 @@ def test_expected_findings_are_well_formed_sorted_and_name_the_right_kinds(name:
     for f in findings:
         assert set(f) == {"check", "severity", "subjects", "accountable"}, f
         default, pattern = CATALOG[f["check"]]
-        model = index[f["subjects"][0]][1]
+        model = index[f["subjects"][0]][1] if f["subjects"] else {}
         raised = f["check"] in RAISED_TO_CRITICAL_FOR_HIGH_RISK and model.get("risk_tier") == "high"
         assert f["severity"] == ("critical" if raised else default), f
         assert subjects_have_kinds(f["subjects"], pattern, index), f

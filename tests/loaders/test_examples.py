@@ -24,7 +24,7 @@ def test_insurer_forms_give_identical_graphs(db: Database, scenario: str) -> Non
         load_bundle(db, path, f"{scenario}-{name}")
         dumps[name] = dump_scenario(db, f"{scenario}-{name}")
         delete_scenario(db, f"{scenario}-{name}")
-    assert len(dumps["directory"]["nodes"]) == 128
+    assert len(dumps["directory"]["nodes"]) == 153  # 152 entities and the meta node
     assert dumps["yaml"] == dumps["directory"]
     assert dumps["json"] == dumps["directory"]
     assert dumps["xlsx"] == dumps["directory"]
@@ -34,5 +34,5 @@ def test_insurer_target_loads_beside_current(db: Database, scenario: str) -> Non
     current = load_bundle(db, EXAMPLES / "insurer", scenario)
     target = load_bundle(db, EXAMPLES / "insurer-target", f"{scenario}-target")
     delete_scenario(db, f"{scenario}-target")
-    assert current.entity_count == 128
+    assert current.entity_count == 153
     assert target.entity_count > 0

@@ -44,6 +44,21 @@ SPEC_CATALOG = {
     "use-case-without-sponsor": "medium",
     "model-without-business-case": "medium",
     "kpi-without-owner": "low",
+    # catalog 1.1 additions
+    "policy-missing-right": "high",
+    "policy-missing-control": "high",
+    "policy-weak-oversight": "high",
+    "policy-review-overdue": "medium",
+    "policy-missing-evidence": "high",
+    "delegated-self-approval": "high",
+    "single-point-of-shutdown": "medium",
+    "late-incident-report": "critical",
+    "incident-without-owner": "medium",
+    "system-without-owner": "medium",
+    "initiative-without-accountable": "medium",
+    "overdue-initiative": "high",
+    "tom-without-owner": "high",
+    "tom-review-overdue": "medium",
 }
 
 # Line numbers in the expected messages refer to this text.

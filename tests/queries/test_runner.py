@@ -82,7 +82,10 @@ def test_findings_are_sorted_by_severity_then_check_then_subjects(db: Database, 
         ("critical", "self-approved-model", ["m-high", "r-ds"]),
         ("high", "expired-vendor-contract", ["v-acme"]),
         ("high", "self-approved-model", ["m-limited", "r-ds"]),
+        # a bundle without `meta` has no owner and no review of the TOM (catalog 1.1): no subjects
+        ("high", "tom-without-owner", []),
         ("medium", "overdue-model-review", ["m-high"]),
+        ("medium", "tom-review-overdue", []),
         ("medium", "use-case-without-kpi", ["u-uw"]),
     ]
 
