@@ -102,6 +102,7 @@ diff_cmd.register(app, get_context)
 view_cmd.register(app, get_context)
 keys_cmd.register(app, get_context)
 maturity_cmd.register(app, get_context)
+maturity_cmd.register_plan(app, get_context)
 
 
 @app.callback()

@@ -7,7 +7,10 @@ covers a change when it ``delivers`` an entity the change touches; a change may 
 initiatives, and the changes no initiative covers are listed apart. The initiatives themselves
 (and their delivers/accountable relationships) are the plan, not changes of the operating model,
 so they are left out of the changes. A finding FROM has that TO fixes, or one TO introduces,
-goes under every initiative that delivers one of its subjects, else among the unassigned.
+goes under every initiative whose reach holds one of its subjects (the initiative itself, what it
+delivers, and every entity its changes touch), else among the unassigned. A finding whose subjects
+the plan does not name (a blocked dependency fixed by granting an access row: the row is not a
+subject) stays unassigned: the plan does not guess.
 """
 
 from __future__ import annotations
@@ -55,8 +58,10 @@ def transition_plan(db: Database, catalog: Catalog, source: str, target: str, as
         delivers = set(i["delivers"])
         mine = [n for n, c in enumerate(changes) if delivers & set(c["touches"])]
         covered.update(mine)
-        fixes = [n for n, f in enumerate(diff["findings"]["fixed"]) if delivers & set(f["subjects"])]
-        introduces = [n for n, f in enumerate(diff["findings"]["introduced"]) if delivers & set(f["subjects"])]
+        # what the initiative brings about: its own entity, what it delivers, and what its changes touch
+        reach = delivers | {i["id"]} | {t for n in mine for t in changes[n]["touches"]}
+        fixes = [n for n, f in enumerate(diff["findings"]["fixed"]) if reach & set(f["subjects"])]
+        introduces = [n for n, f in enumerate(diff["findings"]["introduced"]) if reach & set(f["subjects"])]
         fixed_done.update(fixes)
         introduced_done.update(introduces)
         overdue = i["due"] is not None and i["due"] < as_of.isoformat() and i["status"] not in CLOSED
@@ -114,7 +119,7 @@ def _initiatives(db: Database, scenario: str) -> list[dict[str, Any]]:
         "RETURN i.id AS id, i.name AS name, i.status AS status, toString(i.due) AS due, i.budget AS budget, "
         "CASE WHEN r IS NULL THEN null ELSE {role: r.id, name: r.name, "
         f"holders: COLLECT {{ MATCH (p:Person)-[:{_HOLDS.rel_type}]->(r) RETURN {{id: p.id, name: p.name}} AS p "
-        "ORDER BY p.id } END AS accountable, "
+        "ORDER BY p.id } } END AS accountable, "
         f"COLLECT {{ MATCH (i)-[:{_DELIVERS.rel_type}]->(e) RETURN e.id AS e ORDER BY e }} AS delivers",
         {"scenario": scenario},
     )

@@ -33,3 +33,22 @@ def test_maturity_route_answers_as_the_scorecard(api: ApiClient, db: Database, s
     assert api.get("/scenarios/t-missing/maturity", key="reader").status_code == 404
     both = api.get(f"/scenarios/{scenario}/maturity", params={"unit": "u-retail", "by_unit": "true"}, key="reader")
     assert both.status_code == 422
+
+
+def test_plan_route_answers_as_the_function(api: ApiClient, db: Database) -> None:
+    from graph.sync import delete_scenario
+    from queries.plan import transition_plan
+    from tests.api.conftest import REPO
+
+    a, b = "t-plan-api-a", "t-plan-api-b"
+    load_bundle(db, REPO / "examples" / "insurer", a)
+    load_bundle(db, REPO / "examples" / "insurer-target", b)
+    try:
+        response = api.get(f"/plan/{a}/{b}", params={"as_of": "2026-11-23"}, key="reader")
+        assert response.status_code == 200
+        expected = transition_plan(db, load_catalog(), a, b, dt.date(2026, 11, 23))
+        assert response.json() == expected
+        assert api.get(f"/plan/{a}/t-missing", key="reader").status_code == 404
+    finally:
+        delete_scenario(db, a)
+        delete_scenario(db, b)
