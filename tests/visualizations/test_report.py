@@ -34,14 +34,18 @@ INSURER = REPO / "examples" / "insurer"
 SCREENSHOT = REPO / "docs" / "img" / "report-insurer.png"
 WEEK1, WEEK2, WEEK3 = dt.date(2026, 11, 16), dt.date(2026, 11, 23), dt.date(2026, 11, 30)
 
-FIXED = {("high-risk-without-human-oversight", ("m-fraud-score",)), ("expired-vendor-contract", ("v-geomatix",))}
+FIXED = {
+    ("high-risk-without-human-oversight", ("m-fraud-score",)),
+    ("policy-weak-oversight", ("m-fraud-score",)),
+    ("expired-vendor-contract", ("v-geomatix",)),
+}
 ADDED = ("kpi-without-owner", ("k-broker-nps",))
 TOP_OPEN_WEEK2 = [
     ("critical", "data-ownership-deadlock"),
+    ("critical", "delegated-self-approval"),
+    ("critical", "late-incident-report"),
     ("critical", "model-without-change-approver"),
     ("high", "blocked-data-dependency"),
-    ("high", "blocked-data-dependency"),
-    ("high", "broken-escalation-chain"),
 ]
 
 
@@ -49,12 +53,8 @@ def _ids(items: list[dict[str, Any]]) -> set[tuple[str, tuple[str, ...]]]:
     return {(f["check"], tuple(f["subjects"])) for f in items}
 
 
-TOM_FINDINGS = {("tom-without-owner", ()), ("tom-review-overdue", ())}
-"""Format 1.1 checks about the operating model itself: the insurer has no `meta` (no owner, no review)."""
-
-
 def _insurer_findings() -> set[tuple[str, tuple[str, ...]]]:
-    return _ids(json.loads((REPO / "examples" / "insurer.expected-findings.json").read_text())) | TOM_FINDINGS
+    return _ids(json.loads((REPO / "examples" / "insurer.expected-findings.json").read_text()))
 
 
 def changed_insurer(tmp_path: Path) -> Path:
@@ -105,10 +105,10 @@ def test_first_report_has_everything_new(two_weeks: dict[str, Any], scenario: st
     assert _ids(first["new"]) == _insurer_findings()
     assert first["resolved"] == [] and first["persisting"] == []
     assert first["counts"] == {
-        "open": {"critical": 3, "high": 9, "medium": 2, "low": 0, "total": 14},
+        "open": {"critical": 5, "high": 13, "medium": 4, "low": 0, "total": 22},
         "waived": {"critical": 0, "high": 0, "medium": 2, "low": 0, "total": 2},
         "change": None,
-        "new": {"open": 14, "waived": 2},
+        "new": {"open": 22, "waived": 2},
         "persisting": {"open": 0, "waived": 0},
         "resolved": 0,
     }
@@ -124,43 +124,45 @@ def test_second_report_new_resolved_persisting_and_weeks_open(two_weeks: dict[st
         (f[0], 1, "2026-11-16") for f in _insurer_findings() - FIXED
     }
     assert "weeks_open" not in second["new"][0] and "weeks_open" not in second["resolved"][0]
-    # items are findings as in gap-checks.md (persisting ones also carry weeks_open and first_seen)
+    # items are findings as in gap-checks.md (some with `details`; persisting ones also with weeks_open, first_seen)
     spec_keys = {"check", "severity", "subjects", "accountable", "message", "remediation"}
-    assert all(set(f) - {"waived"} == spec_keys for f in second["new"] + second["resolved"])
-    assert all(set(f) - {"waived"} == spec_keys | {"weeks_open", "first_seen"} for f in second["persisting"])
+    assert all(set(f) - {"waived", "details"} == spec_keys for f in second["new"] + second["resolved"])
+    assert all(set(f) - {"waived", "details"} == spec_keys | {"weeks_open", "first_seen"} for f in second["persisting"])
     assert second["counts"] == {
-        "open": {"critical": 2, "high": 8, "medium": 3, "low": 1, "total": 14},
+        "open": {"critical": 4, "high": 11, "medium": 5, "low": 1, "total": 21},
         "waived": {"critical": 0, "high": 0, "medium": 1, "low": 0, "total": 1},
-        "change": {"critical": -1, "high": -1, "medium": 1, "low": 1, "total": 0},
+        "change": {"critical": -1, "high": -2, "medium": 1, "low": 1, "total": -1},
         "new": {"open": 1, "waived": 0},
-        "persisting": {"open": 13, "waived": 1},
-        "resolved": 2,
+        "persisting": {"open": 20, "waived": 1},
+        "resolved": 3,
     }
     # the headline adds up: open = new + still open, waived apart
     c = second["counts"]
     assert c["open"]["total"] == c["new"]["open"] + c["persisting"]["open"]
     assert c["waived"]["total"] == c["new"]["waived"] + c["persisting"]["waived"]
-    # the maturity scorecard: the insurer has no owner of its operating model, so no unit reaches
-    # Foundation; each unit's stage is compared with the previous report's
+    # the maturity scorecard, each unit's stage compared with the previous report's
     assert two_weeks["first"]["maturity"]["movement"] == "new"
     assert (second["maturity"]["stage"], second["maturity"]["previous"], second["maturity"]["movement"]) == (
-        "none",
-        "none",
+        "foundation",
+        "foundation",
         "unchanged",
     )
-    assert {(u["stage"], u["movement"]) for u in second["maturity"]["units"]} == {("none", "unchanged")}
+    assert {(u["stage"], u["movement"]) for u in second["maturity"]["units"]} == {
+        ("foundation", "unchanged"),
+        ("initiate", "unchanged"),
+    }
     assert len(second["maturity"]["units"]) == len(two_weeks["first"]["maturity"]["units"]) > 5
     waivers = second["waivers"]
     assert [(w["check"], w["expires"]) for w in waivers["newly_expired"]] == [("vendor-concentration", "2026-11-20")]
     assert [(w["check"], w["expires"]) for w in waivers["expiring_soon"]] == [("use-case-without-kpi", "2026-12-01")]
-    assert [(p["as_of"], p["total"]) for p in second["trend"]] == [("2026-11-16", 14), ("2026-11-23", 14)]
+    assert [(p["as_of"], p["total"]) for p in second["trend"]] == [("2026-11-16", 22), ("2026-11-23", 21)]
 
 
 def test_who_must_act_and_per_unit(two_weeks: dict[str, Any]) -> None:
     second = two_weeks["second"]
     roles = {g["role"]: g for g in second["by_role"]}
     # open findings only: the waived use-case-without-kpi (r-field-head) is not listed
-    assert sum(g["open"]["total"] for g in second["by_role"]) == 14
+    assert sum(g["open"]["total"] for g in second["by_role"]) == 21
     field = roles["r-field-head"]
     assert [f["check"] for f in field["findings"]] == ["blocked-data-dependency"]
     assert field["holders"] and all(h["id"].startswith("p-") for h in field["holders"])
@@ -169,26 +171,28 @@ def test_who_must_act_and_per_unit(two_weeks: dict[str, Any]) -> None:
     # most severe first, then oldest
     assert [(f["check"], f["first_seen"]) for f in nobody["findings"]] == [
         ("data-ownership-deadlock", "2026-11-16"),
-        ("tom-without-owner", "2026-11-16"),
+        ("incident-without-owner", "2026-11-16"),
+        ("system-without-owner", "2026-11-16"),
         ("tom-review-overdue", "2026-11-16"),
         ("kpi-without-owner", "2026-11-23"),
     ]
-    # most severe open finding first, then by open count: nobody's critical deadlock (with three
-    # more) comes first, not last; r-field-head's waived finding is counted apart
+    # most severe open finding first, then by open count: nobody's critical deadlock ranks with
+    # the roles that have a critical finding, not last; r-field-head's waived finding is counted apart
     assert [(g["role"], g["worst"], g["open"]["total"], g["waived"]) for g in second["by_role"]] == [
-        (None, "critical", 4, 0),
-        ("r-uw-head", "critical", 3, 0),
+        ("r-fraud-lead", "critical", 5, 0),
+        ("r-uw-head", "critical", 5, 0),
+        (None, "critical", 5, 0),
         ("r-claims-head", "high", 2, 0),
-        ("r-fraud-lead", "high", 2, 0),
         ("r-field-head", "high", 1, 1),
+        ("r-coo", "high", 1, 0),
         ("r-cro", "high", 1, 0),
         ("r-chief-actuary", "medium", 1, 0),
     ]
-    assert sum(u["open"]["total"] for u in second["by_unit"]) == 14
+    assert sum(u["open"]["total"] for u in second["by_unit"]) == 21
     assert sum(u["new"] for u in second["by_unit"]) == 1
     assert sum(u["waived"] for u in second["by_unit"]) == 1
     checks = {c["check"]: c for c in second["by_check"]}
-    assert sum(c["open"] for c in second["by_check"]) == 14
+    assert sum(c["open"] for c in second["by_check"]) == 21
     assert checks["use-case-without-kpi"]["waived"] == 1
     assert checks["kpi-without-owner"] == {
         "check": "kpi-without-owner",
@@ -202,15 +206,22 @@ def test_who_must_act_and_per_unit(two_weeks: dict[str, Any]) -> None:
     # urgency order: worst open severity, then open count; a check whose findings are all waived last
     assert [(c["check"], c["open"]) for c in second["by_check"]] == [
         ("data-ownership-deadlock", 1),
+        ("delegated-self-approval", 1),
+        ("late-incident-report", 1),
         ("model-without-change-approver", 1),
         ("blocked-data-dependency", 2),
         ("broken-escalation-chain", 1),
         ("experiment-in-production", 1),
+        ("overdue-initiative", 1),
+        ("policy-missing-control", 1),
+        ("policy-missing-evidence", 1),
+        ("policy-missing-right", 1),
         ("self-approved-model", 1),
-        ("tom-without-owner", 1),
         ("unmonitored-production-model", 1),
         ("vacant-decision-role", 1),
+        ("incident-without-owner", 1),
         ("model-without-business-case", 1),
+        ("system-without-owner", 1),
         ("tom-review-overdue", 1),
         ("vendor-concentration", 1),
         ("kpi-without-owner", 1),
@@ -280,13 +291,13 @@ def test_output_files(two_weeks: dict[str, Any], tmp_path: Path) -> None:
     # user text is escaped
     assert "Broker &lt;NPS&gt; &amp; &#34;loyalty&#34;" in html and "<NPS>" not in html
     md = paths["report.md"].read_text()
-    assert "| critical | 2 | −1 |" in md and "Broker \\<NPS\\>" in md
+    assert "| critical | 4 | −1 |" in md and "Broker \\<NPS\\>" in md
     with paths["findings.csv"].open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 15 + 2
+    assert len(rows) == 22 + 3
     assert {r["status"] for r in rows} == {"new", "persisting", "resolved"}
     sheet = load_workbook(paths["findings.xlsx"], read_only=True)["findings"]
-    assert sum(1 for _ in sheet.iter_rows()) == 1 + 17
+    assert sum(1 for _ in sheet.iter_rows()) == 1 + 25
 
 
 class _Ctx:
@@ -314,9 +325,9 @@ def test_report_command(db: Database, scenario: str, test_settings: Settings, tm
     assert bad.exit_code == 2
     ok = runner.invoke(app, ["report", "--scenario", scenario, "--as-of", "2026-11-16", "--out", str(tmp_path)])
     assert ok.exit_code == 0, ok.output
-    assert "16 open (16 new, 0 still open); 0 more accepted by a waiver" in ok.output
+    assert "24 open (24 new, 0 still open); 0 more accepted by a waiver" in ok.output
     assert (tmp_path / "summary.pdf").read_bytes().startswith(b"%PDF")
-    assert json.loads((tmp_path / "report.json").read_text())["counts"]["open"]["total"] == 16
+    assert json.loads((tmp_path / "report.json").read_text())["counts"]["open"]["total"] == 24
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,11 +357,11 @@ def test_report_html_in_chromium_shows_counts_without_network(
         s: page.locator(f"#headline .card[data-severity={s}] .n").inner_text()
         for s in ("critical", "high", "medium", "low", "total")
     }
-    assert cards == {"critical": "2", "high": "8", "medium": "3", "low": "1", "total": "14"}
+    assert cards == {"critical": "4", "high": "11", "medium": "5", "low": "1", "total": "21"}
     assert "−1 since 2026-11-16" in page.locator("#headline .card[data-severity=critical]").inner_text()
     assert page.locator("#movement").inner_text() == (
-        "14 open (1 new, 13 still open); 1 more accepted by a waiver (0 new, 1 still accepted), "
-        "not counted as open; 2 resolved since 2026-11-16."
+        "21 open (1 new, 20 still open); 1 more accepted by a waiver (0 new, 1 still accepted), "
+        "not counted as open; 3 resolved since 2026-11-16."
     )
     assert "+ 1 waived" in page.locator("#headline .card[data-severity=medium]").inner_text()
     chart_width = page.evaluate("document.querySelector('img.trend').naturalWidth")
@@ -397,7 +408,7 @@ def test_trend_is_small_multiples_one_panel_per_severity(two_weeks: dict[str, An
 
     fig = trend_figure(two_weeks["second"])
     axes = fig.get_axes()
-    assert [ax.get_title() for ax in axes] == ["critical: 2", "high: 8", "medium: 3", "low: 1"]
+    assert [ax.get_title() for ax in axes] == ["critical: 4", "high: 11", "medium: 5", "low: 1"]
     for ax, severity in zip(axes, ("critical", "high", "medium", "low"), strict=True):
         (line,) = ax.get_lines()
         assert list(line.get_ydata()) == [p[severity] for p in two_weeks["second"]["trend"]]
@@ -406,13 +417,13 @@ def test_trend_is_small_multiples_one_panel_per_severity(two_weeks: dict[str, An
 
 
 def test_report_html_prints_on_few_pages(two_weeks: dict[str, Any], tmp_path: Path) -> None:
-    """Printed (A4, print CSS), the report of 15 findings fits on 2 pages (it used to take 8 for 10)."""
+    """Printed (A4, print CSS), the report of 25 findings fits on 3 pages (it used to take 8 for 10)."""
     from visualizations.pdf import html_to_pdf
 
     pdf = html_to_pdf(render_html(two_weeks["second"]))
     (tmp_path / "report.pdf").write_bytes(pdf)
     reader = PdfReader(tmp_path / "report.pdf")
-    assert len(reader.pages) <= 2
+    assert len(reader.pages) <= 3
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Who must act" in text and "Accepted risks" in text
 
@@ -431,14 +442,14 @@ def test_summary_pdf_is_one_a4_page_with_the_executive_facts(two_weeks: dict[str
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
     text = _pdf_text(paths["summary.pdf"])
     assert "executive summary" in text
-    assert "14 open (1 new, 13 still open); 1 more accepted by a waiver" in text
-    assert "Maturity stage: none" in text  # the insurer has no owner of its operating model
+    assert "21 open (1 new, 20 still open); 1 more accepted by a waiver" in text
+    assert "Maturity stage: foundation" in text
     # the five most severe open findings, with owner and due date
     assert [(f["severity"], f["check"]) for f in second["top_open"]] == TOP_OPEN_WEEK2
     for _, check in TOP_OPEN_WEEK2:
         assert check in text
     assert "nobody accountable" in text and "no date" in text
-    assert "No open incidents." in text
+    assert "1 open, 0 serious." in text and "inc-2026-assistant-disclosure" in text
     assert "use-case-without-kpi" in text and "Chief Operating Officer" in text and "2026-12-01" in text
     # rendered to PNG for a look (poppler's pdftoppm)
     subprocess.run(
