@@ -19,6 +19,8 @@ def render_maturity_html(result: Mapping[str, Any], titles: Mapping[str, str]) -
 ROADMAP_WIDTH = 900
 ROW_HEIGHT = 26
 LABEL_WIDTH = 300
+RIGHT_MARGIN = 190
+"""Room right of the latest due date for its label."""
 
 
 def roadmap(plan: Mapping[str, Any]) -> dict[str, Any]:
@@ -33,7 +35,7 @@ def roadmap(plan: Mapping[str, Any]) -> dict[str, Any]:
     span = max((end - start).days, 1)
 
     def x(day: date) -> float:
-        return LABEL_WIDTH + (ROADMAP_WIDTH - LABEL_WIDTH - 10) * (day - start).days / span
+        return LABEL_WIDTH + (ROADMAP_WIDTH - LABEL_WIDTH - RIGHT_MARGIN) * (day - start).days / span
 
     bars = []
     for n, (i, due) in enumerate(zip(dated, dues, strict=True)):
