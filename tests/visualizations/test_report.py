@@ -505,3 +505,26 @@ def test_report_of_a_big_messy_inventory_stays_small_with_full_lists_in_csv_and_
     acting = [g for g in report["by_role"] if g["open"]["total"]]
     if len(acting) > 25:
         assert f"and {len(acting) - 25} more roles" in html
+
+
+def test_report_command_without_chromium_writes_the_rest_and_says_why(
+    db: Database, scenario: str, test_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cli.report_cmd import register
+
+    app = typer.Typer()
+    register(app, lambda: _Ctx(test_settings, db))
+
+    @app.command("noop")
+    def _noop() -> None:
+        pass
+
+    load_bundle(db, INSURER, scenario)
+    monkeypatch.setenv("TOMGRAPH_CHROMIUM", str(tmp_path / "no-chromium"))
+    args = ["report", "--scenario", scenario, "--as-of", "2026-11-16", "--out", str(tmp_path / "out")]
+    failed = CliRunner().invoke(app, args)
+    assert failed.exit_code == 1
+    assert f"error: summary.pdf: Chromium not found at {tmp_path / 'no-chromium'}" in failed.stderr
+    assert (tmp_path / "out" / "report.html").is_file() and not (tmp_path / "out" / "summary.pdf").exists()
+    skipped = CliRunner().invoke(app, [*args, "--no-pdf"])
+    assert skipped.exit_code == 0, skipped.output
