@@ -104,10 +104,18 @@ def scorecard(
     scopes: list[str | None] = [unit] if unit is not None else [None]
     if by_unit and unit is None:
         scopes += sorted(units.parent)
+    # rows by unit, so that a scope gathers its rows from its units instead of filtering them all
+    index: dict[str, dict[str | None, list[int]]] = {}
+    for cid, cid_rows in rows.items():
+        by_unit_rows: dict[str | None, list[int]] = defaultdict(list)
+        for n, row in enumerate(cid_rows):
+            for u in row.units:
+                by_unit_rows[u].append(n)
+        index[cid] = by_unit_rows
     return {
         "scenario": scenario,
         "as_of": as_of.isoformat(),
-        "scopes": [_scope(s, criteria, rows, units, assessments) for s in scopes],
+        "scopes": [_scope(s, criteria, rows, index, units, assessments) for s in scopes],
     }
 
 
@@ -115,6 +123,7 @@ def _scope(
     scope: str | None,
     criteria: Sequence[Criterion],
     rows: Mapping[str, list[_Row]],
+    index: Mapping[str, Mapping[str | None, list[int]]],
     units: _Units,
     assessments: Mapping[tuple[str, str | None], str],
 ) -> dict[str, Any]:
@@ -128,7 +137,11 @@ def _scope(
         if c.spec.cypher is None and c.spec.findings is None:
             value, evidence, measured = None, [], False
         else:
-            mine = [r for r in rows[c.id] if in_scope is None or c.spec.scope == ORGANISATION or r.units & in_scope]
+            if in_scope is None or c.spec.scope == ORGANISATION:
+                mine = rows[c.id]
+            else:
+                found = sorted({n for u in in_scope for n in index[c.id].get(u, ())})
+                mine = [rows[c.id][n] for n in found]
             value, evidence = _measure(c, mine, units, tops)
             measured = c.passes(value)
         results.append(
