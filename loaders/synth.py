@@ -53,6 +53,16 @@ role); `data-ownership-deadlock` is the group's roles sorted by id.
 | use-case-without-sponsor          | null                                                   |
 | model-without-business-case       | the model's owner                                      |
 | kpi-without-owner                 | null                                                   |
+| late-incident-report              | the incident's owner                                   |
+| incident-without-owner            | null                                                   |
+| system-without-owner              | null                                                   |
+| initiative-without-accountable    | the TOM's owner (`meta.owner`)                         |
+| overdue-initiative                | the TOM's owner (`meta.owner`)                         |
+| tom-without-owner                 | null (subject: the non-executive owner role)           |
+| tom-review-overdue                | null (subject: the TOM's owner role)                   |
+
+Of catalog 1.1, the policy and delegation checks are not planted yet (their fixtures in
+queries/checks/ cover them); the bundle is written as format 1.1 with a `meta` mapping.
 
 Boundaries the background deliberately sits on (near-misses, never findings under the spec):
 one production high-risk model reviewed exactly `review_max_age_days` (365) before the as-of
@@ -112,8 +122,22 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "use-case-without-sponsor": "medium",
     "model-without-business-case": "medium",
     "kpi-without-owner": "low",
+    # catalog 1.1 additions planted so far (the policy and delegation checks are not yet)
+    "late-incident-report": "critical",
+    "incident-without-owner": "medium",
+    "system-without-owner": "medium",
+    "initiative-without-accountable": "medium",
+    "overdue-initiative": "high",
+    "tom-without-owner": "high",
+    "tom-review-overdue": "medium",
 }
+DERIVED_ONLY: dict[str, str] = {"single-point-of-shutdown": "medium"}
+"""Checks `derive_findings` looks for but synth does not plant: a generated bundle has none."""
 CHECK_IDS: tuple[str, ...] = tuple(DEFAULT_SEVERITY)
+TOM_REVIEW_MAX_AGE_DAYS = 365
+REPORT_DAYS: dict[str, int] = {"death": 10, "critical_infrastructure": 2, "widespread": 2}
+"""Days from `aware` to the reporting deadline of a serious incident, by category (15 otherwise)."""
+CLOSED_INITIATIVE = frozenset({"done", "cancelled"})
 RAISED_FOR_HIGH_RISK = frozenset({"model-without-change-approver", "self-approved-model"})
 
 ACTIVE_MODEL = frozenset({"pilot", "production"})
@@ -241,6 +265,8 @@ class _Synth:
         self.small_vendors: list[str] = []
         self.shared_domains: list[str] = []
         self.counters: dict[str, int] = {}
+        self.meta: Entity = {}
+        self.planted_for_tom_owner: list[tuple[str, str]] = []
 
     # --- building blocks ---------------------------------------------------------------------
 
@@ -343,6 +369,69 @@ class _Synth:
         self.division_controls(group)
         self.group_controls(mrm, cdo)
         self.near_misses()
+        self.format_11(ceo, coo, cro)
+
+    def format_11(self, ceo: str, coo: str, cro: str) -> None:
+        """Background of the format 1.1 sections, with near misses and no finding: the COO owns
+        the TOM, reviewed exactly TOM_REVIEW_MAX_AGE_DAYS before the as-of date; one owned
+        system per division and a planned one without owner; a serious incident reported on its
+        deadline day and a closed one without owner; initiatives done past due or due on the
+        as-of date."""
+        self.meta = {"owner": coo, "reviewed": _day(TOM_REVIEW_MAX_AGE_DAYS), "frameworks": ["eu-ai-act"]}
+        for div in self.divisions:
+            self.add(
+                "systems",
+                {
+                    "id": self.next_id("s-"),
+                    "name": f"Core platform {div.unit}",
+                    "stage": "production",
+                    "owner": div.head,
+                },
+            )
+        self.add("systems", {"id": self.next_id("s-"), "name": "Planned data hub", "stage": "plan"})
+        self.add(
+            "incidents",
+            {
+                "id": self.next_id("inc-"),
+                "name": "Outage of a scoring service",
+                "severity": "critical",
+                "serious": True,
+                "category": "critical_infrastructure",
+                "aware": _day(30),
+                "reported": _day(28),
+                "owner": cro,
+            },
+        )
+        self.add(
+            "incidents",
+            {
+                "id": self.next_id("inc-"),
+                "name": "Slow answers",
+                "severity": "low",
+                "aware": _day(90),
+                "closed": _day(0),
+            },
+        )
+        self.add(
+            "initiatives",
+            {
+                "id": self.next_id("ini-"),
+                "name": "Model inventory",
+                "status": "done",
+                "accountable": ceo,
+                "due": _day(60),
+            },
+        )
+        self.add(
+            "initiatives",
+            {
+                "id": self.next_id("ini-"),
+                "name": "AI literacy",
+                "status": "in_progress",
+                "accountable": cro,
+                "due": _day(0),
+            },
+        )
 
     def vendors(self, managers: list[str]) -> None:
         rng = self.rng
@@ -773,6 +862,95 @@ class _Synth:
         for i in range(n):
             self.plant_expired_vendor_contract(i)
             self.plant_vendor_without_owner(i)
+        for i in range(n):
+            self.plant_late_incident_report(i)
+            self.plant_incident_without_owner(i)
+            self.plant_system_without_owner(i)
+            self.plant_initiative_without_accountable(i)
+            self.plant_overdue_initiative(i)
+        self.plant_tom()
+        self.deputies()
+
+    def deputies(self) -> None:
+        """After the plants: every role that can stop a production high-risk model gets a deputy
+        held by someone else, so that no person is a single point of shutdown (the check is
+        not planted; `_derive_11` proves it stays silent)."""
+        giving = sorted(
+            {
+                r
+                for m in self.sections["models"]
+                if m["stage"] == "production" and m.get("risk_tier") == "high"
+                for r in m.get("shutdown_authority", ())
+            }
+        )
+        for rid in giving:
+            role = self.by_id[rid]
+            if "deputy" in role:
+                continue
+            deputy = self.role(self.next_id(f"{rid}-dep"), f"Deputy {role['name']}", role["unit"], rid, rid)
+            self.person([deputy])
+            role["deputy"] = deputy
+
+    def plant_late_incident_report(self, i: int) -> None:
+        category = ("death", "critical_infrastructure", "widespread", "other")[i % 4]
+        days = REPORT_DAYS.get(category, 15)
+        owner = self.departments[i % len(self.departments)].head
+        incident: Entity = {
+            "id": self.next_id("inc-"),
+            "name": f"Serious incident {i + 1}",
+            "severity": "high",
+            "serious": True,
+            "category": category,
+            "aware": _day(60),
+            "owner": owner,
+        }
+        if i % 2 == 0:  # reported a day late; otherwise still not reported
+            incident["reported"] = _day(60 - days - 1)
+        self.add("incidents", incident)
+        self.expect("late-incident-report", [incident["id"]], owner)
+
+    def plant_incident_without_owner(self, i: int) -> None:
+        incident = self.add(
+            "incidents",
+            {"id": self.next_id("inc-"), "name": f"Unowned incident {i + 1}", "severity": "medium", "aware": _day(5)},
+        )
+        self.expect("incident-without-owner", [incident["id"]], None)
+
+    def plant_system_without_owner(self, i: int) -> None:
+        system = self.add(
+            "systems",
+            {"id": self.next_id("s-"), "name": f"Unowned system {i + 1}", "stage": ("build", "production")[i % 2]},
+        )
+        self.expect("system-without-owner", [system["id"]], None)
+
+    def plant_initiative_without_accountable(self, i: int) -> None:
+        initiative = self.add(
+            "initiatives",
+            {"id": self.next_id("ini-"), "name": f"Initiative nobody leads {i + 1}", "status": "proposed"},
+        )
+        self.planted_for_tom_owner.append(("initiative-without-accountable", initiative["id"]))
+
+    def plant_overdue_initiative(self, i: int) -> None:
+        initiative = self.add(
+            "initiatives",
+            {
+                "id": self.next_id("ini-"),
+                "name": f"Late initiative {i + 1}",
+                "status": ("approved", "in_progress")[i % 2],
+                "accountable": "r-coo",
+                "due": _day(1 + i),
+            },
+        )
+        self.planted_for_tom_owner.append(("overdue-initiative", initiative["id"]))
+
+    def plant_tom(self) -> None:
+        """The TOM's owner becomes a role that is not executive, its last review too old."""
+        owner = self.departments[0].head
+        self.meta = {"owner": owner, "reviewed": _day(TOM_REVIEW_MAX_AGE_DAYS + 1), "frameworks": ["eu-ai-act"]}
+        self.expect("tom-without-owner", [owner], None)
+        self.expect("tom-review-overdue", [owner], None)
+        for check, initiative in self.planted_for_tom_owner:
+            self.expect(check, [initiative], owner)
 
     def plant_model_without_owner(self, i: int) -> None:
         m = self.take("models", lambda m: m["stage"] in ACTIVE_MODEL)
@@ -1065,7 +1243,7 @@ class _Synth:
     # --- output ------------------------------------------------------------------------------
 
     def bundle(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"format": 1}
+        out: dict[str, Any] = {"format": 1.1, "meta": self.meta}
         for section in SECTIONS:
             entities = [e for e in self.sections[section] if e["id"] not in self.dropped]
             for e in entities:
@@ -1124,18 +1302,21 @@ def count(bundle: dict[str, Any]) -> tuple[int, int]:
     """(entities, relationships) of a bundle: one relationship per referenced id."""
     entities = relationships = 0
     for k in KINDS:
-        for e in bundle.get(k.section, ()):
+        items = bundle.get(k.section, ())
+        for e in [items] if k.singleton and items else items:
             entities += 1
             for ref in k.references:
                 value = e.get(ref.name)
                 if value:
-                    relationships += len(value) if ref.many else 1
+                    relationships += len(value) if isinstance(value, list) else 1
     return entities, relationships
 
 
 def _dump_lines(bundle: dict[str, Any]) -> Iterator[str]:
     dumps = json.JSONEncoder(separators=(",", ":")).encode
     yield '{"format":' + dumps(bundle.get("format", 1))
+    if "meta" in bundle:
+        yield ',"meta":' + dumps(bundle["meta"])
     for section in SECTIONS:
         yield f',"{section}":['
         entities = bundle[section]
@@ -1178,7 +1359,8 @@ def derive_findings(bundle: dict[str, Any], as_of: date = AS_OF) -> list[dict[st
     found: list[tuple[str, str, list[str], str | None]] = []
 
     def add(check: str, subjects: list[str], accountable: str | None, tier: str | None = None) -> None:
-        severity = "critical" if check in RAISED_FOR_HIGH_RISK and tier == "high" else DEFAULT_SEVERITY[check]
+        default = DEFAULT_SEVERITY.get(check) or DERIVED_ONLY[check]
+        severity = "critical" if check in RAISED_FOR_HIGH_RISK and tier == "high" else default
         found.append((check, severity, subjects, accountable))
 
     held = {r for p in bundle["people"] for r in p.get("holds", ())}
@@ -1297,7 +1479,58 @@ def derive_findings(bundle: dict[str, Any], as_of: date = AS_OF) -> list[dict[st
     for k in bundle["kpis"]:
         if not k.get("owner"):
             add("kpi-without-owner", [k["id"]], None)
+    _derive_11(bundle, get, as_of, add)
     return _sorted_findings(found)
+
+
+def _derive_11(bundle: dict[str, Any], get: dict[str, Entity], as_of: date, add: Callable[..., None]) -> None:
+    """The catalog 1.1 checks planted so far, read plainly from gap-checks.md."""
+    meta = bundle.get("meta") or {}
+    owner = meta.get("owner")
+    if owner is None or not get[owner].get("executive"):
+        add("tom-without-owner", [owner] if owner else [], None)
+    reviewed = meta.get("reviewed")
+    if reviewed is None or date.fromisoformat(reviewed) < as_of - timedelta(days=TOM_REVIEW_MAX_AGE_DAYS):
+        add("tom-review-overdue", [owner] if owner else [], None)
+    for i in bundle.get("incidents", ()):
+        if i.get("serious"):
+            deadline = date.fromisoformat(i["aware"]) + timedelta(days=REPORT_DAYS.get(i.get("category", ""), 15))
+            reported = i.get("reported")
+            if (reported and date.fromisoformat(reported) > deadline) or (not reported and as_of > deadline):
+                add("late-incident-report", [i["id"]], i.get("owner"))
+        closed = i.get("closed")
+        if (closed is None or date.fromisoformat(closed) > as_of) and not i.get("owner"):
+            add("incident-without-owner", [i["id"]], None)
+    holders: dict[str, set[str]] = {}
+    for p in bundle["people"]:
+        for r in p.get("holds", ()):
+            holders.setdefault(r, set()).add(p["id"])
+    alone: dict[str, int] = {}
+    for m in bundle["models"]:
+        if m["stage"] != "production" or m.get("risk_tier") != "high":
+            continue
+        roles = m.get("shutdown_authority", ())
+        people = set().union(*(holders.get(r, set()) for r in roles)) if roles else set()
+        if len(people) == 1:
+            (person,) = people
+            deputised = any(
+                holders.get(get[r].get("deputy", ""), set()) - {person} for r in roles if person in holders.get(r, ())
+            )
+            if not deputised:
+                alone[person] = alone.get(person, 0) + 1
+    for person, n in alone.items():
+        if n >= 3:
+            add("single-point-of-shutdown", [person], None)
+    for s in bundle.get("systems", ()):
+        if s["stage"] in ("build", "production") and not s.get("owner"):
+            add("system-without-owner", [s["id"]], None)
+    for n in bundle.get("initiatives", ()):
+        if n["status"] in CLOSED_INITIATIVE:
+            continue
+        if not n.get("accountable"):
+            add("initiative-without-accountable", [n["id"]], owner)
+        if n.get("due") and date.fromisoformat(n["due"]) < as_of:
+            add("overdue-initiative", [n["id"]], owner)
 
 
 def _reaches_executive(role: Entity, get: dict[str, Entity]) -> bool:
@@ -1348,6 +1581,8 @@ class _MessageValues:
         return str(self.get[entity_id]["name"])
 
     def of(self, check: str, subjects: list[str]) -> tuple[str | None, dict[str, object]]:
+        if check.startswith("tom-"):
+            return self.tom(check, subjects)
         first = self.get[subjects[0]]
         name, stage = first.get("name"), first.get("stage")
         simple: dict[str, dict[str, object]] = {
@@ -1404,7 +1639,29 @@ class _MessageValues:
             return "finding", {"role": name, "rights": self.rights(first["id"])}
         if check == "broken-escalation-chain":
             return self.escalation(first["id"])
+        if check == "system-without-owner":
+            return None, {"system": name, "stage": stage}
+        if check == "incident-without-owner":
+            return None, {"incident": name, "incident_severity": first["severity"], "aware": first["aware"]}
+        if check == "late-incident-report":
+            aware = date.fromisoformat(first["aware"])
+            deadline = aware + timedelta(days=REPORT_DAYS.get(first.get("category", ""), 15))
+            variant = "late" if first.get("reported") else "missing"
+            return variant, {"incident": name, "reported": first.get("reported"), "deadline": deadline.isoformat()}
+        if check == "initiative-without-accountable":
+            return None, {"initiative": name, "status": first["status"]}
+        if check == "overdue-initiative":
+            return None, {"initiative": name, "status": first["status"], "due": first["due"]}
         raise ValueError(f"synth: no message values for check {check!r}")
+
+    def tom(self, check: str, subjects: list[str]) -> tuple[str | None, dict[str, object]]:
+        meta = self.bundle.get("meta") or {}
+        if check == "tom-without-owner":
+            return ("not-executive", {"role": self.name(subjects[0])}) if subjects else ("no-owner", {})
+        if "reviewed" not in meta:
+            return "never", {}
+        values = {"reviewed": meta["reviewed"], "max_age_days": TOM_REVIEW_MAX_AGE_DAYS}
+        return "overdue", {**values, "as_of": self.as_of.isoformat()}
 
     def conflicts(self, model: Entity) -> list[object]:
         """Roles that develop and change-approve the model, then people holding a developer and an approver role."""

@@ -53,8 +53,8 @@ def test_written_bundle_is_the_single_file_json_form(tmp_path: Path) -> None:
     bundle, expected = synth.generate("small", 3)
     assert json.loads((tmp_path / "bundle.json").read_text()) == bundle
     assert json.loads((tmp_path / "expected.json").read_text()) == expected
-    assert list(bundle) == ["format", *(k.section for k in ENTITY_KINDS)]
-    assert bundle["format"] == 1
+    assert list(bundle) == ["format", "meta", *(k.section for k in ENTITY_KINDS)]
+    assert bundle["format"] == 1.1
 
 
 def test_expected_json_is_written_as_tomgraph_check_prints_json(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ def test_every_reference_resolves_to_an_entity_of_the_right_kind(
         for e in bundle[k.section]:
             for ref in k.references:
                 value = e.get(ref.name)
-                for target in (value if ref.many else [value]) if value is not None else []:
+                for target in (value if isinstance(value, list) else [value]) if value is not None else []:
                     if section_of.get(target) not in ref.targets:
                         wrong.append((e["id"], ref.name, target))
     assert wrong == []
@@ -109,7 +109,7 @@ def test_no_reference_list_repeats_an_id(size: str, small: tuple[dict, dict], me
         for k in ENTITY_KINDS
         for e in bundle[k.section]
         for ref in k.references
-        if ref.many and len(set(e.get(ref.name, ()))) != len(e.get(ref.name, ()))
+        if isinstance(e.get(ref.name), list) and len(set(e[ref.name])) != len(e[ref.name])
     ]
     assert repeats == []
 
@@ -120,13 +120,22 @@ def test_small_bundle_passes_the_loader_validation(tmp_path: Path) -> None:
 
 
 def test_every_catalog_check_is_planted(small: tuple[dict, dict], medium: tuple[dict, dict]) -> None:
-    assert len(synth.CHECK_IDS) == 25
+    assert len(synth.CHECK_IDS) == 32
     catalog = {
         p.name.split(".")[0]
         for p in BUILTIN_CHECK_DIR.glob("*.yaml")
         if not any(p.name.endswith(suffix + ".yaml") for suffix in FIXTURE_SUFFIXES)
     }
-    assert catalog <= set(synth.CHECK_IDS)
+    # not planted yet: the policy and delegation checks of catalog 1.1 (their fixtures cover them)
+    assert catalog - set(synth.CHECK_IDS) == {
+        "policy-missing-right",
+        "policy-missing-control",
+        "policy-weak-oversight",
+        "policy-review-overdue",
+        "policy-missing-evidence",
+        "delegated-self-approval",
+        "single-point-of-shutdown",
+    }
     for _, expected in (small, medium):
         assert {f["check"] for f in expected["findings"]} == set(synth.CHECK_IDS)
 
@@ -191,6 +200,7 @@ PLANTED_VARIANTS = {
         ": approver of",
         ": owner of",
     ],  # budget owner: the sixth plant, in large only
+    "late-incident-report": ["was reported on", "is still not reported"],
 }
 
 
@@ -217,7 +227,8 @@ def test_names_with_braces_are_printed_as_they_are(small: tuple[dict, dict]) -> 
     hostile = synth.with_texts(_without_texts(small[1]["findings"]), bundle)
     plain = small[1]["findings"]
     assert [f["message"].replace("{model}{0}{{x}} ", "") for f in hostile] == [f["message"] for f in plain]
-    assert all(f["message"].count("{model}{0}{{x}} ") >= 1 for f in hostile)
+    # every message but the TOM review's, which names no entity
+    assert all(f["message"].count("{model}{0}{{x}} ") >= 1 for f in hostile if f["check"] != "tom-review-overdue")
 
 
 def test_severity_rises_to_critical_for_high_risk_models(medium: tuple[dict, dict]) -> None:

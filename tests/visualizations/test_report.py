@@ -128,6 +128,11 @@ def test_second_report_new_resolved_persisting_and_weeks_open(two_weeks: dict[st
     spec_keys = {"check", "severity", "subjects", "accountable", "message", "remediation"}
     assert all(set(f) - {"waived", "details"} == spec_keys for f in second["new"] + second["resolved"])
     assert all(set(f) - {"waived", "details"} == spec_keys | {"weeks_open", "first_seen"} for f in second["persisting"])
+    assert {f["check"] for f in second["persisting"] if "details" in f} == {
+        "policy-missing-control",
+        "policy-missing-evidence",
+        "policy-missing-right",
+    }
     assert second["counts"] == {
         "open": {"critical": 4, "high": 11, "medium": 5, "low": 1, "total": 21},
         "waived": {"critical": 0, "high": 0, "medium": 1, "low": 0, "total": 1},
