@@ -24,12 +24,15 @@ $(STAMP): pyproject.toml requirements.lock graph/neo4j_launcher/pom.xml
 	$(BIN)/tomgraph neo4j install
 	touch $@
 
-# Browser tests (graph views, reports) drive Debian's chromium headless.
+# Browser tests (graph views, reports) drive Debian's chromium headless; the summary.pdf test
+# renders the PDF to PNG with poppler's pdftoppm.
 browser: $(BROWSER_STAMP)
 
 $(BROWSER_STAMP):
 	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	command -v pdftoppm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq poppler-utils; }
 	test -x /usr/bin/chromium
+	test -x /usr/bin/pdftoppm
 	touch $@
 
 # The template test opens `tomgraph template`'s workbook in Debian's LibreOffice Calc, headless.

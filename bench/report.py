@@ -1,9 +1,11 @@
-"""Report and diff benchmark: `python -m bench report [--size large] [--seed 0]`.
+"""Report, diff, maturity and plan benchmark: `python -m bench report [--size large] [--seed 0]`.
 
-Loads the synthetic bundle into one scenario, times the weekly report on it (checks, snapshot,
-and all output files), then loads a copy that differs in about 1% of its entities (changed
-descriptions, owners handed to other roles, new KPIs) into a second scenario and times the diff
-of the two. Prints one JSON object.
+Loads the synthetic bundle into one scenario and a copy that differs in about 1% of its entities
+(changed descriptions, owners handed to other roles, new KPIs, and initiatives delivering a third
+of the changed entities) into a second; times the weekly report on the first (checks, the
+maturity scorecard of every unit, snapshot, and all output files with summary.pdf), the diff of
+the two, the maturity scorecard by unit on its own, and the transition plan of the two. Prints
+one JSON object.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from bench.common import database, synth_bundle
 from loaders import load_bundle
 from queries.catalog import load_catalog
 from queries.diff import diff_scenarios
+from queries.maturity.catalog import load_criteria
+from queries.maturity.scorecard import scorecard
+from queries.plan import transition_plan
 from visualizations.report import build_report, write_report
 
 
@@ -42,6 +47,24 @@ def changed_copy(bundle: dict[str, Any], every: int = 100) -> tuple[dict[str, An
     kpis = out.setdefault("kpis", [])
     extra = max(1, len(kpis) // every)
     kpis.extend({"id": f"k-bench-new-{n}", "name": f"Benchmark KPI {n}"} for n in range(extra))
+    # initiatives of the plan: each delivers a handful of the changed entities (a third of them)
+    touched = [
+        item["id"]
+        for section, items in out.items()
+        if isinstance(items, list) and section not in ("initiatives", "assessments")
+        for i, item in enumerate(items)
+        if isinstance(item, dict) and i % every == every // 2 and "id" in item
+    ]
+    out.setdefault("initiatives", []).extend(
+        {
+            "id": f"ini-bench-{n}",
+            "name": f"Benchmark initiative {n}",
+            "status": "in_progress",
+            "due": f"2027-{n % 12 + 1:02d}-28",
+            "delivers": touched[n * 5 : n * 5 + 5],
+        }
+        for n in range(len(touched) // 15)
+    )
     return out, changed + extra
 
 
@@ -73,6 +96,15 @@ def main(argv: list[str]) -> None:
             started = time.monotonic()
             diff = diff_scenarios(db, catalog, a, b, as_of)
             diff_seconds = time.monotonic() - started
+
+            criteria = load_criteria(known_checks=catalog.ids())
+            started = time.monotonic()
+            card = scorecard(db, catalog, criteria, a, as_of, by_unit=True)
+            maturity_seconds = time.monotonic() - started
+
+            started = time.monotonic()
+            plan = transition_plan(db, catalog, a, b, as_of)
+            plan_seconds = time.monotonic() - started
     finally:
         db.close()
     print(
@@ -82,10 +114,14 @@ def main(argv: list[str]) -> None:
                 "entities": entities,
                 "report_seconds": round(report_seconds, 2),
                 "report_build_seconds": round(built, 2),
-                "findings": report["counts"]["new"] + report["counts"]["persisting"],
+                "findings": report["counts"]["open"]["total"] + report["counts"]["waived"]["total"],
                 "diff_seconds": round(diff_seconds, 2),
                 "entities_changed_in_b": n_changed,
                 "diff_counts": diff["counts"],
+                "maturity_by_unit_seconds": round(maturity_seconds, 2),
+                "maturity_scopes": len(card["scopes"]),
+                "plan_seconds": round(plan_seconds, 2),
+                "plan_counts": plan["counts"],
             }
         )
     )

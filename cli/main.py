@@ -18,7 +18,17 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli import checks_cmd, diff_cmd, entity_cmd, import_cmd, keys_cmd, report_cmd, synth_cmd, view_cmd
+from cli import (
+    checks_cmd,
+    diff_cmd,
+    entity_cmd,
+    import_cmd,
+    keys_cmd,
+    maturity_cmd,
+    report_cmd,
+    synth_cmd,
+    view_cmd,
+)
 from cli.console import console
 from graph import local_neo4j
 from graph.db import Database, DatabaseUnavailable
@@ -31,6 +41,7 @@ from loaders import BundleError, limits_from, load_bundle, read_bundle
 from queries.catalog import load_catalog
 from queries.diff import diff_scenarios
 from queries.runner import run_checks
+from visualizations.pdf import chromium_path
 from visualizations.report import build_report, write_report
 from visualizations.view import view_html
 
@@ -102,6 +113,8 @@ view_cmd.register(app, get_context)
 keys_cmd.register(app, get_context)
 entity_cmd.register(app, get_context)
 import_cmd.register(app, get_context)
+maturity_cmd.register(app, get_context)
+maturity_cmd.register_plan(app, get_context)
 
 
 @app.callback()
@@ -337,7 +350,9 @@ def demo() -> None:
     DEMO_OUT.mkdir(exist_ok=True)
     view_file = DEMO_OUT / "view-insurer.html"
     view_file.write_text(view_html(db, "current", focus=DEMO_FOCUS, depth=2, catalog=catalog))
-    report_files = write_report(build_report(db, catalog, "current", today), DEMO_OUT / "report")
+    # summary.pdf needs Chromium; the demo goes on without it
+    has_chromium = Path(chromium_path()).is_file()
+    report_files = write_report(build_report(db, catalog, "current", today), DEMO_OUT / "report", pdf=has_chromium)
     changes = diff_scenarios(db, catalog, "current", "target", today)["counts"]
     ctx.close()
     url = _start_demo_api(settings)

@@ -14,9 +14,18 @@ The report compares with the latest snapshot *before* its as-of date:
   the unbroken run of snapshots that contain it: a finding that was resolved and comes back is
   new again) and ``weeks_open`` = floor((as_of - first_seen) in days / 7).
 
-"Open" means not accepted by an unexpired waiver: the headline, the per-role and per-unit
-sections and the trend count open findings; the lists (new, resolved, persisting, the full list)
-hold every finding, waived ones marked with ``waived`` as in gap-checks.md.
+"Open" means not accepted by an unexpired waiver. Open and waived findings are counted apart
+everywhere (issue 19): the headline (``counts.open`` and ``counts.waived`` by severity, and
+``counts.new`` / ``counts.persisting`` as ``{"open", "waived"}``, so that open.total = new.open +
+persisting.open), the sections per role, unit and check (``open`` by severity, ``waived`` a
+count), and the trend (open only). The lists (new, resolved, persisting, the full list) hold every
+finding, waived ones marked with ``waived`` as in gap-checks.md; the waivers in force are listed as
+the accepted-risk register (``accepted_risks``).
+
+"Who must act" (``by_role``), ``by_unit`` and ``by_check`` are in urgency order: the group whose
+most severe open finding is worst first, then by open count (queries.findings.urgency_key).
+report.json holds every finding; report.html shows the top of each list with "and K more", the
+full lists being in findings.csv and findings.xlsx, so that it stays small on big inventories.
 """
 
 from __future__ import annotations
@@ -26,12 +35,11 @@ import csv
 import io
 import json
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -42,10 +50,15 @@ from graph.db import Database
 from graph.errors import NotFound
 from graph.ontology import SEVERITIES, kind
 from queries.catalog import SEVERITY_RANK, Catalog
-from queries.findings import Finding, finding_identity
+from queries.findings import Finding, finding_identity, group_by, severity_counts, top
+from queries.maturity.catalog import STAGES, Criterion, load_criteria
+from queries.maturity.scorecard import scorecard
 from queries.runner import run_checks_in
 from queries.waivers import Waiver, read_waivers
 from visualizations.spreadsheet import guard_cell
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 SNAPSHOT_LABEL = "Snapshot"
 TEMPLATE_DIR = Path(__file__).parent / "report_templates"
@@ -55,6 +68,14 @@ NEWLY_EXPIRED_FIRST_REPORT_DAYS = 7
 the as-of date count as newly expired."""
 
 OUTPUT_FILES = ("report.html", "report.md", "findings.csv", "findings.xlsx", "report.json", "trend.png")
+TOP_ROLES = 25
+"""report.html lists this many groups of "who must act" (and of units), then says how many more."""
+ROLE_FINDINGS_LISTED = 8
+"""A role with at most this many open findings has them listed one by one; beyond, by check."""
+SUBJECTS_SHOWN = 5
+"""Subjects shown per check in a role grouped by check."""
+ALL_FINDINGS_SHOWN = 100
+"""Rows of report.html's "All findings" and "Resolved" tables; the rest are in findings.csv/xlsx."""
 FINDING_COLUMNS = (
     "status",
     "check",
@@ -90,23 +111,39 @@ def weeks_between(first_seen: date, as_of: date) -> int:
 # Building and storing
 
 
-def build_report(db: Database, catalog: Catalog, scenario: str, as_of: date) -> Report:
+def build_report(
+    db: Database, catalog: Catalog, scenario: str, as_of: date, criteria: Sequence[Criterion] | None = None
+) -> Report:
     """Run the checks, compare with the previous snapshot, store this one and return report.json.
 
+    ``criteria``: the maturity criteria of the scorecard (default: the built-in ones); the report's
+    ``maturity`` holds the organisation's and every unit's stage and how each moved since the
+    previous report (maturity.md, "Scorecard").
     Raises ``queries.waivers.UnknownScenarioError`` when the scenario has not been loaded.
     """
     # One version of the scenario for every read: a load waits until they are done.
     with consistent_view(db, scenario) as view:
         result = run_checks_in(view, catalog, as_of)
+        waivers = read_waivers(view, scenario)
+        role_ids = {f["accountable"] for f in result["findings"] if f["accountable"]} | {w.accepted_by for w in waivers}
         report = compose_report(
             scenario,
             as_of,
             result["findings"],
             _previous_report(view, scenario, as_of),
-            _role_details(view, scenario, {f["accountable"] for f in result["findings"] if f["accountable"]}),
-            read_waivers(view, scenario),
+            _role_details(view, scenario, role_ids),
+            waivers,
             _trend_before(view, scenario, as_of),
+            {check.id: check.spec.severity for check in catalog.checks},
         )
+        report["top_open"] = _top_open(view, scenario, report)
+        report["incidents"] = _incidents(view, scenario, as_of)
+        previous = _previous_report(view, scenario, as_of)
+    # after the view: the scorecard takes a view of its own (one at a time per scenario)
+    if criteria is None:
+        criteria = load_criteria(known_checks=catalog.ids())
+    card = scorecard(db, catalog, criteria, scenario, as_of, by_unit=True)
+    report["maturity"] = maturity_section(card, (previous or {}).get("maturity"))
     _store_snapshot(db, report)
     return report
 
@@ -119,8 +156,13 @@ def compose_report(
     roles: Mapping[str, dict[str, Any]],
     waivers: Iterable[Waiver],
     trend_before: Sequence[dict[str, Any]],
+    check_severity: Mapping[str, str] | None = None,
 ) -> Report:
-    """The report from this run's findings and the previous report (pure; no database)."""
+    """The report from this run's findings and the previous report (pure; no database).
+
+    ``roles``: name, unit and holders of the accountable roles and of the waivers' acceptors;
+    ``check_severity``: check id -> severity, for waivers that accept no current finding.
+    """
     first_seen: dict[Identity, str] = {}
     previous_items: dict[Identity, dict[str, Any]] = {}
     if previous is not None:
@@ -147,18 +189,18 @@ def compose_report(
     resolved = [_plain_finding(item) for ident, item in previous_items.items() if ident not in current]
     resolved.sort(key=_finding_order)
 
-    open_now = _severity_counts(f for f in findings if "waived" not in f)
+    open_now = severity_counts(f for f in findings if "waived" not in f)
     change = None
     if previous is not None:
         before = previous["counts"]["open"]
         change = {k: open_now[k] - before.get(k, 0) for k in open_now}
     counts = {
         "open": open_now,
+        "waived": severity_counts(f for f in findings if "waived" in f),
         "change": change,
-        "waived": sum(1 for f in findings if "waived" in f),
-        "new": len(new),
+        "new": _open_and_waived(new),
+        "persisting": _open_and_waived(persisting),
         "resolved": len(resolved),
-        "persisting": len(persisting),
     }
     report: Report = {
         "scenario": scenario,
@@ -170,11 +212,46 @@ def compose_report(
         "persisting": persisting,
     }
     dated = _dated_findings(report)
+    waivers = list(waivers)
     report["by_role"] = _by_role(dated, roles)
     report["by_unit"] = _by_unit(dated, roles)
+    report["by_check"] = _by_check(dated)
     report["waivers"] = _waiver_sections(waivers, as_of, report["previous_as_of"])
+    report["accepted_risks"] = _accepted_risks(waivers, findings, as_of, roles, check_severity or {})
     report["trend"] = [*trend_before, {"as_of": as_of.isoformat(), **open_now}]
     return report
+
+
+def maturity_section(card: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The report's ``maturity``: ``{"stage", "movement", "units": [{"unit", "stage", "previous",
+    "movement"}]}`` from a by-unit scorecard and the previous report's section (None on the first
+    report with a scorecard). Movement: "up from S", "down from S", "unchanged" or "new"."""
+    before = {u["unit"]: u["stage"] for u in (previous or {}).get("units", [])}
+    before_org = (previous or {}).get("stage")
+
+    def movement(now: str, was: str | None) -> str:
+        if was is None:
+            return "new"
+        if now == was:
+            return "unchanged"
+        order = ("none", *STAGES)
+        return f"{'up' if order.index(now) > order.index(was) else 'down'} from {was}"
+
+    org, *units = card["scopes"]
+    return {
+        "stage": org["stage"],
+        "previous": before_org,
+        "movement": movement(org["stage"], before_org),
+        "units": [
+            {
+                "unit": u["scope"],
+                "stage": u["stage"],
+                "previous": before.get(u["scope"]),
+                "movement": movement(u["stage"], before.get(u["scope"])),
+            }
+            for u in units
+        ],
+    }
 
 
 def stored_report(db: Database, catalog: Catalog, scenario: str, as_of: date | None) -> Report:
@@ -238,6 +315,9 @@ def _store_snapshot(db: Database, report: Report) -> None:
         "as_of": date.fromisoformat(report["as_of"]),
         "report": json.dumps(report, ensure_ascii=False, separators=(",", ":")),
         "counts": json.dumps(report["counts"], separators=(",", ":")),
+        # for the improve-trend maturity criterion, which reads them in Cypher
+        "new_count": sum(report["counts"]["new"].values()),
+        "resolved_count": report["counts"]["resolved"],
     }
 
     def work(tx: ManagedTransaction) -> None:
@@ -256,11 +336,91 @@ def _store_snapshot(db: Database, report: Report) -> None:
         ).consume()
         tx.run(
             f"CREATE (s:{SNAPSHOT_LABEL} {{scenario: $scenario, as_of: $as_of, generated_at: datetime(), "
-            "report: $report, counts: $counts})",
+            "report: $report, counts: $counts, new_count: $new_count, resolved_count: $resolved_count})",
             params,
         ).consume()
 
     db.execute_write(work)
+
+
+TOP_OPEN = 5
+"""The executive summary lists this many open findings, the most severe and oldest first."""
+INCIDENTS_LISTED = 5
+
+
+def _top_open(db: Reader, scenario: str, report: Report) -> list[dict[str, Any]]:
+    """The TOP_OPEN most severe open findings (oldest first within a severity), each with who owns
+    it (the accountable role, its name and holders) and a due date: the earliest due date of an
+    initiative of the scenario, not done or cancelled, that delivers one of its subjects
+    (``due_from`` its id), else the expiry of the waiver that accepted it until recently
+    (``due_from`` "waiver"), else None."""
+    open_items = [f for f in _dated_findings(report) if "waived" not in f]
+    open_items.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], f["first_seen"], f["check"], f["subjects"]))
+    chosen = open_items[:TOP_OPEN]
+    roles = {g["role"]: g for g in report["by_role"] if g["role"]}
+    dues = _initiative_dues(db, scenario, {s for f in chosen for s in f["subjects"]})
+    lapsed = {_identity(w): w["expires"] for w in report["waivers"]["newly_expired"]}
+    out = []
+    for f in chosen:
+        candidates = [dues[s] for s in f["subjects"] if s in dues]
+        due, due_from = min(candidates) if candidates else (None, None)
+        if due is None and _identity(f) in lapsed:
+            due, due_from = lapsed[_identity(f)], "waiver"
+        group = roles.get(f["accountable"]) or {}
+        out.append(
+            {
+                **{k: f[k] for k in ("check", "severity", "subjects", "accountable", "message", "first_seen")},
+                "accountable_name": group.get("name"),
+                "holders": group.get("holders", []),
+                "due": due,
+                "due_from": due_from,
+            }
+        )
+    return out
+
+
+def _initiative_dues(db: Reader, scenario: str, subjects: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Entity id -> (earliest due date, initiative id) over the open initiatives delivering it."""
+    delivers = _optional_reference("initiatives", "delivers")
+    if delivers is None or not subjects:
+        return {}
+    rows = db.read(
+        f"MATCH (i:Initiative {{scenario: $scenario}})-[:{delivers.rel_type}]->(e) "
+        "WHERE e.id IN $ids AND i.due IS NOT NULL AND NOT i.status IN ['done', 'cancelled'] "
+        "RETURN e.id AS id, i.due AS due, i.id AS initiative ORDER BY due, initiative",
+        {"scenario": scenario, "ids": sorted(subjects)},
+    )
+    out: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        out.setdefault(row["id"], (row["due"].iso_format(), row["initiative"]))
+    return out
+
+
+def _incidents(db: Reader, scenario: str, as_of: date) -> dict[str, Any]:
+    """Incidents open on ``as_of`` (aware on or before it, not closed by it; bundle-format.md 1.1):
+    how many, how many serious, and the INCIDENTS_LISTED most severe (serious first, then oldest)."""
+    if _optional_reference("incidents", "owner") is None:
+        return {"open": 0, "serious": 0, "items": []}
+    rows = db.read(
+        "MATCH (n:Incident {scenario: $scenario}) WHERE n.aware <= $as_of AND (n.closed IS NULL OR n.closed > $as_of) "
+        "RETURN n.id AS id, n.name AS name, n.severity AS severity, coalesce(n.serious, false) AS serious, "
+        "toString(n.aware) AS aware, toString(n.reported) AS reported",
+        {"scenario": scenario, "as_of": as_of},
+    )
+    items = sorted(rows, key=lambda r: (not r["serious"], SEVERITY_RANK.get(r["severity"], 9), r["aware"], r["id"]))
+    return {
+        "open": len(items),
+        "serious": sum(1 for r in items if r["serious"]),
+        "items": [dict(r) for r in items[:INCIDENTS_LISTED]],
+    }
+
+
+def _optional_reference(section: str, name: str) -> Any:
+    """The ontology's reference, or None while the section is not in the ontology (format 1.0)."""
+    from graph.ontology import kinds_by_section
+
+    found = kinds_by_section().get(section)
+    return found.reference(name) if found is not None else None
 
 
 def _role_details(db: Reader, scenario: str, role_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -293,11 +453,9 @@ def _plain_finding(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in ("first_seen", "weeks_open")}
 
 
-def _severity_counts(findings: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    counts = dict.fromkeys(SEVERITIES, 0)
-    for f in findings:
-        counts[f["severity"]] = counts.get(f["severity"], 0) + 1
-    return {**counts, "total": sum(counts.values())}
+def _open_and_waived(findings: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    waived = sum(1 for f in findings if "waived" in f)
+    return {"open": len(findings) - waived, "waived": waived}
 
 
 def _dated_findings(report: Report) -> list[dict[str, Any]]:
@@ -309,14 +467,12 @@ def _dated_findings(report: Report) -> list[dict[str, Any]]:
 
 
 def _by_role(dated: list[dict[str, Any]], roles: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Open findings per accountable role, oldest first; roles with the most open findings first."""
-    groups: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
-    for item in dated:
-        if "waived" not in item:
-            groups[item["accountable"]].append(item)
+    """Who must act: findings per accountable role, in urgency order (the role with the most severe
+    open finding first, then by open count). ``findings``: its open ones, most severe then oldest
+    first; ``waived``: how many of its findings a waiver accepts."""
     out = []
-    for role_id, items in groups.items():
-        items.sort(key=lambda f: (f["first_seen"], *_finding_order(f)))
+    for group in group_by(dated, lambda f: f["accountable"]):
+        role_id = group["key"]
         info = roles.get(role_id) if role_id else None
         out.append(
             {
@@ -325,37 +481,88 @@ def _by_role(dated: list[dict[str, Any]], roles: Mapping[str, dict[str, Any]]) -
                 "unit": info["unit"] if info else None,
                 "unit_name": info["unit_name"] if info else None,
                 "holders": info["holders"] if info else [],
-                "open": _severity_counts(items),
-                "findings": items,
+                "worst": group["worst"],
+                "open": group["open"],
+                "waived": group["waived"],
+                "findings": sorted(group["findings"], key=lambda f: (SEVERITY_RANK[f["severity"]], f["first_seen"])),
             }
         )
-    out.sort(key=lambda g: (g["role"] is None, -g["open"]["total"], g["role"] or ""))
     return out
 
 
 def _by_unit(dated: list[dict[str, Any]], roles: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Open findings per unit of the accountable role."""
-    groups: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    """Findings per unit of the accountable role, in urgency order; ``new`` counts open new ones."""
     names: dict[str | None, str | None] = {None: None}
-    for item in dated:
-        if "waived" in item:
-            continue
-        info = roles.get(item["accountable"]) if item["accountable"] else None
-        unit = info["unit"] if info else None
-        names[unit] = info["unit_name"] if info else None
-        groups[unit].append(item)
-    out: list[dict[str, Any]] = [
+
+    def unit_of(finding: Mapping[str, Any]) -> str | None:
+        info = roles.get(finding["accountable"]) if finding["accountable"] else None
+        if info and info["unit"]:
+            names[info["unit"]] = info["unit_name"]
+            return str(info["unit"])
+        return None
+
+    return [
         {
-            "unit": unit,
-            "name": names.get(unit),
-            "open": _severity_counts(items),
-            "new": sum(1 for i in items if i["status"] == "new"),
-            "roles": sorted({i["accountable"] for i in items if i["accountable"]}),
+            "unit": g["key"],
+            "name": names.get(g["key"]),
+            "worst": g["worst"],
+            "open": g["open"],
+            "waived": g["waived"],
+            "new": sum(1 for i in g["findings"] if i["status"] == "new"),
+            "roles": sorted({i["accountable"] for i in g["findings"] if i["accountable"]}),
         }
-        for unit, items in groups.items()
+        for g in group_by(dated, unit_of)
     ]
-    out.sort(key=lambda g: (g["unit"] is None, -g["open"]["total"], g["unit"] or ""))
-    return out
+
+
+def _by_check(dated: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings per check, in urgency order, with how many roles are accountable for its open ones."""
+    return [
+        {
+            "check": g["key"],
+            "severity": next(f["severity"] for f in dated if f["check"] == g["key"]),
+            "open": g["open"]["total"],
+            "waived": g["waived"],
+            "new": sum(1 for i in g["findings"] if i["status"] == "new"),
+            "nobody_accountable": sum(1 for i in g["findings"] if not i["accountable"]),
+            "roles": len({i["accountable"] for i in g["findings"] if i["accountable"]}),
+        }
+        for g in group_by(dated, lambda f: f["check"])
+    ]
+
+
+def _accepted_risks(
+    waivers: Iterable[Waiver],
+    findings: Sequence[Mapping[str, Any]],
+    as_of: date,
+    roles: Mapping[str, dict[str, Any]],
+    check_severity: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """The accepted-risk register: every waiver in force on ``as_of`` (expires >= as_of, as in
+    queries.waivers.apply_waivers), most severe first, then soonest to expire. ``accepts_finding``
+    says whether it accepts a finding of this run (a waiver may outlive its finding)."""
+    accepted = {_identity(f): f for f in findings if "waived" in f}
+    rows = []
+    for w in waivers:
+        if w.expires < as_of:
+            continue
+        finding = accepted.get(w.identity)
+        info = roles.get(w.accepted_by) or {}
+        rows.append(
+            {
+                "check": w.check,
+                "severity": finding["severity"] if finding else check_severity.get(w.check),
+                "subjects": sorted(w.subjects),
+                "accepted_by": w.accepted_by,
+                "accepted_by_name": info.get("name"),
+                "holders": info.get("holders", []),
+                "reason": w.reason,
+                "expires": w.expires.isoformat(),
+                "accepts_finding": finding is not None,
+            }
+        )
+    rows.sort(key=lambda r: (SEVERITY_RANK.get(r["severity"] or "", 9), r["expires"], r["check"], r["subjects"]))
+    return rows
 
 
 def _waiver_sections(waivers: Iterable[Waiver], as_of: date, previous_as_of: str | None) -> dict[str, Any]:
@@ -388,40 +595,101 @@ def _waiver_sections(waivers: Iterable[Waiver], as_of: date, previous_as_of: str
 # Output
 
 
-def trend_png(report: Report) -> bytes:
-    """The trend chart (open findings by severity over the stored snapshots) as PNG bytes."""
-    # imported here: only report writers need matplotlib
+SEVERITY_COLOURS = {"critical": "#b71c1c", "high": "#e65100", "medium": "#f9a825", "low": "#0277bd"}
+SEVERITY_MARKERS = {"critical": "D", "high": "s", "medium": "^", "low": "o"}
+
+
+def trend_figure(report: Report, size: tuple[float, float] = (8, 2.4)) -> Figure:
+    """The trend of open findings as small multiples: one panel per severity, side by side, each
+    with its own scale, colour and marker, so that no series can hide another (issue 19: the
+    critical line hid under the medium one when they shared one axis)."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    colours = {"critical": "#b71c1c", "high": "#e65100", "medium": "#f9a825", "low": "#0277bd"}
     points = report.get("trend") or [{"as_of": report["as_of"], **report["counts"]["open"]}]
-    labels = [p["as_of"] for p in points]
-    fig = Figure(figsize=(8, 3), dpi=100)
-    ax = fig.add_subplot()
     xs = list(range(len(points)))
-    for severity in SEVERITIES:
-        ax.plot(xs, [p.get(severity, 0) for p in points], marker="o", label=severity, color=colours[severity])
-    ax.set_xticks(xs)
-    step = max(1, len(xs) // 12)
-    ax.set_xticklabels([label if i % step == 0 else "" for i, label in enumerate(labels)], fontsize=8)
-    ax.set_ylabel("open findings")
-    top = max((p.get(s, 0) for p in points for s in SEVERITIES), default=0)
-    ax.set_ylim(bottom=0, top=top * 1.3 + 1)  # headroom for the legend
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8, ncols=4, frameon=False)
-    ax.set_title(f"Open findings by severity, scenario {report['scenario']}", fontsize=10)
+    fig = Figure(figsize=size, dpi=100)
+    axes = fig.subplots(1, len(SEVERITIES), sharex=True)
+    for ax, severity in zip(axes, SEVERITIES, strict=True):
+        values = [p.get(severity, 0) for p in points]
+        ax.plot(
+            xs, values, marker=SEVERITY_MARKERS[severity], color=SEVERITY_COLOURS[severity], linewidth=2, markersize=4
+        )
+        ax.set_title(f"{severity}: {values[-1]}", fontsize=9, color=SEVERITY_COLOURS[severity], fontweight="bold")
+        ax.set_ylim(bottom=0, top=max(values) * 1.2 + 1)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+        ax.tick_params(labelsize=7)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_xticks([xs[0], xs[-1]] if len(xs) > 1 else xs)
+        ax.set_xticklabels([points[0]["as_of"][5:], points[-1]["as_of"][5:]] if len(xs) > 1 else [points[0]["as_of"]])
+    axes[0].set_ylabel("open findings", fontsize=8)
+    fig.suptitle(f"Open findings by severity, {points[0]['as_of']} to {points[-1]['as_of']}", fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def trend_png(report: Report) -> bytes:
+    """The trend chart (open findings by severity over the stored snapshots) as PNG bytes."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
+    trend_figure(report).savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
 
 
+def role_title(group: Mapping[str, Any]) -> str:
+    """How report.html and summary.pdf name a group of "who must act" (plain text)."""
+    if group["role"] is None:
+        return "Nobody accountable"
+    name = group["name"] or "(not a role of the scenario)"
+    unit = f", {group['unit_name'] or group['unit']}" if group["unit"] else ""
+    return f"{name} ({group['role']}{unit})"
+
+
+def _role_view(group: Mapping[str, Any]) -> dict[str, Any]:
+    """One "who must act" group as report.html shows it: its findings one by one when there are
+    few, else one row per check with its first subjects and "and K more"."""
+    view = dict(group)
+    if group["open"]["total"] <= ROLE_FINDINGS_LISTED:
+        view["by_check"] = None
+        return view
+    rows = []
+    for g in group_by(group["findings"], lambda f: f["check"]):
+        subjects = [s for f in g["findings"] for s in f["subjects"]]
+        shown_subjects, more = top(subjects, SUBJECTS_SHOWN)
+        rows.append(
+            {
+                "check": g["key"],
+                "severity": g["worst"],
+                "count": g["open"]["total"],
+                "subjects": shown_subjects,
+                "more_subjects": more,
+                "new": sum(1 for f in g["findings"] if f["status"] == "new"),
+                "oldest": min(f["first_seen"] for f in g["findings"]),
+            }
+        )
+    view["by_check"] = rows
+    return view
+
+
 def render_html(report: Report, png: bytes | None = None) -> str:
-    """report.html: self-contained (chart as a data URI, inline CSS, no scripts), printable."""
+    """report.html: self-contained (chart as a data URI, inline CSS, no scripts), printable.
+
+    Long lists show their top (TOP_ROLES groups, ALL_FINDINGS_SHOWN findings) and say how many
+    more there are and where they are (findings.csv, findings.xlsx)."""
     png = trend_png(report) if png is None else png
     chart = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    dated = _dated_findings(report)
+    acting = [g for g in report["by_role"] if g["open"]["total"]]
+    roles_shown, roles_more = top(acting, TOP_ROLES)
+    units_shown, units_more = top(report["by_unit"], TOP_ROLES)
+    findings_shown, findings_more = top(dated, ALL_FINDINGS_SHOWN)
+    resolved_shown, resolved_more = top(report["resolved"], ALL_FINDINGS_SHOWN)
+    risks_shown, risks_more = top(report.get("accepted_risks", []), ALL_FINDINGS_SHOWN)
+    # units whose stage moved first, then by stage (highest first)
+    moved = sorted(
+        (report.get("maturity") or {}).get("units", []),
+        key=lambda u: (u["movement"] in ("unchanged", "new"), -("none", *STAGES).index(u["stage"]), u["unit"]),
+    )
+    units_maturity, units_maturity_more = top(moved, TOP_ROLES)
     return (
         _env()
         .get_template("report.html.j2")
@@ -429,7 +697,50 @@ def render_html(report: Report, png: bytes | None = None) -> str:
             r=report,
             chart=chart,
             severities=SEVERITIES,
-            dated=_dated_findings(report),
+            roles=[_role_view(g) for g in roles_shown],
+            roles_more=roles_more,
+            roles_more_findings=sum(g["open"]["total"] for g in acting[TOP_ROLES:]),
+            units=units_shown,
+            units_more=units_more,
+            dated=findings_shown,
+            dated_more=findings_more,
+            resolved=resolved_shown,
+            resolved_more=resolved_more,
+            risks=risks_shown,
+            risks_more=risks_more,
+            units_maturity=units_maturity,
+            units_maturity_more=units_maturity_more,
+            signed=_signed,
+            role_title=role_title,
+        )
+    )
+
+
+SUMMARY_RISKS = 5
+"""Rows of the accepted-risk register on the one-page summary."""
+
+
+def render_summary_html(report: Report, png: bytes | None = None) -> str:
+    """The one-page executive summary (issue 19) as HTML for print: the maturity stage (when the
+    report has one), the headline numbers, the five most severe open findings with owner and due
+    date, the trend, open incidents, and the accepted-risk register, each list cut to fit A4."""
+    png = trend_png(report) if png is None else png
+    maturity = report.get("maturity") or {}
+    risks, risks_more = top(report.get("accepted_risks", []), SUMMARY_RISKS)
+    return (
+        _env()
+        .get_template("summary.html.j2")
+        .render(
+            r=report,
+            chart="data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            severities=SEVERITIES,
+            stage=maturity.get("stage"),
+            stage_moved=maturity.get("movement"),
+            movement=movement_text(report),
+            top_open=report.get("top_open", []),
+            incidents=report.get("incidents") or {"open": 0, "serious": 0, "items": []},
+            risks=risks,
+            risks_more=risks_more,
             signed=_signed,
         )
     )
@@ -451,16 +762,12 @@ def render_markdown(report: Report) -> str:
     for severity in (*SEVERITIES, "total"):
         change = _signed(counts["change"][severity]) if counts["change"] else "-"
         lines.append(f"| {severity} | {counts['open'][severity]} | {change} |")
-    lines += [
-        "",
-        f"{counts['new']} new, {counts['resolved']} resolved, {counts['persisting']} still open, "
-        f"{counts['waived']} accepted by a waiver.",
-        "",
-        "## Who must act",
-        "",
-    ]
+    lines += ["", movement_text(report), "", "## Who must act", ""]
     for group in report["by_role"]:
-        lines.append(f"### {_role_title(group)}")
+        if not group["open"]["total"]:
+            continue
+        waived = f"; {group['waived']} more accepted by a waiver" if group["waived"] else ""
+        lines.append(f"### {_role_title(group)}: {_severity_summary(group['open'])} open{waived}")
         lines.append("")
         lines.append(f"Held by: {_holders_text(group)}.")
         lines.append("")
@@ -470,13 +777,32 @@ def render_markdown(report: Report) -> str:
                 f"({f['weeks_open']} weeks): {_md(f['message'])}"
             )
         lines.append("")
-    lines += ["## Per unit", "", "| unit | critical | high | medium | low | total | new |", "| --- |" + " ---: |" * 6]
+    lines += [
+        "## Per unit",
+        "",
+        "| unit | critical | high | medium | low | open | new | waived |",
+        "| --- |" + " ---: |" * 7,
+    ]
     for unit in report["by_unit"]:
         name = _md(unit["name"] or unit["unit"] or "(no unit / nobody accountable)")
         o = unit["open"]
         lines.append(
-            f"| {name} | {o['critical']} | {o['high']} | {o['medium']} | {o['low']} | {o['total']} | {unit['new']} |"
+            f"| {name} | {o['critical']} | {o['high']} | {o['medium']} | {o['low']} | {o['total']} | {unit['new']} "
+            f"| {unit['waived']} |"
         )
+    lines += ["", "## Per check", "", "| check | severity | open | new | waived | nobody accountable |"]
+    lines += ["| --- | --- |" + " ---: |" * 4]
+    for c in report.get("by_check", []):
+        lines.append(
+            f"| `{c['check']}` | {c['severity']} | {c['open']} | {c['new']} | {c['waived']} "
+            f"| {c['nobody_accountable']} |"
+        )
+    lines += ["", "## Accepted risks", ""]
+    lines += [
+        f"- **{r['severity'] or '?'}** `{r['check']}` ({_ids(r['subjects'])}), accepted by `{r['accepted_by']}` "
+        f"until {r['expires']}: {_md(r['reason'])}" + ("" if r["accepts_finding"] else " (no current finding)")
+        for r in report.get("accepted_risks", [])
+    ] or ["None."]
     waivers = report["waivers"]
     lines += ["", "## Waivers", ""]
     lines.append("Newly expired:" if waivers["newly_expired"] else "Newly expired: none.")
@@ -535,8 +861,10 @@ def finding_rows(report: Report) -> list[dict[str, Any]]:
     return rows
 
 
-def write_report(report: Report, out_dir: Path) -> dict[str, Path]:
-    """Write report.html, trend.png, report.md, findings.csv, findings.xlsx and report.json."""
+def write_report(report: Report, out_dir: Path, *, pdf: bool = True) -> dict[str, Path]:
+    """Write report.html, trend.png, report.md, findings.csv, findings.xlsx and report.json, and
+    with ``pdf`` the one-page summary.pdf (Chromium print-to-PDF; raises
+    ``visualizations.pdf.PdfError`` after writing the other files when it cannot be made)."""
     import pandas as pd
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -555,7 +883,18 @@ def write_report(report: Report, out_dir: Path) -> dict[str, Path]:
     with pd.ExcelWriter(paths["findings.xlsx"], engine="openpyxl") as excel:
         frame.to_excel(excel, sheet_name="findings", index=False)
         excel.sheets["findings"].freeze_panes = "A2"
+    if pdf:
+        from visualizations.pdf import html_to_pdf
+
+        paths["summary.pdf"] = out_dir / "summary.pdf"
+        paths["summary.pdf"].write_bytes(html_to_pdf(render_summary_html(report, _summary_png(report))))
     return paths
+
+
+def _summary_png(report: Report) -> bytes:
+    buffer = io.BytesIO()
+    trend_figure(report, size=(8, 2.0)).savefig(buffer, format="png", dpi=150, metadata={"Software": None})
+    return buffer.getvalue()
 
 
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -575,6 +914,21 @@ def _cell(value: Any) -> Any:
     """Defuse spreadsheet formulas in text taken from the operating model (CSV/formula injection),
     and control characters, which an .xlsx cell cannot hold."""
     return guard_cell(shown(value))
+
+
+def movement_text(report: Report) -> str:
+    """The headline sentence, whose numbers add up: open = new + still open; waived apart."""
+    c = report["counts"]
+    since = f" since {report['previous_as_of']}" if report["previous_as_of"] else ""
+    return (
+        f"{c['open']['total']} open ({c['new']['open']} new, {c['persisting']['open']} still open); "
+        f"{c['waived']['total']} more accepted by a waiver ({c['new']['waived']} new, "
+        f"{c['persisting']['waived']} still accepted), not counted as open; {c['resolved']} resolved{since}."
+    )
+
+
+def _severity_summary(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s]) or "0"
 
 
 def _signed(n: int) -> str:

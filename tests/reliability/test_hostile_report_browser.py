@@ -149,8 +149,9 @@ def test_hostile_strings_in_the_report_render_as_text_in_chromium(
         assert browser_page.external_requests == []
         assert [r for r in browser_page.requests[before:] if not r.startswith("data:")] == [(tmp_path / name).as_uri()]
         assert browser_page.errors == []
-        # Every string is the text of its cell, as the parser reads text.
-        cells = page.evaluate("[...document.querySelectorAll('#all td:nth-child(6)')].map(td => td.textContent)")
+        # Every string is the text of its cell, as the parser reads text (in "who must act", which
+        # lists every finding here: "All findings" shows only the first 100).
+        cells = page.evaluate("[...document.querySelectorAll('#roles td:nth-child(4)')].map(td => td.textContent)")
         assert sorted(cells) == sorted(_dom_text(m) for m in _messages_of(hostile_report))
         headings = page.evaluate("[...document.querySelectorAll('#roles h3')].map(h => h.textContent)")
         holders = page.evaluate("[...document.querySelectorAll('#roles section.role p')].map(p => p.textContent)")
@@ -158,7 +159,7 @@ def test_hostile_strings_in_the_report_render_as_text_in_chromium(
         visible = page.evaluate("document.body.innerText")
         by_role = {g["role"]: g for g in hostile_report["by_role"]}
         for i, text in enumerate(STRINGS):
-            assert f"{_dom_text(text)} r:{i}, {_dom_text(text)} (5 open)" in headings, text
+            assert f"high {_dom_text(text)} r:{i}, {_dom_text(text)} (5 open)" in headings, text
             assert f"Held by: {_dom_text(text)} p:{i}" in holders, text
             assert f"{_dom_text(text)} u:{i}" in units, text
             assert all(_visible(f["message"]) in visible for f in by_role[f"r:{i}"]["findings"]), text
