@@ -950,6 +950,8 @@ def _cell_value(cell: dict[str, Any], text_styles: frozenset[int]) -> Any:
     if cell["style_id"] in text_styles and isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     return value
+
+
 HELPER_SHEET_PREFIX = "_"
 README_SHEET = "README"
 
