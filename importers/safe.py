@@ -2,8 +2,8 @@
 
 XML goes through defusedxml with document type declarations refused outright: no external
 entity (file or network) is ever fetched, and no entity can expand (billion laughs, quadratic
-blow-up). YAML is read with PyYAML's safe loader and refused when its aliases expand to more
-nodes than the limit (the loader's own rule, loaders/sources.py). Files over the size limit
+blow-up). YAML is read with PyYAML's safe loader and refused when it has more nodes than the
+limit, aliases counted as what they repeat (the loader's own count, loaders/sources.py). Files over the size limit
 are refused before they are read.
 """
 
@@ -18,7 +18,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from loaders.problems import BundleError, Problem
-from loaders.sources import Limits, _expanded_size
+from loaders.sources import Limits, yaml_size_problem
 
 
 class SourceError(BundleError):
@@ -68,21 +68,13 @@ def parse_yaml_documents(text: str, name: str, limits: Limits) -> list[tuple[Any
     loader = yaml.SafeLoader(text)
     out: list[tuple[Any, int]] = []
     try:
+        too_big = yaml_size_problem(text, name, limits)
+        if too_big is not None:
+            raise SourceError([too_big])
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            if _expanded_size(node, limits.max_yaml_nodes) > limits.max_yaml_nodes:
-                raise SourceError(
-                    [
-                        Problem(
-                            f"{name}:{node.start_mark.line + 1}",
-                            "yaml",
-                            f"the document expands to more than {limits.max_yaml_nodes:,} nodes through anchors "
-                            "and aliases; refused (TOMGRAPH_MAX_YAML_NODES)",
-                        )
-                    ]
-                )
             out.append((loader.construct_document(node), node.start_mark.line + 1))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -144,20 +136,12 @@ def parse_lined_yaml(text: str, name: str, limits: Limits) -> Any:
     """One YAML document whose mappings know their lines (for `FILE:LINE: FIELD: MESSAGE`)."""
     loader = _LinedLoader(text)
     try:
+        too_big = yaml_size_problem(text, name, limits)
+        if too_big is not None:
+            raise SourceError([too_big])
         node = loader.get_single_node()
         if node is None:
             return None
-        if _expanded_size(node, limits.max_yaml_nodes) > limits.max_yaml_nodes:
-            raise SourceError(
-                [
-                    Problem(
-                        name,
-                        "yaml",
-                        f"the document expands to more than {limits.max_yaml_nodes:,} nodes through anchors and "
-                        "aliases; refused (TOMGRAPH_MAX_YAML_NODES)",
-                    )
-                ]
-            )
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark

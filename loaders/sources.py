@@ -258,6 +258,27 @@ def _count_nodes(text: str, limit: int) -> None:
         loader.dispose()
 
 
+def yaml_size_problem(text: str, name: str, limits: Limits) -> Problem | None:
+    """The problem of a YAML text (every document of it) that has more than
+    `limits.max_yaml_nodes` nodes, aliases counted as what they repeat, or is nested more than
+    `MAX_YAML_DEPTH` levels; None when it is within both. Counted while libyaml parses, before any
+    node is built. A syntax error is raised as PyYAML's error, with its line."""
+    try:
+        _count_nodes(text, limits.max_yaml_nodes)
+    except _TooManyNodes as e:
+        how = (
+            "expands to more than {:,} nodes through anchors and aliases"
+            if e.through_aliases
+            else "has more than {:,} nodes"
+        )
+        return Problem(
+            name, "yaml", f"the document {how.format(limits.max_yaml_nodes)}; refused (TOMGRAPH_MAX_YAML_NODES)"
+        )
+    except _TooDeep:
+        return Problem(name, "yaml", f"the document is nested too deeply (more than {MAX_YAML_DEPTH:,} levels)")
+    return None
+
+
 def parse_yaml(text: str, name: str, limits: Limits) -> tuple[Any, list[Problem]]:
     """The YAML document in `text` and its problems (syntax, duplicate keys, size), each placed
     `name:line`. Nodes are counted while libyaml parses, before any is built: more than
