@@ -1,0 +1,250 @@
+"""Framework coverage: each obligation evaluated structurally against one scenario (obligations.md
+"Coverage"), and the ``obligation-unmet`` findings that follow from it.
+
+``coverage(view, frameworks, catalog, as_of)`` returns the spec's JSON shape::
+
+    {"scenario", "as_of", "frameworks": [{"framework", "coverage", "obligations": [
+        {"id", "ref", "title", "applicable", "satisfied",
+         "unsatisfied": [{"subject", "failing": [item, ...]}], "maps_to"}]}]}
+
+``coverage`` is satisfied (subject, obligation) pairs / applicable pairs (1.0 when nothing applies).
+An item in ``failing`` is the ``satisfied_by`` item as written in the framework file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, TypedDict
+
+from neo4j.exceptions import Neo4jError
+
+from graph.consistent import ScenarioView
+from graph.ontology import DECISION_RIGHTS, kinds_by_section
+from queries.authority import EFFECTIVE_HOLDERS
+from queries.catalog import Catalog, UnknownCheckError
+from queries.findings import Finding
+from queries.frameworks import OVERSIGHT_LEVELS, RIGHT_ALIASES, Framework, Item, Obligation
+from queries.runner import run_check
+
+OBLIGATION_UNMET = "obligation-unmet"
+"""The check id of every unsatisfied (obligation, subject) pair (obligations.md)."""
+OBLIGATION_UNMET_REMEDIATION = "Make each failing item hold for the subject, or waive the finding with a reason."
+
+
+class CoverageError(Exception):
+    """An obligation's query failed in Neo4j, or names an unknown check; names framework and obligation."""
+
+
+class Unsatisfied(TypedDict):
+    subject: str
+    failing: list[dict[str, Any]]
+
+
+class ObligationResult(TypedDict):
+    id: str
+    ref: str
+    title: str
+    applicable: int
+    satisfied: int
+    unsatisfied: list[Unsatisfied]
+    maps_to: list[str]
+
+
+class FrameworkResult(TypedDict):
+    framework: str
+    coverage: float
+    obligations: list[ObligationResult]
+
+
+class CoverageResult(TypedDict):
+    scenario: str
+    as_of: str
+    frameworks: list[FrameworkResult]
+
+
+def frameworks_in_force(view: ScenarioView) -> list[str]:
+    """The bundle's ``meta.frameworks`` (bundle-format.md 1.1), in order; [] without meta."""
+    rows = view.read(
+        "MATCH (m:Meta {scenario: $scenario}) RETURN m.frameworks AS frameworks", {"scenario": view.scenario}
+    )
+    if not rows or not rows[0]["frameworks"]:
+        return []
+    return [str(f) for f in rows[0]["frameworks"]]
+
+
+def _label(section: str) -> str:
+    return kinds_by_section()[section].label
+
+
+def _applicable(view: ScenarioView, obligation: Obligation, as_of: date) -> list[str]:
+    applies = obligation.applies_to
+    params: dict[str, Any] = {"scenario": view.scenario, "as_of": as_of}
+    if applies.cypher is not None:
+        rows = view.read(applies.cypher, params)
+        wanted = {
+            r["id"]
+            for r in view.read(f"MATCH (s:{_label(applies.kind)} {{scenario: $scenario}}) RETURN s.id AS id", params)
+        }
+        return sorted({str(r["id"]) for r in rows} & wanted)
+    conditions = []
+    for n, (name, value) in enumerate(sorted(applies.where.items())):
+        params[f"w{n}"] = value if isinstance(value, list) else [value]
+        conditions.append(f"s[$f{n}] IN $w{n}")
+        params[f"f{n}"] = name
+    where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
+    rows = view.read(f"MATCH (s:{_label(applies.kind)} {{scenario: $scenario}}) {where}RETURN s.id AS id", params)
+    return sorted(str(r["id"]) for r in rows)
+
+
+def _holding(
+    view: ScenarioView,
+    item: Item,
+    section: str,
+    ids: list[str],
+    as_of: date,
+    catalog: Catalog,
+    checks: dict[str, list[Finding]],
+) -> set[str]:
+    """The ids among ``ids`` for which ``item`` holds on ``as_of``."""
+    label = _label(section)
+    params: dict[str, Any] = {"scenario": view.scenario, "as_of": as_of, "ids": ids}
+    match = f"MATCH (m:{label} {{scenario: $scenario}}) WHERE m.id IN $ids "
+    if item.right is not None:
+        params["right"] = RIGHT_ALIASES.get(item.right, item.right)
+        cypher = f"{match}WITH m, $right AS right {EFFECTIVE_HOLDERS} RETURN DISTINCT m.id AS id"
+    elif item.control is not None:
+        params["kind"] = item.control
+        cypher = f"{match}AND EXISTS {{ (c:Control {{kind: $kind}})-[:APPLIES_TO]->(m) }} RETURN m.id AS id"
+    elif item.evidence is not None:
+        params["kind"] = item.evidence
+        params["rights"] = list(DECISION_RIGHTS)
+        in_force = "e.kind = $kind AND e.issued <= $as_of AND (e.expires IS NULL OR $as_of < e.expires)"
+        cypher = (
+            (
+                f"{match}AND EXISTS {{ MATCH (e:Evidence)-[:ABOUT]->(m) WHERE {in_force} }} RETURN m.id AS id"
+                " UNION "
+                f"{match}UNWIND $rights AS right WITH m, right {EFFECTIVE_HOLDERS} "
+                f"WITH m, holder WHERE EXISTS {{ MATCH (e:Evidence)-[:ABOUT]->(holder) WHERE {in_force} }} "
+                "RETURN DISTINCT m.id AS id"
+            )
+            if label == "Model"
+            else f"{match}AND EXISTS {{ MATCH (e:Evidence)-[:ABOUT]->(m) WHERE {in_force} }} RETURN m.id AS id"
+        )
+    elif item.oversight is not None:
+        params["levels"] = list(OVERSIGHT_LEVELS[OVERSIGHT_LEVELS.index(item.oversight) :])
+        cypher = f"{match}AND m.human_oversight IN $levels RETURN m.id AS id"
+    elif item.field is not None:
+        kind = kinds_by_section()[section]
+        reference = next((r for r in kind.references if r.name == item.field), None)
+        if reference is not None:
+            arrow = f"<-[:{reference.rel_type}]-(x)" if reference.reverse else f"-[:{reference.rel_type}]->(x)"
+            params["equals"] = item.equals
+            test = " WHERE x.id = $equals" if item.equals is not None else ""
+            cypher = f"{match}AND EXISTS {{ MATCH (m){arrow}{test} }} RETURN m.id AS id"
+        else:
+            params["field"] = item.field
+            params["equals"] = item.equals
+            test = "m[$field] = $equals" if item.equals is not None else "m[$field] IS NOT NULL"
+            cypher = f"{match}AND {test} RETURN m.id AS id"
+    elif item.check_absent is not None:
+        if item.check_absent not in checks:
+            checks[item.check_absent] = run_check(view, catalog.get(item.check_absent), view.scenario, as_of)
+        flagged = {s for f in checks[item.check_absent] for s in f["subjects"]}
+        return set(ids) - flagged
+    else:
+        assert item.cypher is not None
+        return {str(r["id"]) for r in view.read(item.cypher, params)} & set(ids)
+    return {str(r["id"]) for r in view.read(cypher, params)}
+
+
+def evaluate(
+    view: ScenarioView,
+    framework: Framework,
+    obligation: Obligation,
+    as_of: date,
+    catalog: Catalog,
+    checks: dict[str, list[Finding]],
+) -> ObligationResult:
+    """One obligation on the scenario of ``view``: who it applies to, who satisfies it, what fails."""
+    try:
+        ids = _applicable(view, obligation, as_of)
+        failing: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        if ids:
+            for item in obligation.satisfied_by:
+                holding = _holding(view, item, obligation.applies_to.kind, ids, as_of, catalog, checks)
+                for subject in ids:
+                    if subject not in holding:
+                        failing[subject].append(item.as_dict())
+    except Neo4jError as exc:
+        raise CoverageError(
+            f"framework {framework.id} ({framework.source}), obligation {obligation.id}: {exc.message or exc}"
+        ) from exc
+    except UnknownCheckError as exc:
+        raise CoverageError(
+            f"framework {framework.id} ({framework.source}), obligation {obligation.id}: check_absent: {exc}"
+        ) from exc
+    unsatisfied: list[Unsatisfied] = [{"subject": s, "failing": f} for s, f in sorted(failing.items()) if f]
+    return {
+        "id": obligation.id,
+        "ref": obligation.ref,
+        "title": obligation.title,
+        "applicable": len(ids),
+        "satisfied": len(ids) - len(unsatisfied),
+        "unsatisfied": unsatisfied,
+        "maps_to": list(obligation.maps_to),
+    }
+
+
+def coverage_in(view: ScenarioView, frameworks: Sequence[Framework], catalog: Catalog, as_of: date) -> CoverageResult:
+    """Coverage of ``frameworks`` on the scenario of ``view`` as of ``as_of`` (obligations.md JSON)."""
+    checks: dict[str, list[Finding]] = {}
+    results: list[FrameworkResult] = []
+    for framework in frameworks:
+        obligations = [evaluate(view, framework, o, as_of, catalog, checks) for o in framework.spec.obligations]
+        applicable = sum(o["applicable"] for o in obligations)
+        satisfied = sum(o["satisfied"] for o in obligations)
+        results.append(
+            {
+                "framework": framework.id,
+                "coverage": round(satisfied / applicable, 4) if applicable else 1.0,
+                "obligations": obligations,
+            }
+        )
+    return {"scenario": view.scenario, "as_of": as_of.isoformat(), "frameworks": results}
+
+
+def unmet_findings(view: ScenarioView, result: CoverageResult) -> list[Finding]:
+    """One ``obligation-unmet`` finding per unsatisfied (obligation, subject) pair: severity high,
+    subjects [subject], accountable the subject's owner, details {framework, obligation, ref, failing}."""
+    pairs = [(f, o, u) for f in result["frameworks"] for o in f["obligations"] for u in o["unsatisfied"]]
+    if not pairs:
+        return []
+    rows = view.read(
+        "UNWIND $ids AS id MATCH (s:Entity {scenario: $scenario, id: id}) "
+        "OPTIONAL MATCH (owner:Role)-[:OWNS]->(s) RETURN id, s.name AS name, min(owner.id) AS owner",
+        {"scenario": view.scenario, "ids": sorted({u["subject"] for _, _, u in pairs})},
+    )
+    about = {r["id"]: r for r in rows}
+    findings: list[Finding] = []
+    for framework, obligation, unsatisfied in pairs:
+        subject = unsatisfied["subject"]
+        name = (about.get(subject) or {}).get("name") or subject
+        findings.append(
+            {
+                "check": OBLIGATION_UNMET,
+                "severity": "high",
+                "subjects": [subject],
+                "accountable": (about.get(subject) or {}).get("owner"),
+                "message": f"{name} does not meet {framework['framework']} {obligation['ref']}"
+                f" ({obligation['title']}): {len(unsatisfied['failing'])} item(s) fail",
+                "remediation": OBLIGATION_UNMET_REMEDIATION,
+                "details": {
+                    "framework": framework["framework"],
+                    "obligation": obligation["id"],
+                    "ref": obligation["ref"],
+                    "failing": unsatisfied["failing"],
+                },
+            }
+        )
+    return findings
