@@ -17,11 +17,12 @@ from api.auth import KeyStore, keys_file
 from api.db import READY_TIMEOUT_S, ApiDatabase, ApiSyncDatabase
 from api.deps import no_unknown_query_parameters
 from api.problems import PROBLEM_JSON, install_handlers, problem, problem_response, unavailable
-from api.routes import checks, entities, query, scenarios, views
+from api.routes import checks, coverage, entities, query, scenarios, views
 from graph.db import DatabaseUnavailable, connection_for
 from graph.schema import apply_schema
 from graph.settings import Settings
 from queries.catalog import load_catalog
+from queries.frameworks import load_frameworks
 
 __all__ = ["PROBLEM_JSON", "create_app", "problem"]
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.catalog = load_catalog(settings.check_dirs)
+    app.state.frameworks = load_frameworks(settings.framework_dirs)
     app.state.findings_cache = checks.FindingsCache()
     app.state.key_store = KeyStore(keys_file(settings))
     app.state.open_mode = not app.state.key_store.keys()
@@ -108,6 +110,6 @@ def create_app(settings: Settings) -> FastAPI:
             return unavailable(str(e) or f"Neo4j at {db.uri} did not answer within {READY_TIMEOUT_S:.0f} s")
         return JSONResponse({"status": "ready", "neo4j": db.uri})
 
-    for module in (scenarios, entities, checks, query, views):
+    for module in (scenarios, entities, checks, coverage, query, views):
         app.include_router(module.router)
     return app

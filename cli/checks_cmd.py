@@ -22,6 +22,7 @@ from graph.db import Database
 from graph.settings import Settings
 from graph.sync import check_scenario_name
 from queries.catalog import SEVERITY_RANK, Catalog, CatalogError, UnknownCheckError, load_catalog
+from queries.coverage import OBLIGATION_UNMET, CoverageError
 from queries.findings import Finding, RunResult, gate_failures
 from queries.runner import CheckRunError, run_checks
 from queries.waivers import UnknownScenarioError, WaiverError, load_waivers_file, replace_waivers
@@ -98,6 +99,15 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             SeverityLevel | None,
             typer.Option("--fail-on", help="Exit with status 3 when an unwaived finding at or above this exists."),
         ] = None,
+        framework: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--framework",
+                metavar="ID",
+                help="Framework in force (repeat): its unmet obligations are obligation-unmet findings."
+                " Default: the bundle's meta.frameworks, else none.",
+            ),
+        ] = None,
     ) -> None:
         """Run the gap checks on a scenario and report the findings.
 
@@ -110,7 +120,10 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             day = _parse_day(as_of)
             catalog = _catalog(ctx.settings)
             wanted = [i.strip() for item in only for i in item.split(",") if i.strip()] if only else None
-            result = run_checks(ctx.db, catalog, scenario, day, only=wanted)
+            from cli.coverage_cmd import frameworks_or_fail
+
+            registry, in_force = frameworks_or_fail(ctx.settings.framework_dirs, framework)
+            result = run_checks(ctx.db, catalog, scenario, day, only=wanted, frameworks=in_force, registry=registry)
         if output is OutputFormat.json:
             sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         elif output is OutputFormat.csv:
@@ -147,7 +160,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         with _reported(ctx):
             check_scenario_name(scenario)
             catalog = _catalog(ctx.settings)
-            waivers = load_waivers_file(file, known_checks=catalog.ids())
+            waivers = load_waivers_file(file, known_checks=[*catalog.ids(), OBLIGATION_UNMET])
             count = replace_waivers(ctx.db, scenario, waivers)
         _stdout_console().print(
             f"{count} waiver{'' if count == 1 else 's'} set for scenario '{scenario}' from {file}", highlight=False
@@ -186,7 +199,7 @@ def _reported(ctx: CommandContext) -> Iterator[None]:
         _fail(ctx, exc, exc.problems, EXIT_INVALID_INPUT)
     except CatalogError as exc:
         _fail(ctx, exc, exc.problems, EXIT_FAILURE)
-    except (CheckRunError, UnknownScenarioError) as exc:
+    except (CheckRunError, UnknownScenarioError, CoverageError) as exc:
         _fail(ctx, exc, [str(exc)], EXIT_FAILURE)
 
 

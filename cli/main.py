@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli import checks_cmd, diff_cmd, keys_cmd, report_cmd, synth_cmd, view_cmd
+from cli import checks_cmd, coverage_cmd, diff_cmd, keys_cmd, report_cmd, synth_cmd, view_cmd
 from graph import local_neo4j
 from graph.db import Database, DatabaseUnavailable
 from graph.docs import render_graph_model
@@ -96,6 +96,7 @@ def get_context() -> AppContext:
 
 
 checks_cmd.register(app, get_context)
+coverage_cmd.register(app, get_context)
 report_cmd.register(app, get_context)
 diff_cmd.register(app, get_context)
 view_cmd.register(app, get_context)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from neo4j.exceptions import Neo4jError
 
@@ -49,6 +49,8 @@ class ObligationResult(TypedDict):
     satisfied: int
     unsatisfied: list[Unsatisfied]
     maps_to: list[str]
+    subjects: NotRequired[list[str]]
+    """The ids it applies to; kept for the by-model/unit views and dropped by ``public()``."""
 
 
 class FrameworkResult(TypedDict):
@@ -193,6 +195,7 @@ def evaluate(
         "satisfied": len(ids) - len(unsatisfied),
         "unsatisfied": unsatisfied,
         "maps_to": list(obligation.maps_to),
+        "subjects": ids,
     }
 
 
@@ -212,6 +215,25 @@ def coverage_in(view: ScenarioView, frameworks: Sequence[Framework], catalog: Ca
             }
         )
     return {"scenario": view.scenario, "as_of": as_of.isoformat(), "frameworks": results}
+
+
+def public(result: CoverageResult) -> CoverageResult:
+    """The result in exactly obligations.md's JSON shape (without the per-obligation subject lists)."""
+    return {
+        "scenario": result["scenario"],
+        "as_of": result["as_of"],
+        "frameworks": [
+            {
+                "framework": f["framework"],
+                "coverage": f["coverage"],
+                "obligations": [
+                    {k: v for k, v in o.items() if k != "subjects"}  # type: ignore[misc]
+                    for o in f["obligations"]
+                ],
+            }
+            for f in result["frameworks"]
+        ],
+    }
 
 
 def unmet_findings(view: ScenarioView, result: CoverageResult) -> list[Finding]:

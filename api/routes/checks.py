@@ -17,6 +17,7 @@ from api.deps import CatalogDep, DbDep, EditorKey, ReaderKey, ScenarioName, Sync
 from api.models import CheckInfo, CheckList, FindingsAnswer, Severity, WaiversAnswer
 from api.problems import AUTH_RESPONSES, READ_RESPONSES, ApiProblem, ProblemItem, invalid, not_found
 from queries.catalog import UnknownCheckError
+from queries.coverage import OBLIGATION_UNMET
 from queries.findings import RunResult, at_or_above
 from queries.runner import CheckRunError, run_checks
 from queries.waivers import Waiver, WaiverEntry, WaiverError, replace_waivers
@@ -137,7 +138,10 @@ async def get_findings(
     key = (s, day.isoformat(), tuple(sorted(check)) if check else None, state)
     try:
         result = await cache.get_or_run(
-            key, lambda: run_in_threadpool(run_checks, sync_db, catalog, s, day, check or None)
+            key,
+            lambda: run_in_threadpool(
+                run_checks, sync_db, catalog, s, day, check or None, None, request.app.state.frameworks
+            ),
         )
     except UnknownCheckError as e:
         raise invalid("query", "check", str(e)) from e
@@ -172,7 +176,7 @@ async def put_waivers(
     accepted: list[Waiver] = []
     for index, entry in enumerate(waivers):
         place = f"body[{index}]"
-        if entry.check not in catalog.ids():
+        if entry.check not in catalog.ids() and entry.check != OBLIGATION_UNMET:
             problems.append(ProblemItem(place=place, field="check", message=f"unknown check id '{entry.check}'"))
             continue
         waiver = Waiver(
