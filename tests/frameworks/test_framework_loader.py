@@ -97,7 +97,8 @@ def test_a_framework_defined_twice_and_an_unknown_id(tmp_path: Path) -> None:
     with pytest.raises(FrameworkError) as caught:
         load_frameworks([tmp_path / "a", tmp_path / "b"])
     assert caught.value.problems == [
-        f"{tmp_path / 'b' / 'ours.yaml'}:1: framework: duplicate framework id 'ours' (also defined in {tmp_path / 'a' / 'ours.yaml'})"
+        f"{tmp_path / 'b' / 'ours.yaml'}:1: framework: duplicate framework id 'ours'"
+        f" (also defined in {tmp_path / 'a' / 'ours.yaml'})"
     ]
     with pytest.raises(UnknownFrameworkError, match="unknown framework: dora"):
         load_frameworks().select(["dora"])
