@@ -28,10 +28,10 @@ from cli.checks_cmd import (
 )
 from graph.consistent import consistent_view
 from graph.sync import check_scenario_name
-from queries.coverage import CoverageError, CoverageResult, coverage_in, public
+from queries.coverage import CoverageError, CoverageResult, coverage_in, item_label, public
 from queries.frameworks import FrameworkError, Frameworks, UnknownFrameworkError, load_frameworks
 from queries.waivers import UnknownScenarioError
-from visualizations.coverage import by_subject, by_unit, crosswalk, item_label, subject_units, to_csv, to_html
+from visualizations.coverage import by_subject, by_unit, crosswalk, subject_units, to_csv, to_html
 
 
 class CoverageFormat(StrEnum):

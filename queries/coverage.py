@@ -217,6 +217,13 @@ def coverage_in(view: ScenarioView, frameworks: Sequence[Framework], catalog: Ca
     return {"scenario": view.scenario, "as_of": as_of.isoformat(), "frameworks": results}
 
 
+def item_label(item: dict[str, Any]) -> str:
+    """``{"right": "shutdown_authority"}`` -> ``right: shutdown_authority``; field+equals -> ``field: x = v``."""
+    if "equals" in item:
+        return f"field: {item['field']} = {item['equals']}"
+    return "; ".join(f"{k}: {' '.join(str(v).split())}" for k, v in item.items())
+
+
 def public(result: CoverageResult) -> CoverageResult:
     """The result in exactly obligations.md's JSON shape (without the per-obligation subject lists)."""
     return {
@@ -259,7 +266,7 @@ def unmet_findings(view: ScenarioView, result: CoverageResult) -> list[Finding]:
                 "subjects": [subject],
                 "accountable": (about.get(subject) or {}).get("owner"),
                 "message": f"{name} does not meet {framework['framework']} {obligation['ref']}"
-                f" ({obligation['title']}): {len(unsatisfied['failing'])} item(s) fail",
+                f" ({obligation['title']}); failing: {', '.join(item_label(i) for i in unsatisfied['failing'])}",
                 "remediation": OBLIGATION_UNMET_REMEDIATION,
                 "details": {
                     "framework": framework["framework"],

@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from graph.consistent import ScenarioView
-from queries.coverage import CoverageResult
+from queries.coverage import CoverageResult, item_label
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENTITY_URL = "/ui/s/{scenario}/entity/{id}"
@@ -28,13 +28,6 @@ def csv_safe(value: object) -> str:
     tab / carriage return) gets a leading apostrophe (OWASP CSV injection)."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def item_label(item: dict[str, Any]) -> str:
-    """``{"right": "shutdown_authority"}`` -> ``right: shutdown_authority``; field+equals -> ``field: x = v``."""
-    if "equals" in item:
-        return f"field: {item['field']} = {item['equals']}"
-    return "; ".join(f"{k}: {' '.join(str(v).split())}" for k, v in item.items())
 
 
 class SubjectRow(TypedDict):
