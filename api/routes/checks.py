@@ -127,7 +127,7 @@ async def get_findings(
     load and its waivers, read on every request: a new load or a waiver change is seen at once.
     """
     if check:
-        unknown = sorted(set(check) - set(catalog.ids()))
+        unknown = sorted(set(check) - set(catalog.ids()) - {OBLIGATION_UNMET})
         if unknown:
             raise invalid("query", "check", f"unknown check id: {', '.join(unknown)}")
     day = as_of or date.today()

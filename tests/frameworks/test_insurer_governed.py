@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 AS_OF = dt.date(2026, 11, 23)
 
 
-def _identity(findings: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+def _identity(findings: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
     return [
         (
             f["check"],
