@@ -21,6 +21,14 @@ KindName = Literal[
     "kpis",
     "controls",
     "access",
+    "systems",
+    "delegations",
+    "policies",
+    "evidence",
+    "incidents",
+    "initiatives",
+    "assessments",
+    "meta",
 ]
 Severity = Literal["critical", "high", "medium", "low"]
 assert set(SECTIONS) == set(KindName.__args__) and Severity.__args__ == SEVERITIES  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ def test_upstream_dependencies_of_a_use_case_at_depth_2(api: ApiClient, insurer:
         "id": uc,
         "direction": "upstream",
         "depth": 2,
-        "total": 7,
+        "total": 9,
         "items": [
             _hit("k-claims-cycle-time", "kpis", "Claims cycle time (simple claims)", uc, "k-claims-cycle-time"),
             _hit("m-claims-triage", "models", "Claims triage & routing", uc, "m-claims-triage"),
@@ -36,6 +36,16 @@ def test_upstream_dependencies_of_a_use_case_at_depth_2(api: ApiClient, insurer:
                 "w-claims-intake",
                 "m-claims-doc-extract",
             ),
+            # format 1.1: the applications the triage model and the intake workflow run on
+            _hit("s-claims-platform", "systems", "Claims platform", uc, "m-claims-triage", "s-claims-platform"),
+            _hit(
+                "s-ml-platform",
+                "systems",
+                "ML platform (feature store, model serving)",
+                uc,
+                "m-claims-triage",
+                "s-ml-platform",
+            ),
         ],
         "next_cursor": None,
     }
@@ -49,11 +59,13 @@ def test_downstream_dependencies_of_a_data_domain_at_depth_2(api: ApiClient, ins
         "id": "d-health",
         "direction": "downstream",
         "depth": 2,
-        "total": 5,
+        "total": 6,
         "items": [
             _hit("m-health-pricing", "models", "Health premium pricing model", "d-health", "m-health-pricing"),
             _hit("m-uw-risk-score", "models", "Life & health underwriting risk score", "d-health", "m-uw-risk-score"),
             _hit("w-health-quote", "workflows", "Health quote & pricing", "d-health", "w-health-quote"),
+            # format 1.1: the broker portal depends on the underwriting score
+            _hit("s-broker-portal", "systems", "Broker portal", "d-health", "m-uw-risk-score", "s-broker-portal"),
             _hit(
                 "uc-uw-automation",
                 "use_cases",
@@ -85,9 +97,10 @@ def test_impact_of_a_vendor_failing_grouped_by_kind(api: ApiClient, insurer: str
         "kind": "vendors",
         "name": "RiskWise Analytics",
         "depth": 5,
-        "total": 5,
+        "total": 6,
         "counts": [
             {"kind": "models", "count": 2},
+            {"kind": "systems", "count": 1},
             {"kind": "use_cases", "count": 1},
             {"kind": "workflows", "count": 2},
         ],
@@ -95,6 +108,9 @@ def test_impact_of_a_vendor_failing_grouped_by_kind(api: ApiClient, insurer: str
             "models": [
                 _hit("m-health-pricing", "models", "Health premium pricing model", v, "m-health-pricing"),
                 _hit("m-uw-risk-score", "models", "Life & health underwriting risk score", v, "m-uw-risk-score"),
+            ],
+            "systems": [
+                _hit("s-broker-portal", "systems", "Broker portal", v, "m-uw-risk-score", "s-broker-portal"),
             ],
             "use_cases": [
                 _hit(
@@ -142,14 +158,15 @@ def test_dependency_pages_follow_the_cursor_to_exactly_the_whole_answer(api: Api
 
 def test_impact_pages_keep_totals_per_kind_over_all_pages(api: ApiClient, insurer: str) -> None:
     first = api.get(f"/scenarios/{insurer}/impact/v-riskwise?limit=2").json()
-    assert first["total"] == 5 and sum(len(v) for v in first["by_kind"].values()) == 2
+    assert first["total"] == 6 and sum(len(v) for v in first["by_kind"].values()) == 2
     assert first["counts"] == [
         {"kind": "models", "count": 2},
+        {"kind": "systems", "count": 1},
         {"kind": "use_cases", "count": 1},
         {"kind": "workflows", "count": 2},
     ]
     rest = api.get(f"/scenarios/{insurer}/impact/v-riskwise?limit=10&cursor={first['next_cursor']}").json()
-    assert sum(len(v) for v in rest["by_kind"].values()) == 3 and rest["next_cursor"] is None
+    assert sum(len(v) for v in rest["by_kind"].values()) == 4 and rest["next_cursor"] is None
 
 
 def test_depth_is_capped_at_5_and_direction_is_checked(api: ApiClient, insurer: str) -> None:

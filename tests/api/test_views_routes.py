@@ -68,7 +68,7 @@ def test_diff_route_answers_as_the_command(api: ApiClient, db: Database) -> None
         response = api.get(f"/diff/{a}/{b}", params={"as_of": AS_OF}, key="reader")
         assert response.status_code == 200
         body = response.json()
-        assert len(body["findings"]["fixed"]) == 13
+        assert len(body["findings"]["fixed"]) == 22
         assert len(body["moves"]) == 2
         assert api.get(f"/diff/{a}/t-missing", key="reader").status_code == 404
     finally:

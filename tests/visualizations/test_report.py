@@ -31,7 +31,12 @@ INSURER = REPO / "examples" / "insurer"
 SCREENSHOT = REPO / "docs" / "img" / "report-insurer.png"
 WEEK1, WEEK2, WEEK3 = dt.date(2026, 11, 16), dt.date(2026, 11, 23), dt.date(2026, 11, 30)
 
-FIXED = {("high-risk-without-human-oversight", ("m-fraud-score",)), ("expired-vendor-contract", ("v-geomatix",))}
+# the fraud score's human in the loop also meets its policy's oversight (format 1.1 example)
+FIXED = {
+    ("high-risk-without-human-oversight", ("m-fraud-score",)),
+    ("policy-weak-oversight", ("m-fraud-score",)),
+    ("expired-vendor-contract", ("v-geomatix",)),
+}
 ADDED = ("kpi-without-owner", ("k-broker-nps",))
 
 
@@ -91,10 +96,10 @@ def test_first_report_has_everything_new(two_weeks: dict[str, Any], scenario: st
     assert _ids(first["new"]) == _insurer_findings()
     assert first["resolved"] == [] and first["persisting"] == []
     assert first["counts"] == {
-        "open": {"critical": 3, "high": 8, "medium": 1, "low": 0, "total": 12},
+        "open": {"critical": 5, "high": 13, "medium": 4, "low": 0, "total": 22},
         "change": None,
         "waived": 2,
-        "new": 14,
+        "new": 24,
         "resolved": 0,
         "persisting": 0,
     }
@@ -111,28 +116,34 @@ def test_second_report_new_resolved_persisting_and_weeks_open(two_weeks: dict[st
     }
     assert "weeks_open" not in second["new"][0] and "weeks_open" not in second["resolved"][0]
     # items are findings as in gap-checks.md (persisting ones also carry weeks_open and first_seen)
+    # (the policy checks of catalog 1.1 add `details`)
     spec_keys = {"check", "severity", "subjects", "accountable", "message", "remediation"}
-    assert all(set(f) - {"waived"} == spec_keys for f in second["new"] + second["resolved"])
-    assert all(set(f) - {"waived"} == spec_keys | {"weeks_open", "first_seen"} for f in second["persisting"])
+    assert all(set(f) - {"waived", "details"} == spec_keys for f in second["new"] + second["resolved"])
+    assert all(set(f) - {"waived", "details"} == spec_keys | {"weeks_open", "first_seen"} for f in second["persisting"])
+    assert {f["check"] for f in second["persisting"] if "details" in f} == {
+        "policy-missing-control",
+        "policy-missing-evidence",
+        "policy-missing-right",
+    }
     assert second["counts"] == {
-        "open": {"critical": 2, "high": 7, "medium": 2, "low": 1, "total": 12},
-        "change": {"critical": -1, "high": -1, "medium": 1, "low": 1, "total": 0},
+        "open": {"critical": 4, "high": 11, "medium": 5, "low": 1, "total": 21},
+        "change": {"critical": -1, "high": -2, "medium": 1, "low": 1, "total": -1},
         "waived": 1,
         "new": 1,
-        "resolved": 2,
-        "persisting": 12,
+        "resolved": 3,
+        "persisting": 21,
     }
     waivers = second["waivers"]
     assert [(w["check"], w["expires"]) for w in waivers["newly_expired"]] == [("vendor-concentration", "2026-11-20")]
     assert [(w["check"], w["expires"]) for w in waivers["expiring_soon"]] == [("use-case-without-kpi", "2026-12-01")]
-    assert [(p["as_of"], p["total"]) for p in second["trend"]] == [("2026-11-16", 12), ("2026-11-23", 12)]
+    assert [(p["as_of"], p["total"]) for p in second["trend"]] == [("2026-11-16", 22), ("2026-11-23", 21)]
 
 
 def test_who_must_act_and_per_unit(two_weeks: dict[str, Any]) -> None:
     second = two_weeks["second"]
     roles = {g["role"]: g for g in second["by_role"]}
     # open findings only: the waived use-case-without-kpi (r-field-head) is not listed
-    assert sum(g["open"]["total"] for g in second["by_role"]) == 12
+    assert sum(g["open"]["total"] for g in second["by_role"]) == 21
     field = roles["r-field-head"]
     assert [f["check"] for f in field["findings"]] == ["blocked-data-dependency"]
     assert field["holders"] and all(h["id"].startswith("p-") for h in field["holders"])
@@ -141,10 +152,13 @@ def test_who_must_act_and_per_unit(two_weeks: dict[str, Any]) -> None:
     # oldest first: the persisting deadlock (2026-11-16) before the new KPI finding (2026-11-23)
     assert [(f["check"], f["first_seen"]) for f in nobody["findings"]] == [
         ("data-ownership-deadlock", "2026-11-16"),
+        ("incident-without-owner", "2026-11-16"),
+        ("system-without-owner", "2026-11-16"),
+        ("tom-review-overdue", "2026-11-16"),
         ("kpi-without-owner", "2026-11-23"),
     ]
     assert second["by_role"][-1]["role"] is None
-    assert sum(u["open"]["total"] for u in second["by_unit"]) == 12
+    assert sum(u["open"]["total"] for u in second["by_unit"]) == 21
     assert sum(u["new"] for u in second["by_unit"]) == 1
 
 
@@ -187,13 +201,13 @@ def test_output_files(two_weeks: dict[str, Any], tmp_path: Path) -> None:
     # user text is escaped
     assert "Broker &lt;NPS&gt; &amp; &#34;loyalty&#34;" in html and "<NPS>" not in html
     md = paths["report.md"].read_text()
-    assert "| critical | 2 | −1 |" in md and "Broker \\<NPS\\>" in md
+    assert "| critical | 4 | −1 |" in md and "Broker \\<NPS\\>" in md
     with paths["findings.csv"].open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 13 + 2
+    assert len(rows) == 22 + 3
     assert {r["status"] for r in rows} == {"new", "persisting", "resolved"}
     sheet = load_workbook(paths["findings.xlsx"], read_only=True)["findings"]
-    assert sum(1 for _ in sheet.iter_rows()) == 1 + 15
+    assert sum(1 for _ in sheet.iter_rows()) == 1 + 25
 
 
 class _Ctx:
@@ -221,8 +235,8 @@ def test_report_command(db: Database, scenario: str, test_settings: Settings, tm
     assert bad.exit_code == 2
     ok = runner.invoke(app, ["report", "--scenario", scenario, "--as-of", "2026-11-16", "--out", str(tmp_path)])
     assert ok.exit_code == 0, ok.output
-    assert "14 new" in ok.output
-    assert json.loads((tmp_path / "report.json").read_text())["counts"]["open"]["total"] == 14
+    assert "24 new" in ok.output
+    assert json.loads((tmp_path / "report.json").read_text())["counts"]["open"]["total"] == 24
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,7 +266,7 @@ def test_report_html_in_chromium_shows_counts_without_network(
         s: page.locator(f"#headline .card[data-severity={s}] .n").inner_text()
         for s in ("critical", "high", "medium", "low", "total")
     }
-    assert cards == {"critical": "2", "high": "7", "medium": "2", "low": "1", "total": "12"}
+    assert cards == {"critical": "4", "high": "11", "medium": "5", "low": "1", "total": "21"}
     assert "−1 since 2026-11-16" in page.locator("#headline .card[data-severity=critical]").inner_text()
     assert "1 new, 2 resolved, 12 still open" in page.locator("#movement").inner_text()
     chart_width = page.evaluate("document.querySelector('img.trend').naturalWidth")
