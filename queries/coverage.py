@@ -111,7 +111,8 @@ def _holding(
     """The ids among ``ids`` for which ``item`` holds on ``as_of``."""
     label = _label(section)
     params: dict[str, Any] = {"scenario": view.scenario, "as_of": as_of, "ids": ids}
-    match = f"MATCH (m:{label} {{scenario: $scenario}}) WHERE m.id IN $ids "
+    # One index seek per applicable id (the (scenario, id) constraint), not a scan filtered by a list.
+    match = f"UNWIND $ids AS sid MATCH (m:Entity {{scenario: $scenario, id: sid}}) WHERE m:{label} "
     if item.right is not None:
         params["right"] = RIGHT_ALIASES.get(item.right, item.right)
         cypher = f"{match}WITH m, $right AS right {EFFECTIVE_HOLDERS} RETURN DISTINCT m.id AS id"
