@@ -68,7 +68,8 @@ def test_governed_example_gives_exactly_its_coverage_and_findings(db: Database, 
 def test_without_frameworks_the_governed_example_has_the_insurer_findings(db: Database, scenario: str) -> None:
     load_bundle(db, EXAMPLES / "insurer-governed", scenario)
     findings = run_checks(db, load_catalog(), scenario, AS_OF, frameworks=[])["findings"]
-    assert _identity(findings) == _identity(json.loads((EXAMPLES / "insurer.expected-findings.json").read_text()))
+    insurer = json.loads((EXAMPLES / "insurer.expected-findings.json").read_text())
+    assert [i[:4] for i in _identity(findings)] == [i[:4] for i in _identity(insurer)]
 
 
 def test_cli_coverage_and_check_framework(db: Database, test_settings: Settings, scenario: str) -> None:
