@@ -42,7 +42,7 @@ class SubjectRow(TypedDict):
 def subject_units(view: ScenarioView, result: CoverageResult) -> dict[str, str]:
     """Each subject's unit id (``IN_UNIT``; a vendor or incident: the unit of a model it touches), or NO_UNIT."""
     rows = view.read(
-        "MATCH (s:Entity {scenario: $scenario}) WHERE s.id IN $ids "
+        "UNWIND $ids AS sid MATCH (s:Entity {scenario: $scenario, id: sid}) "
         "OPTIONAL MATCH (s)-[:IN_UNIT]->(u:Unit) "
         "OPTIONAL MATCH (s)-[:INVOLVES|SUPPLIED_BY]-(:Model)-[:IN_UNIT]->(mu:Unit) "
         "RETURN s.id AS id, coalesce(min(u.id), min(mu.id)) AS unit",
