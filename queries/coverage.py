@@ -79,24 +79,33 @@ def _label(section: str) -> str:
     return kinds_by_section()[section].label
 
 
-def _applicable(view: ScenarioView, obligation: Obligation, as_of: date) -> list[str]:
+def _properties(
+    view: ScenarioView, section: str, props: dict[str, dict[str, dict[str, Any]]]
+) -> dict[str, dict[str, Any]]:
+    """Every entity of ``section`` in the scenario: id -> its properties, read once per run."""
+    if section not in props:
+        rows = view.read(
+            f"MATCH (s:{_label(section)} {{scenario: $scenario}}) RETURN s.id AS id, properties(s) AS p",
+            {"scenario": view.scenario},
+        )
+        props[section] = {str(r["id"]): r["p"] for r in rows}
+    return props[section]
+
+
+def _applicable(
+    view: ScenarioView, obligation: Obligation, as_of: date, props: dict[str, dict[str, dict[str, Any]]]
+) -> list[str]:
     applies = obligation.applies_to
-    params: dict[str, Any] = {"scenario": view.scenario, "as_of": as_of}
+    entities = _properties(view, applies.kind, props)
     if applies.cypher is not None:
-        rows = view.read(applies.cypher, params)
-        wanted = {
-            r["id"]
-            for r in view.read(f"MATCH (s:{_label(applies.kind)} {{scenario: $scenario}}) RETURN s.id AS id", params)
-        }
-        return sorted({str(r["id"]) for r in rows} & wanted)
-    conditions = []
-    for n, (name, value) in enumerate(sorted(applies.where.items())):
-        params[f"w{n}"] = value if isinstance(value, list) else [value]
-        conditions.append(f"s[$f{n}] IN $w{n}")
-        params[f"f{n}"] = name
-    where = f"WHERE {' AND '.join(conditions)} " if conditions else ""
-    rows = view.read(f"MATCH (s:{_label(applies.kind)} {{scenario: $scenario}}) {where}RETURN s.id AS id", params)
-    return sorted(str(r["id"]) for r in rows)
+        rows = view.read(applies.cypher, {"scenario": view.scenario, "as_of": as_of})
+        return sorted({str(r["id"]) for r in rows} & entities.keys())
+    where = {name: value if isinstance(value, list) else [value] for name, value in applies.where.items()}
+    return sorted(
+        i
+        for i, p in entities.items()
+        if all(p.get(name) is not None and p.get(name) in values for name, values in where.items())
+    )
 
 
 def _holding(
@@ -107,33 +116,48 @@ def _holding(
     as_of: date,
     catalog: Catalog,
     checks: dict[str, list[Finding]],
+    props: dict[str, dict[str, dict[str, Any]]],
 ) -> set[str]:
     """The ids among ``ids`` for which ``item`` holds on ``as_of``."""
     label = _label(section)
+    entities = _properties(view, section, props)
+    if item.oversight is not None:
+        levels = OVERSIGHT_LEVELS[OVERSIGHT_LEVELS.index(item.oversight) :]
+        return {i for i in ids if entities[i].get("human_oversight") in levels}
+    if item.field is not None and not any(r.name == item.field for r in kinds_by_section()[section].references):
+        if item.equals is None:
+            return {i for i in ids if entities[i].get(item.field) is not None}
+        return {i for i in ids if entities[i].get(item.field) == item.equals}
     params: dict[str, Any] = {"scenario": view.scenario, "as_of": as_of, "ids": ids}
     # One index seek per applicable id (the (scenario, id) constraint), not a scan filtered by a list.
     match = f"UNWIND $ids AS sid MATCH (m:Entity {{scenario: $scenario, id: sid}}) WHERE m:{label} "
     if item.right is not None:
         params["right"] = RIGHT_ALIASES.get(item.right, item.right)
-        cypher = f"{match}WITH m, $right AS right {EFFECTIVE_HOLDERS} RETURN DISTINCT m.id AS id"
+        # Held by someone: the first row of the one definition is enough (LIMIT 1 stops it there).
+        cypher = (
+            f"{match}CALL (m) {{ WITH m, $right AS right {EFFECTIVE_HOLDERS} RETURN holder LIMIT 1 }} "
+            "RETURN DISTINCT m.id AS id"
+        )
     elif item.control is not None:
         params["kind"] = item.control
         cypher = f"{match}AND EXISTS {{ (c:Control {{kind: $kind}})-[:APPLIES_TO]->(m) }} RETURN m.id AS id"
     elif item.evidence is not None:
         params["kind"] = item.evidence
-        params["rights"] = list(DECISION_RIGHTS)
         in_force = "e.kind = $kind AND e.issued <= $as_of AND (e.expires IS NULL OR $as_of < e.expires)"
+        direct = f"{match}AND EXISTS {{ MATCH (e:Evidence)-[:ABOUT]->(m) WHERE {in_force} }} RETURN m.id AS id"
+        found = {str(r["id"]) for r in view.read(direct, params)}
+        rest = [i for i in ids if i not in found]
+        if label != "Model" or not rest:
+            return found
+        # A model's evidence may also be about a person who effectively holds a decision right on it
+        # (obligations.md: a training record of the person who can stop the model).
+        params.update(ids=rest, rights=list(DECISION_RIGHTS))
         cypher = (
-            (
-                f"{match}AND EXISTS {{ MATCH (e:Evidence)-[:ABOUT]->(m) WHERE {in_force} }} RETURN m.id AS id"
-                " UNION "
-                f"{match}UNWIND $rights AS right WITH m, right {EFFECTIVE_HOLDERS} "
-                f"WITH m, holder WHERE EXISTS {{ MATCH (e:Evidence)-[:ABOUT]->(holder) WHERE {in_force} }} "
-                "RETURN DISTINCT m.id AS id"
-            )
-            if label == "Model"
-            else f"{match}AND EXISTS {{ MATCH (e:Evidence)-[:ABOUT]->(m) WHERE {in_force} }} RETURN m.id AS id"
+            f"{match}CALL (m) {{ UNWIND $rights AS right WITH m, right {EFFECTIVE_HOLDERS} "
+            f"WITH holder WHERE EXISTS {{ MATCH (e:Evidence)-[:ABOUT]->(holder) WHERE {in_force} }} "
+            "RETURN holder LIMIT 1 } RETURN m.id AS id"
         )
+        return found | {str(r["id"]) for r in view.read(cypher, params)}
     elif item.oversight is not None:
         params["levels"] = list(OVERSIGHT_LEVELS[OVERSIGHT_LEVELS.index(item.oversight) :])
         cypher = f"{match}AND m.human_oversight IN $levels RETURN m.id AS id"
@@ -168,14 +192,25 @@ def evaluate(
     as_of: date,
     catalog: Catalog,
     checks: dict[str, list[Finding]],
+    memo: dict[tuple[str, str], dict[str, bool]] | None = None,
+    props: dict[str, dict[str, dict[str, Any]]] | None = None,
 ) -> ObligationResult:
-    """One obligation on the scenario of ``view``: who it applies to, who satisfies it, what fails."""
+    """One obligation on the scenario of ``view``: who it applies to, who satisfies it, what fails.
+    ``checks`` and ``memo`` carry check findings and item results between obligations of one run."""
+    memo = {} if memo is None else memo
+    props = {} if props is None else props
     try:
-        ids = _applicable(view, obligation, as_of)
+        ids = _applicable(view, obligation, as_of, props)
         failing: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
         if ids:
             for item in obligation.satisfied_by:
-                holding = _holding(view, item, obligation.applies_to.kind, ids, as_of, catalog, checks)
+                # An item is evaluated once per subject in a run, however many obligations share it.
+                known = memo.setdefault((item.model_dump_json(), obligation.applies_to.kind), {})
+                todo = [i for i in ids if i not in known]
+                if todo:
+                    held = _holding(view, item, obligation.applies_to.kind, todo, as_of, catalog, checks, props)
+                    known.update({i: i in held for i in todo})
+                holding = {i for i in ids if known[i]}
                 for subject in ids:
                     if subject not in holding:
                         failing[subject].append(item.as_dict())
@@ -203,9 +238,13 @@ def evaluate(
 def coverage_in(view: ScenarioView, frameworks: Sequence[Framework], catalog: Catalog, as_of: date) -> CoverageResult:
     """Coverage of ``frameworks`` on the scenario of ``view`` as of ``as_of`` (obligations.md JSON)."""
     checks: dict[str, list[Finding]] = {}
+    memo: dict[tuple[str, str], dict[str, bool]] = {}
+    props: dict[str, dict[str, dict[str, Any]]] = {}
     results: list[FrameworkResult] = []
     for framework in frameworks:
-        obligations = [evaluate(view, framework, o, as_of, catalog, checks) for o in framework.spec.obligations]
+        obligations = [
+            evaluate(view, framework, o, as_of, catalog, checks, memo, props) for o in framework.spec.obligations
+        ]
         applicable = sum(o["applicable"] for o in obligations)
         satisfied = sum(o["satisfied"] for o in obligations)
         results.append(
