@@ -79,9 +79,7 @@ def _label(section: str) -> str:
     return kinds_by_section()[section].label
 
 
-def _properties(
-    view: ScenarioView, section: str, props: dict[str, dict[str, dict[str, Any]]]
-) -> dict[str, dict[str, Any]]:
+def _properties(view: ScenarioView, section: str, props: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every entity of ``section`` in the scenario: id -> its properties, read once per run."""
     if section not in props:
         rows = view.read(
@@ -92,9 +90,28 @@ def _properties(
     return props[section]
 
 
-def _applicable(
-    view: ScenarioView, obligation: Obligation, as_of: date, props: dict[str, dict[str, dict[str, Any]]]
-) -> list[str]:
+def _targets(view: ScenarioView, what: str, as_of: date, props: dict[str, Any]) -> dict[str, set[str]]:
+    """Read once per run: for ``controls``, kind -> ids of the models a control of that kind applies
+    to; for ``evidence``, kind -> ids of what evidence of that kind in force on ``as_of`` is about
+    (issued on or before it, expiring after it; bundle-format.md 1.1)."""
+    key = f"~{what}"
+    if key not in props:
+        cypher = (
+            "MATCH (c:Control {scenario: $scenario})-[:APPLIES_TO]->(x) RETURN c.kind AS kind, collect(x.id) AS ids"
+            if what == "controls"
+            else "MATCH (e:Evidence {scenario: $scenario})-[:ABOUT]->(x) "
+            "WHERE e.issued <= $as_of AND (e.expires IS NULL OR $as_of < e.expires) "
+            "RETURN e.kind AS kind, collect(x.id) AS ids"
+        )
+        targets: dict[str, set[str]] = {}
+        for r in view.read(cypher, {"scenario": view.scenario, "as_of": as_of}):
+            targets.setdefault(str(r["kind"]), set()).update(str(i) for i in r["ids"])
+        props[key] = targets
+    result: dict[str, set[str]] = props[key]
+    return result
+
+
+def _applicable(view: ScenarioView, obligation: Obligation, as_of: date, props: dict[str, Any]) -> list[str]:
     applies = obligation.applies_to
     entities = _properties(view, applies.kind, props)
     if applies.cypher is not None:
@@ -116,7 +133,7 @@ def _holding(
     as_of: date,
     catalog: Catalog,
     checks: dict[str, list[Finding]],
-    props: dict[str, dict[str, dict[str, Any]]],
+    props: dict[str, Any],
 ) -> set[str]:
     """The ids among ``ids`` for which ``item`` holds on ``as_of``."""
     label = _label(section)
@@ -139,13 +156,11 @@ def _holding(
             "RETURN DISTINCT m.id AS id"
         )
     elif item.control is not None:
-        params["kind"] = item.control
-        cypher = f"{match}AND EXISTS {{ (c:Control {{kind: $kind}})-[:APPLIES_TO]->(m) }} RETURN m.id AS id"
+        return set(ids) & _targets(view, "controls", as_of, props).get(item.control, set())
     elif item.evidence is not None:
         params["kind"] = item.evidence
         in_force = "e.kind = $kind AND e.issued <= $as_of AND (e.expires IS NULL OR $as_of < e.expires)"
-        direct = f"{match}AND EXISTS {{ MATCH (e:Evidence)-[:ABOUT]->(m) WHERE {in_force} }} RETURN m.id AS id"
-        found = {str(r["id"]) for r in view.read(direct, params)}
+        found = set(ids) & _targets(view, "evidence", as_of, props).get(item.evidence, set())
         rest = [i for i in ids if i not in found]
         if label != "Model" or not rest:
             return found
@@ -193,7 +208,7 @@ def evaluate(
     catalog: Catalog,
     checks: dict[str, list[Finding]],
     memo: dict[tuple[str, str], dict[str, bool]] | None = None,
-    props: dict[str, dict[str, dict[str, Any]]] | None = None,
+    props: dict[str, Any] | None = None,
 ) -> ObligationResult:
     """One obligation on the scenario of ``view``: who it applies to, who satisfies it, what fails.
     ``checks`` and ``memo`` carry check findings and item results between obligations of one run."""
@@ -239,7 +254,7 @@ def coverage_in(view: ScenarioView, frameworks: Sequence[Framework], catalog: Ca
     """Coverage of ``frameworks`` on the scenario of ``view`` as of ``as_of`` (obligations.md JSON)."""
     checks: dict[str, list[Finding]] = {}
     memo: dict[tuple[str, str], dict[str, bool]] = {}
-    props: dict[str, dict[str, dict[str, Any]]] = {}
+    props: dict[str, Any] = {}
     results: list[FrameworkResult] = []
     for framework in frameworks:
         obligations = [
