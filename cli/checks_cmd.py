@@ -24,6 +24,7 @@ from graph.sync import check_scenario_name
 from queries.catalog import SEVERITY_RANK, Catalog, CatalogError, UnknownCheckError, load_catalog
 from queries.coverage import OBLIGATION_UNMET, CoverageError
 from queries.findings import Finding, RunResult, gate_failures
+from queries.frameworks import FrameworkError
 from queries.runner import CheckRunError, run_checks
 from queries.waivers import UnknownScenarioError, WaiverError, load_waivers_file, replace_waivers
 
@@ -197,7 +198,7 @@ def _reported(ctx: CommandContext) -> Iterator[None]:
         _fail(ctx, exc, [str(exc)], EXIT_INVALID_INPUT)
     except WaiverError as exc:
         _fail(ctx, exc, exc.problems, EXIT_INVALID_INPUT)
-    except CatalogError as exc:
+    except (CatalogError, FrameworkError) as exc:
         _fail(ctx, exc, exc.problems, EXIT_FAILURE)
     except (CheckRunError, UnknownScenarioError, CoverageError) as exc:
         _fail(ctx, exc, [str(exc)], EXIT_FAILURE)

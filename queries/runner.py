@@ -123,18 +123,17 @@ def run_checks_in(
     known = {c.id for c in checks}
     if wanted is None or OBLIGATION_UNMET in wanted:
         known.add(OBLIGATION_UNMET)
-        if registry is None:
+        named = frameworks_in_force(view) if frameworks is None else list(frameworks)
+        if named and registry is None:
             from graph.settings import Settings
 
             registry = load_frameworks(Settings().framework_dirs)
-        if frameworks is None:
+        if named and registry is not None:
             # A bundle may name frameworks tomgraph does not know (e.g. dora): those have no obligations here.
-            in_force = [registry_id for registry_id in frameworks_in_force(view) if registry_id in registry.ids()]
-        else:
-            in_force = list(frameworks)
-        if in_force:
-            result = coverage_in(view, registry.select(in_force), catalog, as_of)
-            findings.extend(unmet_findings(view, result))
+            in_force = named if frameworks is not None else [i for i in named if i in registry.ids()]
+            if in_force:
+                result = coverage_in(view, registry.select(in_force), catalog, as_of)
+                findings.extend(unmet_findings(view, result))
     findings, expired = apply_waivers(findings, read_waivers(view, scenario), as_of, known)
     result_: RunResult = {"scenario": scenario, "as_of": as_of.isoformat(), "findings": sort_findings(findings)}
     if expired:
