@@ -11,6 +11,7 @@ import io
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, TypedDict
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -168,7 +169,7 @@ def to_html(result: CoverageResult) -> str:
                     "subject": s,
                     "state": "fails" if s in failing else ("holds" if s in applies else "n/a"),
                     "failing": [item_label(i) for i in failing.get(s, [])],
-                    "url": ENTITY_URL.format(scenario=result["scenario"], id=s),
+                    "url": ENTITY_URL.format(scenario=quote(result["scenario"], safe=""), id=quote(s, safe="")),
                 }
                 for s in subjects
             ]
