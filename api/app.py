@@ -20,12 +20,13 @@ from api.deps import no_unknown_query_parameters
 from api.guard import RequestGuard, SecurityHeaders
 from api.problems import PROBLEM_JSON, install_handlers, problem, problem_response, unavailable
 from api.query_guard import QueryRunner
-from api.routes import checks, entities, maturity, query, scenarios, views
+from api.routes import checks, coverage, entities, maturity, query, scenarios, views
 from explorer import install as install_explorer
 from graph.db import DatabaseUnavailable, connection_for
 from graph.schema import apply_schema
 from graph.settings import Settings
 from queries.catalog import load_catalog
+from queries.frameworks import load_frameworks
 
 __all__ = ["PROBLEM_JSON", "create_app", "problem"]
 
@@ -87,6 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.catalog = load_catalog(settings.check_dirs)
+    app.state.frameworks = load_frameworks(settings.framework_dirs)
     app.state.findings_cache = checks.FindingsCache()
     app.state.key_store = KeyStore(keys_file(settings))
     if app.state.key_store.open_mode:
@@ -123,7 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
             return unavailable(str(e) or f"Neo4j at {db.uri} did not answer within {READY_TIMEOUT_S:.0f} s")
         return JSONResponse({"status": "ready", "neo4j": db.uri})
 
-    for module in (scenarios, entities, checks, query, views, maturity):
+    for module in (scenarios, entities, checks, coverage, query, views, maturity):
         app.include_router(module.router)
     install_explorer(app)
     _secure_every_answer(app)

@@ -9,6 +9,7 @@ BENCHMARKS = {
     "neo4j": "bench.neo4j_start",
     "load": "bench.load",
     "checks": "bench.checks",
+    "coverage": "bench.coverage",
     "report": "bench.report",
     "view": "bench.view",
     "api": "bench.api",

@@ -23,7 +23,9 @@ from graph.db import Database
 from graph.settings import Settings
 from graph.sync import check_scenario_name
 from queries.catalog import SEVERITY_RANK, Catalog, CatalogError, UnknownCheckError, load_catalog
+from queries.coverage import OBLIGATION_UNMET, CoverageError
 from queries.findings import Finding, RunResult, gate_failures
+from queries.frameworks import FrameworkError
 from queries.runner import CheckRunError, run_checks
 from queries.waivers import UnknownScenarioError, WaiverError, read_waivers_file, replace_waivers, role_problems
 from visualizations.spreadsheet import guard_cell
@@ -100,6 +102,15 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             SeverityLevel | None,
             typer.Option("--fail-on", help="Exit with status 3 when an unwaived finding at or above this exists."),
         ] = None,
+        framework: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--framework",
+                metavar="ID",
+                help="Framework in force (repeat): its unmet obligations are obligation-unmet findings."
+                " Default: the bundle's meta.frameworks, else none.",
+            ),
+        ] = None,
     ) -> None:
         """Run the gap checks on a scenario and report the findings.
 
@@ -112,7 +123,10 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             day = _parse_day(as_of)
             catalog = _catalog(ctx.settings)
             wanted = [i.strip() for item in only for i in item.split(",") if i.strip()] if only else None
-            result = run_checks(ctx.db, catalog, scenario, day, only=wanted)
+            from cli.coverage_cmd import frameworks_or_fail
+
+            registry, in_force = frameworks_or_fail(ctx.settings.framework_dirs, framework)
+            result = run_checks(ctx.db, catalog, scenario, day, only=wanted, frameworks=in_force, registry=registry)
         if output is OutputFormat.json:
             sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         elif output is OutputFormat.csv:
@@ -150,7 +164,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         with _reported(ctx):
             check_scenario_name(scenario)
             catalog = _catalog(ctx.settings)
-            read = read_waivers_file(file, known_checks=catalog.ids())
+            read = read_waivers_file(file, known_checks=[*catalog.ids(), OBLIGATION_UNMET])
             # Every problem in one pass: those of the file and the roles the scenario lacks.
             problems = read.problems + role_problems(ctx.db, scenario, read.accepted_by)
             if problems:
@@ -190,9 +204,9 @@ def _reported(ctx: CommandContext) -> Iterator[None]:
         _fail(ctx, exc, [str(exc)], EXIT_INVALID_INPUT)
     except WaiverError as exc:
         _fail(ctx, exc, exc.problems, EXIT_INVALID_INPUT)
-    except CatalogError as exc:
+    except (CatalogError, FrameworkError) as exc:
         _fail(ctx, exc, exc.problems, EXIT_FAILURE)
-    except (CheckRunError, UnknownScenarioError) as exc:
+    except (CheckRunError, UnknownScenarioError, CoverageError) as exc:
         _fail(ctx, exc, [str(exc)], EXIT_FAILURE)
 
 

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from cli import (
     checks_cmd,
+    coverage_cmd,
     diff_cmd,
     entity_cmd,
     import_cmd,
@@ -107,6 +108,7 @@ def get_context() -> AppContext:
 
 
 checks_cmd.register(app, get_context)
+coverage_cmd.register(app, get_context)
 report_cmd.register(app, get_context)
 diff_cmd.register(app, get_context)
 view_cmd.register(app, get_context)

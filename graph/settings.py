@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     maturity_dirs: Annotated[list[Path], NoDecode] = Field(
         default_factory=list, description="Extra directories of custom maturity criteria (os.pathsep-separated)."
     )
+    framework_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="Extra directories of custom frameworks (os.pathsep-separated)."
+    )
 
     view_node_cap: int = Field(default=1000, gt=0, description="Above this many nodes a view groups by kind.")
 
@@ -130,7 +133,7 @@ class Settings(BaseSettings):
         description="A load that writes more rows than this is staged in batches (graph/sync.py).",
     )
 
-    @field_validator("check_dirs", "maturity_dirs", mode="before")
+    @field_validator("check_dirs", "maturity_dirs", "framework_dirs", mode="before")
     @classmethod
     def _split_paths(cls, value: object) -> object:
         if isinstance(value, str):

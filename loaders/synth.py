@@ -377,7 +377,7 @@ class _Synth:
         system per division and a planned one without owner; a serious incident reported on its
         deadline day and a closed one without owner; initiatives done past due or due on the
         as-of date."""
-        self.meta = {"owner": coo, "reviewed": _day(TOM_REVIEW_MAX_AGE_DAYS), "frameworks": ["eu-ai-act"]}
+        self.meta = {"owner": coo, "reviewed": _day(TOM_REVIEW_MAX_AGE_DAYS)}
         for div in self.divisions:
             self.add(
                 "systems",
@@ -946,7 +946,7 @@ class _Synth:
     def plant_tom(self) -> None:
         """The TOM's owner becomes a role that is not executive, its last review too old."""
         owner = self.departments[0].head
-        self.meta = {"owner": owner, "reviewed": _day(TOM_REVIEW_MAX_AGE_DAYS + 1), "frameworks": ["eu-ai-act"]}
+        self.meta = {"owner": owner, "reviewed": _day(TOM_REVIEW_MAX_AGE_DAYS + 1)}
         self.expect("tom-without-owner", [owner], None)
         self.expect("tom-review-overdue", [owner], None)
         for check, initiative in self.planted_for_tom_owner:

@@ -8,8 +8,9 @@ custom directory must also be read-only by Neo4j's own EXPLAIN before it runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from neo4j import ManagedTransaction, NotificationMinimumSeverity
 from neo4j.exceptions import Neo4jError
@@ -20,6 +21,9 @@ from queries.catalog import BUILTIN_CHECK_DIR, SEVERITY_RANK, Catalog, Check
 from queries.findings import Finding, RunResult, finding_identity, sort_findings
 from queries.postprocess import RowShapeError, raw_findings
 from queries.waivers import UnknownScenarioError, apply_waivers, read_waivers
+
+if TYPE_CHECKING:
+    from queries.frameworks import Frameworks
 
 
 class CheckRunError(Exception):
@@ -80,22 +84,58 @@ def _read(db: Database, cypher: str, params: dict[str, object]) -> list[dict[str
 
 
 def run_checks(
-    db: Database, catalog: Catalog, scenario: str, as_of: date, only: Iterable[str] | None = None
+    db: Database,
+    catalog: Catalog,
+    scenario: str,
+    as_of: date,
+    only: Iterable[str] | None = None,
+    frameworks: Sequence[str] | None = None,
+    registry: Frameworks | None = None,
 ) -> RunResult:
-    """All checks (or those in ``only``) on ``scenario`` as of ``as_of``, waivers applied, sorted."""
+    """All checks (or those in ``only``) on ``scenario`` as of ``as_of``, waivers applied, sorted.
+
+    ``frameworks``: ids of the frameworks in force (``check --framework``); None means the bundle's
+    ``meta.frameworks`` (obligations.md; none without meta, so catalog v1 results do not change).
+    Each unsatisfied obligation of a framework in force is an ``obligation-unmet`` finding.
+    """
     with consistent_view(db, scenario) as view:
-        return run_checks_in(view, catalog, as_of, only)
+        return run_checks_in(view, catalog, as_of, only, frameworks, registry)
 
 
-def run_checks_in(view: ScenarioView, catalog: Catalog, as_of: date, only: Iterable[str] | None = None) -> RunResult:
+def run_checks_in(
+    view: ScenarioView,
+    catalog: Catalog,
+    as_of: date,
+    only: Iterable[str] | None = None,
+    frameworks: Sequence[str] | None = None,
+    registry: Frameworks | None = None,
+) -> RunResult:
     """`run_checks` inside a view the caller holds (to read more of the same version after it)."""
-    checks = catalog.select(only)
+    from queries.coverage import OBLIGATION_UNMET, coverage_in, frameworks_in_force, unmet_findings
+    from queries.frameworks import load_frameworks
+
+    wanted = None if only is None else list(only)
+    checks = catalog.select(None if wanted is None else [i for i in wanted if i != OBLIGATION_UNMET])
     scenario = view.scenario
     if not view.found:
         raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
     findings = [finding for check in checks for finding in run_check(view, check, scenario, as_of)]
-    findings, expired = apply_waivers(findings, read_waivers(view, scenario), as_of, {c.id for c in checks})
-    result: RunResult = {"scenario": scenario, "as_of": as_of.isoformat(), "findings": sort_findings(findings)}
+    known = {c.id for c in checks}
+    if wanted is None or OBLIGATION_UNMET in wanted:
+        known.add(OBLIGATION_UNMET)
+        named = frameworks_in_force(view) if frameworks is None else list(frameworks)
+        if named and registry is None:
+            from graph.settings import Settings
+
+            registry = load_frameworks(Settings().framework_dirs)
+        if named and registry is not None:
+            # A bundle may name frameworks tomgraph does not know (e.g. dora): those have no obligations here.
+            in_force = named if frameworks is not None else [i for i in named if i in registry.ids()]
+            if in_force:
+                result = coverage_in(view, registry.select(in_force), catalog, as_of)
+                findings.extend(unmet_findings(view, result))
+    findings, expired = apply_waivers(findings, read_waivers(view, scenario), as_of, known)
+    result_: RunResult = {"scenario": scenario, "as_of": as_of.isoformat(), "findings": sort_findings(findings)}
     if expired:
-        result["expired_waivers"] = expired
-    return result
+        result_["expired_waivers"] = expired
+    return result_

@@ -17,6 +17,7 @@ from api.deps import CatalogDep, DbDep, EditorKey, ReaderKey, ScenarioName, Sync
 from api.models import CheckInfo, CheckList, FindingsAnswer, Severity, WaiversAnswer
 from api.problems import AUTH_RESPONSES, READ_RESPONSES, ApiProblem, ProblemItem, invalid, not_found
 from queries.catalog import Catalog, UnknownCheckError
+from queries.coverage import OBLIGATION_UNMET
 from queries.findings import RunResult, at_or_above
 from queries.runner import CheckRunError, run_checks
 from queries.waivers import Waiver, WaiverEntry, WaiverError, replace_waivers
@@ -129,7 +130,10 @@ async def findings_run(
     key = (s, day.isoformat(), tuple(sorted(check)) if check else None, state)
     try:
         result = await cache.get_or_run(
-            key, lambda: run_in_threadpool(run_checks, sync_db, catalog, s, day, check or None)
+            key,
+            lambda: run_in_threadpool(
+                run_checks, sync_db, catalog, s, day, check or None, None, request.app.state.frameworks
+            ),
         )
     except UnknownCheckError as e:
         raise invalid("query", "check", str(e)) from e
@@ -156,7 +160,7 @@ async def get_findings(
     load and its waivers, read on every request: a new load or a waiver change is seen at once.
     """
     if check:
-        unknown = sorted(set(check) - set(catalog.ids()))
+        unknown = sorted(set(check) - set(catalog.ids()) - {OBLIGATION_UNMET})
         if unknown:
             raise invalid("query", "check", f"unknown check id: {', '.join(unknown)}")
     key, result = await findings_run(request, db, sync_db, catalog, s, as_of, check)
@@ -190,7 +194,7 @@ async def put_waivers(
     accepted: list[Waiver] = []
     for index, entry in enumerate(waivers):
         place = f"body[{index}]"
-        if entry.check not in catalog.ids():
+        if entry.check not in catalog.ids() and entry.check != OBLIGATION_UNMET:
             problems.append(ProblemItem(place=place, field="check", message=f"unknown check id '{entry.check}'"))
             continue
         waiver = Waiver(
