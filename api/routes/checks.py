@@ -20,7 +20,7 @@ from queries.catalog import Catalog, UnknownCheckError
 from queries.coverage import OBLIGATION_UNMET
 from queries.findings import RunResult, at_or_above
 from queries.runner import CheckRunError, run_checks
-from queries.waivers import Waiver, WaiverEntry, WaiverError, replace_waivers
+from queries.waivers import Waiver, WaiverEntry, WaiverError, replace_waivers, role_problems
 
 router = APIRouter(tags=["checks"])
 
@@ -209,9 +209,15 @@ async def put_waivers(
             continue
         seen[waiver.identity] = index
         accepted.append(waiver)
-    if problems:
-        raise _invalid_waivers(problems)
     await ensure_up(db)
+    # Every problem in one pass: the body's and the roles the scenario lacks (as the CLI does).
+    places = [(f"body[{index}]", entry.accepted_by) for index, entry in enumerate(waivers)]
+    for line in await run_in_threadpool(role_problems, sync_db, s, places):
+        place, field, message = ([*line.split(": ", 2), "", ""])[:3]
+        problems.append(ProblemItem(place=place, field=field, message=message))
+    if problems:
+        problems.sort(key=lambda item: int(item.place.removeprefix("body[").rstrip("]")))
+        raise _invalid_waivers(problems)
     try:
         count = await run_in_threadpool(replace_waivers, sync_db, s, accepted)
     except WaiverError as e:
