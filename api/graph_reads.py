@@ -12,6 +12,7 @@ import binascii
 import json
 import math
 import re
+from datetime import date
 from functools import cache
 from typing import Any, Literal
 
@@ -41,8 +42,16 @@ from api.models import (
     WhoAnswer,
 )
 from api.problems import invalid, not_found
-from graph.ontology import ENTITY_LABEL, dependency_rel_types, edge_types, kinds_by_label, kinds_by_section, rel_types
-from queries.authority import who_answer, who_query
+from graph.ontology import (
+    DECISION_RIGHTS,
+    ENTITY_LABEL,
+    dependency_rel_types,
+    edge_types,
+    kinds_by_label,
+    kinds_by_section,
+    rel_types,
+)
+from queries.authority import delegated_query, who_answer, who_query
 from queries.findings import Finding
 
 Direction = Literal["upstream", "downstream"]
@@ -377,13 +386,18 @@ async def findings_state(db: ApiDatabase, scenario: str) -> str | None:
     return json.dumps([row["loaded_at"], row["digest"], row["waivers"]], separators=(",", ":"))
 
 
-async def who(db: ApiDatabase, scenario: str, entity_id: str) -> WhoAnswer:
-    """The decision rights on an entity and who holds them (queries/authority.py, the one place
-    that rule lives). 404 for a missing scenario or entity."""
+async def who(db: ApiDatabase, scenario: str, entity_id: str, as_of: date | None = None) -> WhoAnswer:
+    """The decision rights on an entity and who effectively holds them on `as_of` (default
+    today): through the roles people hold, and through delegations in force (queries/authority.py,
+    the one place that rule lives). 404 for a missing scenario or entity."""
     row = await db.one_row(who_query(), {"scenario": scenario, "id": entity_id})
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
-    answer = who_answer(scenario, entity_id, row)
+    delegated = await db.rows(
+        delegated_query(),
+        {"scenario": scenario, "id": entity_id, "rights": list(DECISION_RIGHTS), "as_of": as_of or date.today()},
+    )
+    answer = who_answer(scenario, entity_id, row, delegated)
     if answer is None:
         raise _no_entity(scenario, entity_id)
     return WhoAnswer.model_validate(answer)

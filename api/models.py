@@ -257,6 +257,11 @@ class RightHolder(BaseModel):
     role: RoleRef
     people: list[PersonRef] = Field(description="People who hold the role.")
     vacant: bool = Field(description="True when nobody holds the role.")
+    delegation: str | None = Field(
+        default=None,
+        description="Set when the person holds the right only through this delegation (in force on the day "
+        "asked about) from `role`.",
+    )
 
 
 class DecisionRight(BaseModel):

@@ -96,18 +96,26 @@ def _named(name: str | None, entity_id: str) -> str:
 def _holder_phrase(holder: dict[str, Any]) -> str:
     role = _named(holder["role"]["name"], holder["role"]["id"])
     people = holder["people"]
+    if holder.get("delegation"):
+        person = ", ".join(_named(p["name"], p["id"]) for p in people)
+        return f"{person}, by delegation {holder['delegation']} from {role}"
     if not people:
         return f"{role}, a role nobody holds"
     return f"{role}, held by " + ", ".join(_named(p["name"], p["id"]) for p in people)
 
 
-def who_answer(scenario: str, entity_id: str, row: dict[str, Any]) -> dict[str, Any] | None:
+def who_answer(
+    scenario: str, entity_id: str, row: dict[str, Any], delegated: list[dict[str, Any]] | None = None
+) -> dict[str, Any] | None:
     """Shape one row of `who_query()` as the answer (None if the entity does not exist):
 
     ``{"scenario", "id", "kind", "name", "rights": [{"right", "relationship", "verb", "holders":
     [{"role": {"id", "name"}, "people": [{"id", "name"}], "vacant": bool}], "people": [ids],
     "sentence"}], "sentences": [str]}``. Every right the ontology allows over the entity's kind
     is listed, held or not; a right held by no role, or only by vacant roles, says so in words.
+    `delegated` are the rows of `delegated_query()` (delegations in force): each adds a holder
+    ``{"role": the delegating role, "people": [the person], "vacant": false, "delegation": id}``,
+    so that the rights read as they are effectively held (gap-checks.md 1.1, "Terms").
     """
     if not row["found"]:
         return None
@@ -118,6 +126,19 @@ def who_answer(scenario: str, entity_id: str, row: dict[str, Any]) -> dict[str, 
         people = [{"id": p["id"], "name": p["name"]} for p in grant["people"]]
         holder = {"role": {"id": grant["role"], "name": grant["role_name"]}, "people": people, "vacant": not people}
         by_right.setdefault(grant["right"], []).append(holder)
+    for d in delegated or ():
+        section_field = DECISION_RIGHTS.get(d["right"])
+        if section_field is None:
+            continue
+        rel_type = kind(section_field[0]).reference(section_field[1]).rel_type  # type: ignore[union-attr]
+        by_right.setdefault(rel_type, []).append(
+            {
+                "role": {"id": d["giver"], "name": d["giver_name"]},
+                "people": [{"id": d["holder"], "name": d["holder_name"]}],
+                "vacant": False,
+                "delegation": d["delegation"],
+            }
+        )
     out = []
     for right in rights:
         holders = by_right.get(right.rel_type, [])
@@ -152,9 +173,6 @@ def who_answer(scenario: str, entity_id: str, row: dict[str, Any]) -> dict[str, 
         "rights": out,
         "sentences": [intro, *(r["sentence"] for r in out)],
     }
-
-
-__all__ = ["RIGHTS", "Right", "rights_for", "who_answer", "who_query"]
 
 
 class Reader(Protocol):
@@ -245,3 +263,31 @@ def effective_holders(db: Reader, scenario: str, target_id: str, right: str, as_
 
 FRAGMENTS: dict[str, str] = {"effective_holders": EFFECTIVE_HOLDERS}
 """Cypher fragments a check file may include as ``{{name}}`` (expanded by queries.catalog)."""
+
+
+def delegated_query() -> str:
+    """Who holds a decision right on the model or access row `$id` of `$scenario` only through a
+    delegation in force on `$as_of` (the `EFFECTIVE_HOLDERS` rule): one row per (right, person,
+    delegating role, delegation), ``{right, holder, holder_name, giver, giver_name, delegation}``,
+    sorted. For `who_answer(..., delegated=rows)`."""
+    return f"""
+MATCH (m:Entity {{scenario: $scenario, id: $id}}) WHERE m:Model OR m:AccessRequest
+UNWIND $rights AS right
+{EFFECTIVE_HOLDERS}
+WITH right, holder, giver, delegation WHERE delegation IS NOT NULL
+RETURN DISTINCT right, holder.id AS holder, holder.name AS holder_name, giver.id AS giver,
+  giver.name AS giver_name, delegation.id AS delegation
+ORDER BY right, holder, giver, delegation
+"""
+
+
+__all__ = [
+    "EFFECTIVE_HOLDERS",
+    "RIGHTS",
+    "Right",
+    "delegated_query",
+    "effective_holders",
+    "rights_for",
+    "who_answer",
+    "who_query",
+]

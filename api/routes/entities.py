@@ -97,12 +97,20 @@ async def get_paths(
 
 
 @router.get("/scenarios/{s}/entities/{id}/who")
-async def get_who(s: ScenarioName, id: EntityId, db: DbDep, _: ReaderKey) -> WhoAnswer:
+async def get_who(
+    s: ScenarioName,
+    id: EntityId,
+    db: DbDep,
+    _: ReaderKey,
+    as_of: Annotated[date | None, Query(description="The day delegations are judged in force on (default today).")] = None,
+) -> WhoAnswer:
     """The decision rights on the entity (rest.md, "Added in v1.1"), each with the roles that hold
-    it and the people who hold those roles, and the whole answer in words. Every right the
-    ontology allows over the entity's kind is listed, held or not (a model: ownership, change
-    approval, deployment approval, shutdown). The rule lives in `queries/authority.py`."""
-    return await graph_reads.who(db, s, id)
+    it and the people who hold those roles, and, for a model or an access row, the people who hold
+    a right through a delegation in force on `as_of` (gap-checks.md 1.1, "effectively holds").
+    The whole answer is also given in words. Every right the ontology allows over the entity's
+    kind is listed, held or not (a model: ownership, change approval, deployment approval,
+    shutdown). The rule lives in `queries/authority.py`."""
+    return await graph_reads.who(db, s, id, as_of)
 
 
 def comma_list(value: str | None, field: str, known: tuple[str, ...] | list[str]) -> list[str] | None:

@@ -69,3 +69,24 @@ def test_neighbours_filter_by_kind_relationship_and_findings(api: ApiClient, ins
     assert all(n["open"] > 0 for g in with_findings["groups"] for n in g["items"])
     bad = api.get(f"{base}?kinds=models,planets", key="reader")
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "kinds"
+
+
+def test_who_shows_a_right_held_through_a_delegation_only_while_it_is_in_force(api: ApiClient, insurer: str) -> None:
+    """examples/insurer: change approval of m-health-pricing is delegated from r-mv-lead to
+    p-liam-byrne from 2026-11-01 to 2026-12-31 (dl-mv-leave-pricing)."""
+
+    def change_approval(as_of: str) -> dict:
+        answer = api.get(f"/scenarios/{insurer}/entities/m-health-pricing/who?as_of={as_of}", key="reader").json()
+        return next(r for r in answer["rights"] if r["right"] == "change_approval")
+
+    during = change_approval("2026-12-31")
+    delegated = [h for h in during["holders"] if h["delegation"]]
+    assert [(h["role"]["id"], [p["id"] for p in h["people"]], h["delegation"]) for h in delegated] == [
+        ("r-mv-lead", ["p-liam-byrne"], "dl-mv-leave-pricing")
+    ]
+    assert "p-liam-byrne" in during["people"]
+    assert "by delegation dl-mv-leave-pricing from" in during["sentence"]
+
+    after = change_approval("2027-01-01")
+    assert [h for h in after["holders"] if h["delegation"]] == []
+    assert "p-liam-byrne" not in after["people"]
