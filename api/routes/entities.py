@@ -102,7 +102,7 @@ async def get_who(
     id: EntityId,
     db: DbDep,
     _: ReaderKey,
-    as_of: Annotated[date | None, Query(description="The day delegations are judged in force on (default today).")] = None,
+    as_of: Annotated[date | None, Query(description="The day delegations are judged in force (default today).")] = None,
 ) -> WhoAnswer:
     """The decision rights on the entity (rest.md, "Added in v1.1"), each with the roles that hold
     it and the people who hold those roles, and, for a model or an access row, the people who hold
