@@ -19,6 +19,7 @@ from api.deps import no_unknown_query_parameters
 from api.problems import PROBLEM_JSON, install_handlers, problem, problem_response, unavailable
 from api.routes import checks, entities, query, scenarios, views
 from graph.db import DatabaseUnavailable, connection_for
+from graph.history import policy_from
 from graph.schema import apply_schema
 from graph.settings import Settings
 from queries.catalog import load_catalog
@@ -51,6 +52,8 @@ def create_app(settings: Settings) -> FastAPI:
         # The loader, the check runner and waivers are synchronous library code: they get their
         # own sync driver and run in worker threads, never on the event loop.
         app.state.sync_db = ApiSyncDatabase(connection)
+        app.state.db.writer = app.state.sync_db  # rebuilds past versions (graph/history.py)
+        app.state.db.history = policy_from(settings)
         app.state.schema_applied = False
         try:
             await asyncio.wait_for(app.state.db.ping(), timeout=READY_TIMEOUT_S)

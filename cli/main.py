@@ -19,10 +19,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli import checks_cmd, diff_cmd, keys_cmd, report_cmd, synth_cmd, view_cmd
+from cli import checks_cmd, diff_cmd, history_cmd, keys_cmd, report_cmd, synth_cmd, view_cmd
 from graph import local_neo4j
 from graph.db import Database, DatabaseUnavailable
 from graph.docs import render_graph_model
+from graph.history import policy_from
 from graph.ontology import SEVERITIES
 from graph.schema import apply_schema
 from graph.settings import Settings
@@ -100,6 +101,7 @@ report_cmd.register(app, get_context)
 diff_cmd.register(app, get_context)
 view_cmd.register(app, get_context)
 keys_cmd.register(app, get_context)
+history_cmd.register(app, get_context)
 
 
 @app.callback()
@@ -145,14 +147,28 @@ def load(
     scenario: ScenarioOpt = "current",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
     quiet: QuietOpt = False,
+    effective: Annotated[
+        str | None,
+        typer.Option(
+            "--effective", metavar="YYYY-MM-DD", help="The day this version comes into force (default: today)."
+        ),
+    ] = None,
 ) -> None:
     """Validate the bundle at PATH and make scenario S equal to it (all or nothing).
+
+    The load becomes a new version of S, in force from --effective; earlier versions are kept
+    (`tomgraph history`). A bundle equal to the latest version adds nothing.
 
     Exit status: 0 loaded (or valid, with --dry-run); 2 invalid bundle, every problem listed as
     PLACE: FIELD: MESSAGE, database unchanged; 1 any other failure, database unchanged.
     """
     ctx = get_context()
     check_scenario_name(scenario)
+    try:
+        effective_day = dt.date.fromisoformat(effective) if effective else None
+    except ValueError:
+        err.print(f"error: --effective: '{effective}' is not a date YYYY-MM-DD", highlight=False, markup=False)
+        raise typer.Exit(2) from None
     limits = limits_from(ctx.settings)
     if dry_run:
         bundle = read_bundle(path, limits)
@@ -173,7 +189,15 @@ def load(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = load_bundle(ctx.db, path, scenario, limits=limits, progress=progress)
+        result = load_bundle(
+            ctx.db,
+            path,
+            scenario,
+            limits=limits,
+            progress=progress,
+            effective=effective_day,
+            history=policy_from(ctx.settings),
+        )
     _print_summary(str(path), result, quiet=quiet or not out.is_terminal)
 
 

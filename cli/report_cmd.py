@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli.checks_cmd import CommandContext, _catalog, _parse_day, _reported, _stdout_console
+from cli.checks_cmd import AtOpt, CommandContext, _catalog, _parse_day, _reported, _stdout_console, parse_at
 from graph.sync import check_scenario_name
 from visualizations.report import build_report, write_report
 
@@ -29,12 +29,14 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             Path | None,
             typer.Option("--out", metavar="DIR", help="Where to write the files (default: reports/SCENARIO/DATE)."),
         ] = None,
+        at: AtOpt = None,
     ) -> None:
         """Write the weekly gap report and store this run as the scenario's snapshot for the date.
 
         Writes report.html (self-contained), trend.png, report.md, findings.csv, findings.xlsx and
         report.json to DIR; compares with the latest earlier snapshot (new, resolved, persisting).
-        A second run for the same date replaces that date's snapshot.
+        A second run for the same date replaces that date's snapshot. The report of a past week is
+        rebuilt from history with `--as-of DAY --at DAY` (the version in force that day).
         Exit status: 0 written (whatever the findings); 2 bad options; 1 the report could not be produced.
         """
         ctx = get_context()
@@ -42,7 +44,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             check_scenario_name(scenario)
             day = _parse_day(as_of)
             catalog = _catalog(ctx.settings)
-            report = build_report(ctx.db, catalog, scenario, day)
+            report = build_report(ctx.db, catalog, scenario, day, at=parse_at(at))
         target = out_dir if out_dir is not None else Path("reports") / scenario / day.isoformat()
         paths = write_report(report, target)
         counts = report["counts"]

@@ -1,9 +1,10 @@
 """Running gap checks against one scenario, as of one date.
 
-A run of several checks reads the scenario through `graph.consistent.consistent_view`: one
-transaction that holds the scenario still, so every check (and the waivers) sees the same version
-even while a load of it is waiting. That transaction is always rolled back, and a check from a
-custom directory must also be read-only by Neo4j's own EXPLAIN before it runs.
+A run of several checks reads the scenario through `graph.consistent.consistent_view`: one read
+transaction on one version of the scenario (the one in force on the date asked, default today),
+with `$scenario` bound to the name that version is stored under, so every check (and the
+waivers) sees the same version even while loads commit. That transaction is always rolled back,
+and a check from a custom directory must also be read-only by Neo4j's own EXPLAIN before it runs.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ class CheckRunError(Exception):
 
 
 def run_check(db: Database | ScenarioView, check: Check, scenario: str, as_of: date) -> list[Finding]:
-    """One check's findings (no waivers applied), unsorted, one per (check, set of subjects)."""
+    """One check's findings (no waivers applied), unsorted, one per (check, set of subjects).
+
+    `scenario` is what `$scenario` is bound to: the physical name of a version (a view's
+    `physical`), or a scenario's own name when `db` is a `Database`."""
     params: dict[str, object] = {**check.spec.parameters, "scenario": scenario, "as_of": as_of}
     try:
         if isinstance(db, ScenarioView):
@@ -80,10 +84,17 @@ def _read(db: Database, cypher: str, params: dict[str, object]) -> list[dict[str
 
 
 def run_checks(
-    db: Database, catalog: Catalog, scenario: str, as_of: date, only: Iterable[str] | None = None
+    db: Database,
+    catalog: Catalog,
+    scenario: str,
+    as_of: date,
+    only: Iterable[str] | None = None,
+    *,
+    at: date | None = None,
 ) -> RunResult:
-    """All checks (or those in ``only``) on ``scenario`` as of ``as_of``, waivers applied, sorted."""
-    with consistent_view(db, scenario) as view:
+    """All checks (or those in ``only``) on ``scenario`` as in force on ``at`` (default today)
+    as of ``as_of``, waivers applied, sorted."""
+    with consistent_view(db, scenario, at) as view:
         return run_checks_in(view, catalog, as_of, only)
 
 
@@ -93,7 +104,7 @@ def run_checks_in(view: ScenarioView, catalog: Catalog, as_of: date, only: Itera
     scenario = view.scenario
     if not view.found:
         raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
-    findings = [finding for check in checks for finding in run_check(view, check, scenario, as_of)]
+    findings = [finding for check in checks for finding in run_check(view, check, view.physical, as_of)]
     findings, expired = apply_waivers(findings, read_waivers(view, scenario), as_of, {c.id for c in checks})
     result: RunResult = {"scenario": scenario, "as_of": as_of.isoformat(), "findings": sort_findings(findings)}
     if expired:

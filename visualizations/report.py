@@ -89,20 +89,22 @@ def weeks_between(first_seen: date, as_of: date) -> int:
 # Building and storing
 
 
-def build_report(db: Database, catalog: Catalog, scenario: str, as_of: date) -> Report:
-    """Run the checks, compare with the previous snapshot, store this one and return report.json.
+def build_report(db: Database, catalog: Catalog, scenario: str, as_of: date, *, at: date | None = None) -> Report:
+    """Run the checks on the version of the scenario in force on ``at`` (default today), compare
+    with the previous snapshot, store this one and return report.json. With history, the report
+    of any past week can be rebuilt: ``as_of`` and ``at`` that week's date.
 
     Raises ``queries.waivers.UnknownScenarioError`` when the scenario has not been loaded.
     """
-    # One version of the scenario for every read: a load waits until they are done.
-    with consistent_view(db, scenario) as view:
+    # One version of the scenario for every read, in one read transaction.
+    with consistent_view(db, scenario, at) as view:
         result = run_checks_in(view, catalog, as_of)
         report = compose_report(
             scenario,
             as_of,
             result["findings"],
             _previous_report(view, scenario, as_of),
-            _role_details(view, scenario, {f["accountable"] for f in result["findings"] if f["accountable"]}),
+            _role_details(view, view.physical, {f["accountable"] for f in result["findings"] if f["accountable"]}),
             read_waivers(view, scenario),
             _trend_before(view, scenario, as_of),
         )
@@ -176,8 +178,11 @@ def compose_report(
     return report
 
 
-def stored_report(db: Database, catalog: Catalog, scenario: str, as_of: date | None) -> Report:
-    """The report stored for ``as_of`` (None: the latest); ``NotFound`` when there is none.
+def stored_report(
+    db: Database, catalog: Catalog, scenario: str, as_of: date | None, *, at: date | None = None
+) -> Report:
+    """The report stored for ``as_of`` (None: the latest, or with ``at`` the latest stored for
+    ``at`` or before); ``NotFound`` when there is none.
 
     ``catalog`` is not needed to read a stored report; it is accepted so that callers can pass
     the same arguments as to :func:`build_report`.
@@ -185,9 +190,9 @@ def stored_report(db: Database, catalog: Catalog, scenario: str, as_of: date | N
     del catalog
     if as_of is None:
         rows = db.read(
-            f"MATCH (s:{SNAPSHOT_LABEL} {{scenario: $scenario}}) "
+            f"MATCH (s:{SNAPSHOT_LABEL} {{scenario: $scenario}}) WHERE $at IS NULL OR s.as_of <= $at "
             "RETURN s.report AS report ORDER BY s.as_of DESC LIMIT 1",
-            {"scenario": scenario},
+            {"scenario": scenario, "at": at},
         )
     else:
         rows = db.read(
@@ -195,7 +200,7 @@ def stored_report(db: Database, catalog: Catalog, scenario: str, as_of: date | N
             {"scenario": scenario, "as_of": as_of},
         )
     if not rows:
-        when = "any date" if as_of is None else as_of.isoformat()
+        when = as_of.isoformat() if as_of else f"{at.isoformat()} or before" if at else "any date"
         raise NotFound(f"no report of scenario '{scenario}' for {when}")
     report: Report = json.loads(rows[0]["report"])
     return report

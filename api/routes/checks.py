@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import graph_reads
 from api.db import ensure_up
-from api.deps import CatalogDep, DbDep, EditorKey, ReaderKey, ScenarioName, SyncDbDep
+from api.deps import AtQuery, CatalogDep, DbDep, EditorKey, ReaderKey, ScenarioName, SyncDbDep
 from api.models import CheckInfo, CheckList, FindingsAnswer, Severity, WaiversAnswer
 from api.problems import AUTH_RESPONSES, READ_RESPONSES, ApiProblem, ProblemItem, invalid, not_found
 from queries.catalog import UnknownCheckError
@@ -119,6 +119,7 @@ async def get_findings(
     check: Annotated[list[str] | None, Query(description="Only these check ids (repeat the parameter).")] = None,
     severity: Annotated[Severity | None, Query(description="Only findings at or above this severity.")] = None,
     as_of: Annotated[date | None, Query(description="The day to run the checks for (default today).")] = None,
+    at: AtQuery = None,
 ) -> Response:
     """Run the gap checks on scenario `s` (gap-checks.md), waivers applied, most severe first.
 
@@ -130,14 +131,14 @@ async def get_findings(
         if unknown:
             raise invalid("query", "check", f"unknown check id: {', '.join(unknown)}")
     day = as_of or date.today()
-    state = await graph_reads.findings_state(db, s)
+    state = await graph_reads.findings_state(db, s, at)
     if state is None:
         raise not_found(f"scenario '{s}' has not been loaded")
     cache: FindingsCache = request.app.state.findings_cache
     key = (s, day.isoformat(), tuple(sorted(check)) if check else None, state)
     try:
         result = await cache.get_or_run(
-            key, lambda: run_in_threadpool(run_checks, sync_db, catalog, s, day, check or None)
+            key, lambda: run_in_threadpool(run_checks, sync_db, catalog, s, day, check or None, at=at)
         )
     except UnknownCheckError as e:
         raise invalid("query", "check", str(e)) from e
