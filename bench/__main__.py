@@ -13,6 +13,7 @@ BENCHMARKS = {
     "view": "bench.view",
     "api": "bench.api",
     "soak": "bench.soak",
+    "history": "bench.history",
 }
 
 
