@@ -10,7 +10,7 @@ every field. The loader ignores `README` and every sheet whose name starts with 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -20,6 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from graph.ontology import FieldType, Kind, kinds_by_section
+from visualizations.spreadsheet import guard_cell
 
 README_SHEET = "README"
 LISTS_SHEET = "_lists"
@@ -76,7 +77,7 @@ def build_template(path: Path) -> None:
     def helper_list(name: str, cells: list[str]) -> str:
         if name not in list_ranges:
             col = get_column_letter(len(list_ranges) + 1)
-            lists.cell(row=1, column=len(list_ranges) + 1, value=name)
+            lists.cell(row=1, column=len(list_ranges) + 1, value=guard_cell(name))
             for i, value in enumerate(cells, start=2):
                 lists[f"{col}{i}"] = value
             list_ranges[name] = f"{quote_sheetname(LISTS_SHEET)}!${col}$2:${col}${len(cells) + 1}"
@@ -86,7 +87,7 @@ def build_template(path: Path) -> None:
     for kind in _sections():
         sheet = workbook.create_sheet(kind.section)
         for i, column in enumerate(columns(kind), start=1):
-            cell = sheet.cell(row=1, column=i, value=column)
+            cell = sheet.cell(row=1, column=i, value=guard_cell(column))
             cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
             sheet.column_dimensions[get_column_letter(i)].width = max(12, len(column) + 4)
         sheet.freeze_panes = "A2"
@@ -111,11 +112,11 @@ def build_template(path: Path) -> None:
 
 def _write_meta(sheet: Worksheet, kind: Kind, add: Callable[[str, list[str]], str]) -> None:
     """The bundle's `meta` mapping as a two-column sheet (bundle-format.md, 1.1): one row per field."""
-    sheet.append(["field", "value"])
+    _append(sheet, ["field", "value"])
     for cell in sheet[1]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
     for row, name in enumerate(columns(kind), start=2):
-        sheet.cell(row=row, column=1, value=name)
+        sheet.cell(row=row, column=1, value=guard_cell(name))
         source, strict = _validation_source(kind, name, add)
         if source is not None:
             rule = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=strict)
@@ -144,23 +145,28 @@ def _validation_source(kind: Kind, column: str, add: Callable[[str, list[str]], 
 
 
 def _write_readme(sheet: Worksheet) -> None:
-    sheet.append(["tomgraph operating-model template (bundle format 1.1)"])
+    _append(sheet, ["tomgraph operating-model template (bundle format 1.1)"])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(
-        ["Fill one sheet per section; the first row holds the column names. Load with: tomgraph load FILE.xlsx"]
+    _append(
+        sheet, ["Fill one sheet per section; the first row holds the column names. Load with: tomgraph load FILE.xlsx"]
     )
-    sheet.append(["Lists: separate items with ;  Booleans: true/false. Dates: YYYY-MM-DD. Empty cell: not given."])
-    sheet.append(["This README and the hidden _lists sheet are ignored by the loader."])
-    sheet.append([])
+    _append(sheet, ["Lists: separate items with ;  Booleans: true/false. Dates: YYYY-MM-DD. Empty cell: not given."])
+    _append(sheet, ["This README and the hidden _lists sheet are ignored by the loader."])
+    _append(sheet, [])
     header = ["section", "column", "type", "required", "meaning"]
-    sheet.append(header)
+    _append(sheet, header)
     for cell in sheet[sheet.max_row]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
     meta = [k for k in kinds_by_section().values() if k.singleton]
     for kind in [*_sections(), *meta]:
-        sheet.append([kind.section, "", "", "", kind.doc])
+        _append(sheet, [kind.section, "", "", "", kind.doc])
         sheet.cell(row=sheet.max_row, column=1).font = _HEADER_FONT
         for column in columns(kind):
-            sheet.append([kind.section, column, *_describe(kind, column)])
+            _append(sheet, [kind.section, column, *_describe(kind, column)])
     for letter, width in zip("ABCDE", (16, 22, 48, 10, 70), strict=True):
         sheet.column_dimensions[letter].width = width
+
+
+def _append(sheet: Worksheet, values: Sequence[object]) -> None:
+    """A row of the workbook, every cell through the one formula guard (visualizations/spreadsheet.py)."""
+    sheet.append([guard_cell(v) for v in values])

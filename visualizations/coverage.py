@@ -17,18 +17,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from graph.consistent import ScenarioView
 from queries.coverage import CoverageResult, item_label
+from visualizations.spreadsheet import guard_cell
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENTITY_URL = "/ui/s/{scenario}/entity/{id}"
 """The explorer's entity page (failing cells link to it)."""
 NO_UNIT = "(no unit)"
-
-
-def csv_safe(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula: text starting with = + - @ (or a
-    tab / carriage return) gets a leading apostrophe (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class SubjectRow(TypedDict):
@@ -138,7 +132,7 @@ def to_csv(result: CoverageResult) -> str:
                 items = failing.get(subject)
                 writer.writerow(
                     [
-                        csv_safe(v)
+                        guard_cell(v)
                         for v in (
                             framework["framework"],
                             obligation["id"],

@@ -48,9 +48,14 @@ class _Units:
     children: dict[str | None, list[str]]
 
     def subtree(self, unit: str) -> set[str]:
-        out, stack = set(), [unit]
+        """The unit and every unit below it; a loop in `parent` (which the bundle format does not
+        forbid) is walked once."""
+        out: set[str] = set()
+        stack = [unit]
         while stack:
             u = stack.pop()
+            if u in out:
+                continue
             out.add(u)
             stack.extend(self.children.get(u, []))
         return out
@@ -60,7 +65,9 @@ class _Units:
         units), descending while a level holds a single unit (a group with one root unit counts
         its divisions, not itself)."""
         level = self.children.get(scope, [])
-        while len(level) == 1 and self.children.get(level[0]):
+        passed: set[str] = set()
+        while len(level) == 1 and self.children.get(level[0]) and level[0] not in passed:
+            passed.add(level[0])
             level = self.children[level[0]]
         return set(level)
 

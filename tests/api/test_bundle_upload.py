@@ -54,8 +54,8 @@ def test_every_form_loads_the_whole_bundle(api: ApiClient, scenario: str, body: 
     assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["scenario"] == scenario
-    assert (answer["entity_count"], answer["relationship_count"]) == (128, 337)
-    assert (answer["created"], answer["updated"], answer["removed"]) == (128, 0, 0)
+    assert (answer["entity_count"], answer["relationship_count"]) == (153, 426)
+    assert (answer["created"], answer["updated"], answer["removed"]) == (153, 0, 0)
     assert answer["entities"]["Model"] == {"created": 13, "updated": 0, "removed": 0}
     again = api.put(f"/scenarios/{scenario}/bundle", content=body, headers={"Content-Type": content_type}).json()
     assert (again["created"], again["updated"], again["removed"]) == (0, 0, 0)
@@ -72,7 +72,7 @@ def test_an_invalid_bundle_is_a_422_listing_every_problem_and_changes_nothing(ap
     fields = {(e["field"], e["place"].split(":")[0]) for e in body["errors"]}
     assert {("stage", "bundle.yaml"), ("owner", "bundle.yaml")} <= fields
     assert all(e["place"].startswith("bundle.yaml:") and e["message"] for e in body["errors"])
-    assert _entity_count(api, scenario) == 128
+    assert _entity_count(api, scenario) == 153
 
 
 def test_an_editor_may_load_but_a_reader_may_not(api: ApiClient, scenario: str) -> None:

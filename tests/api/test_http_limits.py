@@ -425,7 +425,7 @@ def test_a_workbook_is_recognised_by_its_content_whatever_its_media_type(
 ) -> None:
     answer = _put(served, scenario, openpyxl_workbook, content_type)
     assert answer.status_code == 200, answer.text
-    assert (answer.json()["entity_count"], answer.json()["relationship_count"]) == (128, 337)
+    assert (answer.json()["entity_count"], answer.json()["relationship_count"]) == (153, 426)
 
 
 def _zip_of_insurer() -> bytes:
@@ -470,7 +470,7 @@ def test_damaged_zips_and_workbooks_are_422s_with_one_log_line(
         (_flip_inside(openpyxl_workbook, sheet), "application/octet-stream", sheet, "zip"),
         (openpyxl_workbook[: len(openpyxl_workbook) // 2], XLSX_TYPE, "bundle.xlsx", "zip"),
         # a sheet cut short: the loader names it, and judges no reference into what it lost
-        (_rewrite(openpyxl_workbook, sheet, sheet_xml[: len(sheet_xml) // 2]), XLSX_TYPE, "roles!row 1", "xlsx"),
+        (_rewrite(openpyxl_workbook, sheet, sheet_xml[: len(sheet_xml) // 2]), XLSX_TYPE, "people!row 1", "xlsx"),
     ]
     log_before = served.log_text()
     for body, content_type, place, field in cases:

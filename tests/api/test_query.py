@@ -102,7 +102,7 @@ def test_writes_loads_admin_and_procedures_are_refused_with_403(
     assert body["title"] == "Query refused" and body["type"] == "urn:tomgraph:problem:query-refused"
     assert body["errors"][0]["field"] == "cypher"  # type: ignore[index]
     _, count = _query(api, insurer, "MATCH (n:Entity {scenario: $scenario}) RETURN count(n) AS n")
-    assert count["rows"] == [{"n": 128}]
+    assert count["rows"] == [{"n": 153}]
 
 
 @pytest.mark.parametrize("cypher", INVALID_HERE)
@@ -111,7 +111,7 @@ def test_unknown_procedures_functions_and_commands_are_invalid(api: ApiClient, i
     assert status == 422, body
     assert body["type"] == "urn:tomgraph:problem:invalid-query"
     _, count = _query(api, insurer, "MATCH (n:Entity {scenario: $scenario}) RETURN count(n) AS n")
-    assert count["rows"] == [{"n": 128}]
+    assert count["rows"] == [{"n": 153}]
 
 
 def test_strings_that_merely_mention_keywords_are_fine(api: ApiClient, insurer: str) -> None:
@@ -218,7 +218,7 @@ ALLOWED_READS = [
 def test_plain_reads_pass_whatever_their_prefix_or_comments(api: ApiClient, insurer: str, cypher: str) -> None:
     status, body = _query(api, insurer, cypher)
     assert status == 200, body
-    assert body["rows"] == [{"n": 128}] and body["warnings"] == []
+    assert body["rows"] == [{"n": 153}] and body["warnings"] == []
 
 
 def test_a_syntax_error_hidden_behind_use_is_an_invalid_query(api: ApiClient, insurer: str) -> None:

@@ -24,7 +24,7 @@ def test_scenarios_list_names_counts_and_load_time(api: ApiClient, insurer: str)
     assert response.status_code == 200
     mine = [s for s in response.json()["scenarios"] if s["name"] == insurer]
     assert len(mine) == 1
-    assert mine[0]["entity_count"] == 128 and mine[0]["relationship_count"] == 337
+    assert mine[0]["entity_count"] == 153 and mine[0]["relationship_count"] == 426
     assert date.fromisoformat(mine[0]["loaded_at"][:10]) <= date.today()
 
 
@@ -59,8 +59,10 @@ def test_an_entity_has_its_fields_and_every_relationship_in_and_out(api: ApiClie
     assert body["kind"] == "models" and body["name"] == "Claims fraud score"
     assert body["fields"] == {
         "description": "Flags suspicious claims and auto-declines fast-track payment for the top decile.",
+        "first_use": "2024-02-12",
         "human_oversight": "none",
         "last_reviewed": "2026-04-21",
+        "operator_role": "provider",
         "properties.inventory_id": "MI-0012",
         "risk_tier": "high",
         "stage": "production",
@@ -70,6 +72,10 @@ def test_an_entity_has_its_fields_and_every_relationship_in_and_out(api: ApiClie
         ("CONSUMES", "models.consumes", "d-claims", True),
         ("CONSUMES", "models.consumes", "d-fraud-intel", True),
         ("CONSUMES", "models.consumes", "d-customer", True),
+        ("DEPENDS_ON", "models.depends_on", "m-claims-triage", True),
+        ("DEPENDS_ON", "models.depends_on", "s-claims-platform", True),
+        ("DEPENDS_ON", "models.depends_on", "s-ml-platform", True),
+        ("IN_UNIT", "models.unit", "u-fraud", False),
     }
     incoming = {(r["type"], r["via"], r["entity"]["id"]) for r in body["incoming"]}
     assert {

@@ -6,7 +6,7 @@ import csv
 import io
 
 from queries.coverage import CoverageResult
-from visualizations.coverage import csv_safe, to_csv, to_html
+from visualizations.coverage import to_csv, to_html
 
 RESULT: CoverageResult = {
     "scenario": "current",
@@ -30,18 +30,6 @@ RESULT: CoverageResult = {
         }
     ],
 }
-
-
-def test_csv_safe_prefixes_formula_starts_only() -> None:
-    assert [csv_safe(v) for v in ("=1+1", "+1", "-1", "@x", "\tx", "plain", None)] == [
-        "'=1+1",
-        "'+1",
-        "'-1",
-        "'@x",
-        "'\tx",
-        "plain",
-        "",
-    ]
 
 
 def test_csv_has_one_guarded_row_per_applicable_pair() -> None:

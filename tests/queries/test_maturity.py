@@ -249,3 +249,28 @@ def test_improve_trend_counts_resolved_against_new_over_the_last_four_reports(
     assert measured(weeks[3]) == (False, 3 - 1 - first_new, [w.isoformat() for w in weeks[:4]])
     # weeks 2 to 5: 3 resolved, 1 new
     assert measured(weeks[4]) == (True, 2, [w.isoformat() for w in weeks[1:]])
+
+
+def test_units_in_a_parent_loop_are_scored_once_and_the_scorecard_ends(
+    db: Database, scenario: str, tmp_path: Path
+) -> None:
+    """A unit that is its own parent, and two units that are each other's, load (the format does
+    not forbid it); the scorecard by unit walks each loop once instead of running for ever."""
+    bundle = tmp_path / "loops.yaml"
+    bundle.write_text(
+        yaml.safe_dump(
+            {
+                "units": [
+                    {"id": "u-self", "name": "Self", "parent": "u-self"},
+                    {"id": "u-a", "name": "A", "parent": "u-b"},
+                    {"id": "u-b", "name": "B", "parent": "u-a"},
+                ]
+            }
+        )
+    )
+    load_bundle(db, bundle, scenario)
+    criteria = load_criteria(known_checks=load_catalog().ids())
+    result = scorecard(db, load_catalog(), criteria, scenario, AS_OF, by_unit=True)
+    assert [s["scope"] for s in result["scopes"]] == ["organisation", "u-a", "u-b", "u-self"]
+    inside = scorecard(db, load_catalog(), criteria, scenario, AS_OF, unit="u-a")
+    assert [s["scope"] for s in inside["scopes"]] == ["u-a"]

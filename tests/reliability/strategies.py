@@ -18,7 +18,9 @@ from graph.ontology import ID_PATTERN, KINDS, FieldType, Kind, kinds_by_section
 from tests.bundles import write_directory, write_json, write_xlsx, write_yaml
 
 FORMS = ("yaml", "json", "csv", "xlsx")
-SECTIONS = tuple(k.section for k in KINDS)
+LIST_KINDS = tuple(k for k in KINDS if not k.singleton)
+"""Sections written as lists of items (all but the `meta` mapping)."""
+SECTIONS = tuple(k.section for k in LIST_KINDS)
 
 # Text every form carries unchanged: no control or separator characters (Excel refuses them,
 # YAML treats some as line breaks), no surrounding whitespace (CSV and Excel cells are
@@ -40,32 +42,53 @@ DATES = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2099, 12, 31))
 
 
 def _field_value(draw: st.DrawFn, f: Any) -> Any:
+    """One value of a field; for a `many` field (format 1.1) a list of distinct values."""
+    if f.many:
+        return draw(st.lists(_scalars(f), min_size=1, max_size=3, unique=True))
+    return draw(_scalars(f))
+
+
+def _scalars(f: Any) -> st.SearchStrategy[Any]:
+    if f.type is FieldType.INT:
+        return st.integers(0, 10**6)
     if f.type is FieldType.BOOL:
-        return draw(st.booleans())
+        return st.booleans()
     if f.type is FieldType.DATE:
-        return draw(DATES).isoformat()
+        return DATES.map(dt.date.isoformat)
     if f.type is FieldType.ENUM:
-        return draw(st.sampled_from(f.choices))
-    return draw(TEXT)
+        return st.sampled_from(f.choices)
+    return TEXT
+
+
+def _unique_choices(kind: Kind) -> list[int]:
+    """How many items a section can hold at most: a required unique enum (one policy per risk
+    tier) allows one item per choice."""
+    return [len(f.choices) for f in kind.fields if f.required and f.unique and f.type is FieldType.ENUM]
 
 
 @st.composite
 def valid_bundles(draw: st.DrawFn, max_per_kind: int = 4) -> dict[str, list[dict[str, Any]]]:
     """A valid bundle: unique ids across it, references to entities of the right kinds."""
-    counts = {k.section: draw(st.integers(0, max_per_kind)) for k in KINDS}
-    # access rows need a data domain and a consumer
-    if counts["access"]:
-        counts["data_domains"] = max(counts["data_domains"], 1)
-        if not counts["models"] and not counts["workflows"]:
-            counts["models"] = 1
+    counts = {k.section: draw(st.integers(0, min([max_per_kind, *_unique_choices(k)]))) for k in LIST_KINDS}
+    # a section with a required reference needs an entity it can point to (access rows need a
+    # data domain and a consumer; delegations a role; evidence something it is about)
+    changed = True
+    while changed:
+        changed = False
+        for k in LIST_KINDS:
+            for ref in k.references:
+                if counts[k.section] and ref.required and not any(counts[t] for t in ref.targets):
+                    counts[ref.targets[0]] = 1
+                    changed = True
     total = sum(counts.values())
     ids = draw(st.lists(IDS, min_size=total, max_size=total, unique_by=str.lower))
     ids_of: dict[str, list[str]] = {}
     for section in SECTIONS:
         ids_of[section], ids = ids[: counts[section]], ids[counts[section] :]
     bundle: dict[str, list[dict[str, Any]]] = {}
-    for kind in KINDS:
+    for kind in LIST_KINDS:
         items = []
+        used: dict[str, set[Any]] = {}
         for entity_id in ids_of[kind.section]:
             item: dict[str, Any] = {"id": entity_id}
             if kind.name_required or draw(st.booleans()):
@@ -76,7 +99,16 @@ def valid_bundles(draw: st.DrawFn, max_per_kind: int = 4) -> dict[str, list[dict
                 item["tags"] = draw(st.lists(TEXT, min_size=1, max_size=3, unique=True))
             for f in kind.fields:
                 if f.required or draw(st.booleans()):
-                    item[f.name] = _field_value(draw, f)
+                    value = _field_value(draw, f)
+                    if f.unique:  # e.g. one policy per risk tier, aliases unique across people
+                        taken = used.setdefault(f.name, set())
+                        if f.required and f.type is FieldType.ENUM:
+                            value = draw(st.sampled_from([c for c in f.choices if c not in taken]))
+                        values = set(value) if f.many else {value}
+                        if values & taken:
+                            continue
+                        taken |= values
+                    item[f.name] = value
             for ref in kind.references:
                 pool = [i for t in ref.targets for i in ids_of[t]]
                 if not pool or not (ref.required or draw(st.booleans())):
@@ -151,7 +183,7 @@ FORM_CORRUPTIONS = {
 
 
 def _bool_or_enum_field(kind: Kind) -> Any:
-    return next((f for f in kind.fields if f.type in (FieldType.BOOL, FieldType.ENUM)), None)
+    return next((f for f in kind.fields if f.type in (FieldType.BOOL, FieldType.ENUM) and not f.many), None)
 
 
 @st.composite
@@ -162,7 +194,13 @@ def corruptions(draw: st.DrawFn, bundle: dict[str, Any], form: str, only: str | 
     out = copy.deepcopy(bundle)
     all_ids = {i["id"] for items in out.values() for i in items}
     sections = sorted(out)
-    section = draw(st.sampled_from(sections))
+    candidates = sections
+    if kind_name in ("dangling-reference", "wrong-kind-reference"):
+        # only sections that have references (policies, for one, have none)
+        candidates = [s for s in sections if kinds_by_section()[s].references] or sections
+        if candidates is sections and not any(kinds_by_section()[s].references for s in sections):
+            kind_name = "unknown-field"
+    section = draw(st.sampled_from(candidates))
     kind = kinds_by_section()[section]
     index = draw(st.integers(0, len(out[section]) - 1))
     item = out[section][index]
@@ -213,7 +251,7 @@ def corruptions(draw: st.DrawFn, bundle: dict[str, Any], form: str, only: str | 
         if field == "id":
             field = None  # the whole item may be reported in more than one way (references to it)
     elif kind_name == "bad-enum":
-        enum = next((f for f in kind.fields if f.type is FieldType.ENUM), None)
+        enum = next((f for f in kind.fields if f.type is FieldType.ENUM and not f.many), None)
         field = enum.name if enum else "id"
         item[field] = "no-such-choice" if enum else "bad id"
     elif kind_name == "bad-date":

@@ -162,16 +162,16 @@ def test_a_view_over_the_cap_shows_groups_and_how_to_narrow(
     db: Database, insurer: str, browser_page: BrowserPage, tmp_path: Path
 ) -> None:
     data = fetch_view(db, insurer, as_of=AS_OF, node_cap=50)
-    assert data.grouped and data.total == 128
+    assert data.grouped and data.total == 153
     open_view(browser_page, render_view(data), tmp_path)
 
     message = browser_page.page.locator("#view-message")
     assert message.is_visible()
-    assert "128 entities, more than the cap of 50" in message.inner_text()
+    assert "153 entities, more than the cap of 50" in message.inner_text()
     assert "--focus" in message.inner_text()
     groups = browser_page.page.evaluate("tomgraphView.nodes.get().map(n => [n.id, n.count])")
     assert sorted(groups) == sorted([f"group:{g.kind}", g.count] for g in data.groups)
-    assert sum(count for _, count in groups) == 128
+    assert sum(count for _, count in groups) == 153
     assert browser_page.errors == []
 
 
