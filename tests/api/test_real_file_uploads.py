@@ -60,6 +60,7 @@ def test_a_formula_without_a_stored_value_is_a_422_naming_sheet_row_and_column(a
 def test_the_catalog_says_when_a_check_raises_its_severity(api: ApiClient) -> None:
     checks = {c["id"]: c for c in api.get("/checks", key="reader").json()["checks"]}
     assert [(i, c["severity"], c["escalation"]) for i, c in sorted(checks.items()) if c["escalation"]] == [
+        ("delegated-self-approval", "high", {"critical": "risk tier high"}),
         ("model-without-change-approver", "high", {"critical": "risk tier high"}),
         ("self-approved-model", "high", {"critical": "risk tier high"}),
     ]
