@@ -36,17 +36,9 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from visualizations.pdf import CHROMIUM_ARGS  # the one set of flags, shared with summary.pdf
+
 CHROMIUM_PATH = os.environ.get("TOMGRAPH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
 LOCAL_SCHEMES = ("file", "data", "about", "blob", "chrome-error")
 
