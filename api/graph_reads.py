@@ -16,6 +16,8 @@ from datetime import date
 from functools import cache
 from typing import Any, Literal
 
+from neo4j.graph import Node, Path
+from neo4j.graph import Relationship as GraphRelationship
 from neo4j.time import Date, DateTime, Duration, Time
 
 from api.db import ApiDatabase
@@ -82,7 +84,24 @@ def _kind(labels: list[str] | None) -> str:
 
 
 def json_value(value: Any) -> Any:
-    """A Neo4j value as JSON: temporals as ISO text, non-finite floats as text, graph values as maps."""
+    """A Neo4j value as JSON: temporals as ISO text, non-finite floats as text, bytes as base64,
+    a node as `{labels, properties}`, a relationship as `{type, start, end, properties}` (start
+    and end are the nodes' `id` properties, else their element ids) and a path as `{nodes,
+    relationships}` of those (docs/api.md, "Ad-hoc Cypher")."""
+    if isinstance(value, Node):
+        return {"labels": sorted(value.labels), "properties": json_value(dict(value.items()))}
+    if isinstance(value, GraphRelationship):
+        return {
+            "type": value.type,
+            "start": _end_id(value.start_node),
+            "end": _end_id(value.end_node),
+            "properties": json_value(dict(value.items())),
+        }
+    if isinstance(value, Path):
+        return {
+            "nodes": [json_value(n) for n in value.nodes],
+            "relationships": [json_value(r) for r in value.relationships],
+        }
     if isinstance(value, Date | DateTime | Time):
         return value.to_native().isoformat()
     if isinstance(value, Duration):
@@ -98,6 +117,12 @@ def json_value(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def _end_id(node: Node | None) -> Any:
+    if node is None:
+        return None
+    return node.get("id", node.element_id)
 
 
 SCENARIOS = """

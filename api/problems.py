@@ -156,7 +156,8 @@ def install_handlers(app: FastAPI) -> None:
             return problem(422, "Invalid input", f"body: {message}", slug="invalid-input", errors=items)
         title = _STATUS_TITLES.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else title
-        return problem(exc.status_code, title, detail, headers=getattr(exc, "headers", None))
+        slug = title.lower().replace(" ", "-") if exc.status_code in _STATUS_TITLES else None
+        return problem(exc.status_code, title, detail, slug=slug, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(DatabaseUnavailable)
     async def _db_down(request: Request, exc: DatabaseUnavailable) -> JSONResponse:

@@ -196,7 +196,10 @@ def check_plan(plan: Any, *, database: str, impure_functions: frozenset[str]) ->
 
     Returns whether the plan uses the `$scenario` parameter."""
     uses_scenario = False
-    for operator in _walk(plan):
+    # Procedure calls are judged first, so that a refusal names the procedure a person wrote
+    # rather than the operator Neo4j planned around it (`EmptyResult` for a void procedure).
+    operators = sorted(_walk(plan), key=lambda o: not str(o.get("operatorType", "")).startswith("ProcedureCall"))
+    for operator in operators:
         kind = str(operator.get("operatorType", ""))
         match = _OPERATOR.match(kind)
         name, on = (match.group(1), match.group(2)) if match else (kind, None)
@@ -235,6 +238,10 @@ def _cypher_problem(e: Neo4jError) -> ApiProblem:
         )
     if code.startswith("Neo.ClientError.Security") or "AccessMode" in code or "ForbiddenOnReadOnly" in code:
         return _refuse(e.message or code)
+    if "`USE` clause" in (e.message or ""):
+        # Neo4j declines to plan some `USE other-database ...` queries (`USE system SHOW
+        # DATABASES`): naming another database is refused like a plan that reads one.
+        return _refuse("the query names another database with USE; only this scenario's database may be read")
     text = (e.message or code).strip()
     message = text.splitlines()[0] if text else code
     return ApiProblem(

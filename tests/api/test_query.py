@@ -221,9 +221,9 @@ def test_plain_reads_pass_whatever_their_prefix_or_comments(api: ApiClient, insu
     assert body["rows"] == [{"n": 153}] and body["warnings"] == []
 
 
-def test_a_syntax_error_hidden_behind_use_is_an_invalid_query(api: ApiClient, insurer: str) -> None:
+def test_use_of_another_database_is_refused_even_where_neo4j_cannot_plan_it(api: ApiClient, insurer: str) -> None:
     status, body = _query(api, insurer, "USE system SHOW DATABASES")
-    assert status == 422 and body["type"] == "urn:tomgraph:problem:invalid-query"
+    assert status == 403 and body["type"] == "urn:tomgraph:problem:query-refused", body
 
 
 def test_a_query_without_scenario_is_answered_with_a_warning(api: ApiClient, insurer: str) -> None:
@@ -245,3 +245,26 @@ def test_the_unfinished_copy_of_a_load_is_hidden(api: ApiClient, insurer: str, d
     assert status == 200, body
     assert [row["id"] for row in body["rows"]] == ["m-done"]  # type: ignore[index]
     assert body["warnings"] == ["1 rows from loads still in progress were left out"]
+
+
+def test_nodes_relationships_and_paths_come_back_as_json_objects(api: ApiClient, insurer: str) -> None:
+    status, body = _query(
+        api,
+        insurer,
+        "MATCH p = (m:Model {scenario: $scenario, id: 'm-churn'})-[r]->(d {id: 'd-customer'}) RETURN m, r, p",
+    )
+    assert status == 200, body
+    [row] = body["rows"]  # type: ignore[misc]
+    assert sorted(row["m"]) == ["labels", "properties"] and row["m"]["labels"] == ["Entity", "Model"]
+    assert row["m"]["properties"]["id"] == "m-churn"
+    assert row["m"]["properties"]["name"] == "Customer churn predictor"
+    assert row["r"] == {"type": "CONSUMES", "start": "m-churn", "end": "d-customer", "properties": {}}
+    assert [n["properties"]["id"] for n in row["p"]["nodes"]] == ["m-churn", "d-customer"]
+    assert row["p"]["relationships"] == [row["r"]]
+
+
+def test_a_refused_procedure_is_named_not_the_operator_around_it(api: ApiClient, insurer: str) -> None:
+    status, body = _query(api, insurer, "CALL db.createLabel('Evil')")
+    assert status == 403
+    prefix = "only plain reads of the graph may run here: procedure db.createLabel is not allowed (allowed: "
+    assert str(body["detail"]).startswith(prefix), body

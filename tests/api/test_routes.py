@@ -177,8 +177,10 @@ def test_unknown_routes_and_methods_are_problems_too(api: ApiClient) -> None:
     response = api.get("/no/such/route")
     assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 404
+    assert response.json()["type"] == "urn:tomgraph:problem:not-found"
     response = api.request("DELETE", "/scenarios")
     assert response.status_code == 405 and response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:tomgraph:problem:method-not-allowed"
 
 
 def test_an_invalid_scenario_name_is_a_422_naming_the_path_parameter(api: ApiClient) -> None:
