@@ -28,6 +28,10 @@ TEST_PORT = int(os.environ.get("TOMGRAPH_TEST_NEO4J_PORT", "7689"))
 # A test run on another port gets its own directory, so two runs in one checkout do not share
 # (and fight over) one Neo4j's files and PID file.
 TEST_DATA_DIR = REPO / (".tomgraph-test" if TEST_PORT == 7689 else f".tomgraph-test-{TEST_PORT}")
+LIFECYCLE_NEO4J_PORT = TEST_PORT + 8
+"""The second local Neo4j that tests/graph/test_local_neo4j.py starts and stops (7697 by default)."""
+OUTAGE_NEO4J_PORT = TEST_PORT + 9
+"""The local Neo4j that tests/api/test_neo4j_outage.py stops under the API (7698 by default)."""
 
 
 def _docker_available() -> bool:
@@ -63,7 +67,16 @@ def test_settings() -> Iterator[Settings]:
         return
     settings = local_test_settings()
     was_running = local_neo4j.status(settings).running
-    local_neo4j.start(settings)
+    try:
+        local_neo4j.start(settings)
+    except local_neo4j.LocalNeo4jError as error:
+        # Typically a Neo4j of another checkout, or of a killed run, still holds the port:
+        # stop the whole run with the reason rather than let every database test error alike.
+        pytest.exit(
+            f"the tests' Neo4j cannot start: {error}. For the tests the port is set with "
+            f"TOMGRAPH_TEST_NEO4J_PORT (now {TEST_PORT}); or stop the other Neo4j (`tomgraph neo4j stop`)",
+            returncode=3,
+        )
     yield settings
     if not was_running:
         local_neo4j.stop(settings)

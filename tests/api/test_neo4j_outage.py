@@ -15,7 +15,7 @@ from graph.schema import apply_schema
 from graph.settings import Settings
 from loaders import load_bundle
 from tests.api.conftest import INSURER, ApiClient, make_client
-from tests.conftest import TEST_DATA_DIR
+from tests.conftest import OUTAGE_NEO4J_PORT, TEST_DATA_DIR
 
 SCENARIO = "outage"
 INSURER_YAML = (INSURER.parent / "insurer.yaml").read_bytes()
@@ -39,7 +39,7 @@ def own_neo4j() -> Iterator[Settings]:
     settings = Settings(
         neo4j_uri=None,
         data_dir=TEST_DATA_DIR / "api-outage",
-        local_neo4j_port=7698,
+        local_neo4j_port=OUTAGE_NEO4J_PORT,
         local_neo4j_heap="512m",
         local_neo4j_pagecache="64m",
     )

@@ -14,7 +14,7 @@ import pytest
 from graph import local_neo4j
 from graph.db import Database, DatabaseUnavailable
 from graph.settings import Settings
-from tests.conftest import TEST_DATA_DIR
+from tests.conftest import LIFECYCLE_NEO4J_PORT, TEST_DATA_DIR
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def own_instance() -> Iterator[Settings]:
     settings = Settings(
         neo4j_uri=None,
         data_dir=TEST_DATA_DIR / "lifecycle",
-        local_neo4j_port=7697,
+        local_neo4j_port=LIFECYCLE_NEO4J_PORT,
         local_neo4j_heap="512m",
         local_neo4j_pagecache="64m",
     )
@@ -41,7 +41,7 @@ def test_launcher_pins_the_version_the_code_names() -> None:
 
 def test_start_waits_for_bolt_and_a_second_start_reuses_it(own_instance: Settings) -> None:
     status = local_neo4j.start(own_instance)
-    assert status.running and status.uri == "bolt://127.0.0.1:7697"
+    assert status.running and status.uri == f"bolt://127.0.0.1:{LIFECYCLE_NEO4J_PORT}"
     assert local_neo4j.start(own_instance).pid == status.pid
     with Database.from_settings(own_instance, start_local=False) as db:
         assert db.read("CALL dbms.components() YIELD versions RETURN versions[0] AS v") == [
@@ -94,7 +94,7 @@ def test_port_in_use_gives_a_clear_message(own_instance: Settings) -> None:
         with pytest.raises(local_neo4j.LocalNeo4jError) as caught:
             local_neo4j.start(own_instance)
     assert str(caught.value) == (
-        "port 7697 on 127.0.0.1 is already in use by another program; "
+        f"port {LIFECYCLE_NEO4J_PORT} on 127.0.0.1 is already in use by another program; "
         "stop it or choose another port with TOMGRAPH_LOCAL_NEO4J_PORT"
     )
 
