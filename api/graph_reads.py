@@ -3,6 +3,12 @@
 Labels and relationship types are spliced into Cypher only from the ontology; every value a
 caller sends is a parameter. Each query also says whether the scenario and the entity exist, so
 a 404 costs no extra round trip.
+
+Each query starts with `RESOLVE`: it finds the version of the scenario in force on `$at` and
+binds `tg_p` to the physical name that version is stored under (graph/history.py); the rest of
+the query reads `{scenario: tg_p}`. Published copies never change, so one query reads one
+version, without locks, in a read transaction. A version stored only as a delta is rebuilt
+once (a write, through the synchronous driver) and the query run again.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from functools import cache
 from typing import Any, Literal
 
 from neo4j.time import Date, DateTime, Duration, Time
+from starlette.concurrency import run_in_threadpool
 
 from api.db import ApiDatabase
 from api.models import (
@@ -41,7 +48,9 @@ from api.models import (
     ScenarioSummary,
     WhoAnswer,
 )
-from api.problems import invalid, not_found
+from api.problems import ApiProblem, invalid, not_found
+from graph.errors import NotFound
+from graph.history import COPY_LABEL, VERSION_LABEL, HistoryError, no_version_message, resolve
 from graph.ontology import (
     DECISION_RIGHTS,
     ENTITY_LABEL,
@@ -121,13 +130,72 @@ async def list_scenarios(db: ApiDatabase) -> list[ScenarioSummary]:
     ]
 
 
-SCENARIO_EXISTS = "OPTIONAL MATCH (s:Scenario {name: $scenario}) RETURN s IS NOT NULL AS found"
+RESOLVE = f"""
+OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
+WITH sc, CASE
+  WHEN sc IS NULL THEN null
+  WHEN sc.seq IS NULL THEN sc.name
+  WHEN sc.newest AND sc.effective <= $at THEN sc.physical
+  ELSE COLLECT {{
+    MATCH (v:{VERSION_LABEL} {{scenario: $scenario}}) WHERE v.effective <= $at
+    WITH v ORDER BY v.effective DESC, v.seq DESC LIMIT 1
+    MATCH (c:{COPY_LABEL} {{scenario: $scenario, seq: v.seq, state: 'ready'}})
+    RETURN c.physical AS p ORDER BY c.kind DESC, p LIMIT 1
+  }}[0]
+END AS tg_p
+"""
+"""Binds `sc` (the scenario node) and `tg_p` (the physical name of the version in force on `$at`,
+null when the scenario has none then or it must be rebuilt first). The fast case, the latest
+version asked for on or after its date, reads only the scenario node."""
+
+FOUND = "sc IS NOT NULL AS scenario_found, tg_p IS NOT NULL AS version_found"
+
+
+def on_day(at: date | None) -> date:
+    """The day a read is for: `at`, or today."""
+    return at or date.today()
+
+
+async def _prepare(db: ApiDatabase, scenario: str, at: date) -> None:
+    """After a query found the scenario but no readable version on `at`: rebuild that version
+    (a write), or raise the 404 that says no version was in force then."""
+    if db.writer is None:
+        raise not_found(no_version_message(scenario, at))
+    try:
+        await run_in_threadpool(resolve, db.writer, scenario, at, db.history)
+    except NotFound as e:
+        raise not_found(str(e)) from e
+    except HistoryError as e:
+        raise ApiProblem(409, "Version not readable", str(e), slug="version-not-readable") from e
+
+
+async def _versioned_row(db: ApiDatabase, cypher: str, params: dict[str, Any], *, batched: bool) -> dict[str, Any]:
+    """The one row of a query that starts with RESOLVE, the version rebuilt first if it must be."""
+    row = await (db.one_row(cypher, params) if batched else _first(db, cypher, params))
+    if row["scenario_found"] and not row["version_found"]:
+        await _prepare(db, params["scenario"], params["at"])
+        row = await (db.one_row(cypher, params) if batched else _first(db, cypher, params))
+        if not row["version_found"]:
+            raise not_found(no_version_message(params["scenario"], params["at"]))
+    return row
+
+
+async def _first(db: ApiDatabase, cypher: str, params: dict[str, Any]) -> dict[str, Any]:
+    return (await db.rows(cypher, params))[0]
+
+
+async def physical_name(db: ApiDatabase, scenario: str, at: date | None) -> str:
+    """The physical name of the version of `scenario` in force on `at` (404 when none)."""
+    row = await _versioned_row(
+        db, RESOLVE + f"RETURN {FOUND}, tg_p", {"scenario": scenario, "at": on_day(at)}, batched=False
+    )
+    if not row["scenario_found"]:
+        raise _no_scenario(scenario)
+    return str(row["tg_p"])
 
 
 async def require_scenario(db: ApiDatabase, scenario: str) -> None:
-    rows = await db.rows(SCENARIO_EXISTS, {"scenario": scenario})
-    if not rows[0]["found"]:
-        raise _no_scenario(scenario)
+    await physical_name(db, scenario, None)
 
 
 def _no_scenario(scenario: str) -> Exception:
@@ -140,42 +208,57 @@ def _no_entity(scenario: str, entity_id: str) -> Exception:
 
 @cache
 def _entities_query(label: str) -> str:
-    return f"""
-OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
+    return f"""{RESOLVE}
 CALL {{
-  MATCH (n:{label} {{scenario: $scenario}})
+  WITH tg_p
+  MATCH (n:{label} {{scenario: tg_p}})
   WHERE ($q IS NULL OR toLower(n.id) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q)
     AND ($after IS NULL OR n.id > $after)
   WITH n ORDER BY n.id LIMIT $take
   RETURN collect({{id: n.id, name: n.name, labels: labels(n)}}) AS items
 }}
-RETURN sc IS NOT NULL AS scenario_found, items
+RETURN {FOUND}, items
 """
 
 
 async def list_entities(
-    db: ApiDatabase, scenario: str, kind: str | None, q: str | None, limit: int, cursor: str | None
+    db: ApiDatabase,
+    scenario: str,
+    kind: str | None,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+    at: date | None = None,
 ) -> EntityPage:
     after = decode_cursor(cursor, {"id": str})
     label = kinds_by_section()[kind].label if kind else ENTITY_LABEL
-    rows = await db.rows(
+    row = await _versioned_row(
+        db,
         _entities_query(label),
-        {"scenario": scenario, "q": q.lower() if q else None, "after": after and after["id"], "take": limit + 1},
+        {
+            "scenario": scenario,
+            "at": on_day(at),
+            "q": q.lower() if q else None,
+            "after": after and after["id"],
+            "take": limit + 1,
+        },
+        batched=False,
     )
-    if not rows[0]["scenario_found"]:
+    if not row["scenario_found"]:
         raise _no_scenario(scenario)
-    items = [EntityRef(id=i["id"], kind=_kind(i["labels"]), name=i["name"]) for i in rows[0]["items"]]
+    items = [EntityRef(id=i["id"], kind=_kind(i["labels"]), name=i["name"]) for i in row["items"]]
     more = len(items) > limit
     items = items[:limit]
     return EntityPage(scenario=scenario, items=items, next_cursor=encode_cursor({"id": items[-1].id}) if more else None)
 
 
-ENTITY = """
-OPTIONAL MATCH (sc:Scenario {name: $scenario})
-OPTIONAL MATCH (n:Entity {scenario: $scenario, id: $id})
-RETURN sc IS NOT NULL AS scenario_found, n IS NOT NULL AS found, labels(n) AS labels, properties(n) AS props,
-  COLLECT { MATCH (n)-[r]->(m:Entity) RETURN {type: type(r), id: m.id, name: m.name, labels: labels(m)} } AS outgoing,
-  COLLECT { MATCH (n)<-[r]-(m:Entity) RETURN {type: type(r), id: m.id, name: m.name, labels: labels(m)} } AS incoming
+ENTITY = f"""{RESOLVE}
+OPTIONAL MATCH (n:Entity {{scenario: tg_p, id: $id}})
+RETURN {FOUND}, n IS NOT NULL AS found, labels(n) AS labels, properties(n) AS props,
+  COLLECT {{ MATCH (n)-[r]->(m:Entity)
+            RETURN {{type: type(r), id: m.id, name: m.name, labels: labels(m)}} }} AS outgoing,
+  COLLECT {{ MATCH (n)<-[r]-(m:Entity)
+            RETURN {{type: type(r), id: m.id, name: m.name, labels: labels(m)}} }} AS incoming
 """
 
 
@@ -195,8 +278,8 @@ def _relationships(own_label: str, raw: list[dict[str, Any]], outgoing: bool) ->
     return sorted(out, key=lambda x: (x.type, x.entity.id))
 
 
-async def get_entity(db: ApiDatabase, scenario: str, entity_id: str) -> EntityDetail:
-    row = await db.one_row(ENTITY, {"scenario": scenario, "id": entity_id})
+async def get_entity(db: ApiDatabase, scenario: str, entity_id: str, at: date | None = None) -> EntityDetail:
+    row = await _versioned_row(db, ENTITY, {"scenario": scenario, "id": entity_id, "at": on_day(at)}, batched=True)
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     if not row["found"]:
@@ -236,9 +319,8 @@ def dependencies_query(direction: Direction, depth: int) -> str:
     types = "|".join(dependency_rel_types())
     step = f"()-[:{types}]->()" if direction == "upstream" else f"()<-[:{types}]-()"
     kinds, sections = _ontology_literals()
-    return f"""
-OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
-OPTIONAL MATCH (start:Entity {{scenario: $scenario, id: $id}})
+    return f"""{RESOLVE}
+OPTIONAL MATCH (start:Entity {{scenario: tg_p, id: $id}})
 CALL {{
   WITH start
   MATCH p = ALL SHORTEST (start)({step}){{1,{depth}}}(x:Entity)
@@ -248,10 +330,10 @@ CALL {{
   ORDER BY distance, kind, id
   RETURN collect({{id: id, name: name, kind: kind, distance: distance, path: path}}) AS hits
 }}
-WITH sc, start, hits, [h IN hits WHERE $after IS NULL OR h.distance > $after.distance
+WITH sc, tg_p, start, hits, [h IN hits WHERE $after IS NULL OR h.distance > $after.distance
     OR (h.distance = $after.distance AND (h.kind > $after.kind OR (h.kind = $after.kind AND h.id > $after.id)))]
     AS rest
-RETURN sc IS NOT NULL AS scenario_found, start IS NOT NULL AS found, labels(start) AS labels, start.name AS name,
+RETURN {FOUND}, start IS NOT NULL AS found, labels(start) AS labels, start.name AS name,
        size(hits) AS total, rest[..$take] AS page,
        [k IN {sections} | {{kind: k, count: size([h IN hits WHERE h.kind = k])}}] AS counts
 """
@@ -261,17 +343,21 @@ _HIT_KEY = {"distance": int, "kind": str, "id": str}
 
 
 async def _reach(
-    db: ApiDatabase, scenario: str, entity_id: str, direction: Direction, depth: int, limit: int, cursor: str | None
+    db: ApiDatabase,
+    scenario: str,
+    entity_id: str,
+    direction: Direction,
+    depth: int,
+    limit: int,
+    cursor: str | None,
+    at: date | None,
 ) -> tuple[dict[str, Any], list[DependencyHit], str | None]:
     after = decode_cursor(cursor, _HIT_KEY)
-    row = await db.one_row(
+    row = await _versioned_row(
+        db,
         dependencies_query(direction, depth),
-        {
-            "scenario": scenario,
-            "id": entity_id,
-            "after": after,
-            "take": limit + 1,
-        },
+        {"scenario": scenario, "id": entity_id, "after": after, "take": limit + 1, "at": on_day(at)},
+        batched=True,
     )
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
@@ -288,9 +374,16 @@ async def _reach(
 
 
 async def dependencies(
-    db: ApiDatabase, scenario: str, entity_id: str, direction: Direction, depth: int, limit: int, cursor: str | None
+    db: ApiDatabase,
+    scenario: str,
+    entity_id: str,
+    direction: Direction,
+    depth: int,
+    limit: int,
+    cursor: str | None,
+    at: date | None = None,
 ) -> DependencyPage:
-    row, hits, next_cursor = await _reach(db, scenario, entity_id, direction, depth, limit, cursor)
+    row, hits, next_cursor = await _reach(db, scenario, entity_id, direction, depth, limit, cursor, at)
     return DependencyPage(
         scenario=scenario,
         id=entity_id,
@@ -302,8 +395,10 @@ async def dependencies(
     )
 
 
-async def impact(db: ApiDatabase, scenario: str, entity_id: str, limit: int, cursor: str | None) -> ImpactPage:
-    row, hits, next_cursor = await _reach(db, scenario, entity_id, "downstream", MAX_DEPTH, limit, cursor)
+async def impact(
+    db: ApiDatabase, scenario: str, entity_id: str, limit: int, cursor: str | None, at: date | None = None
+) -> ImpactPage:
+    row, hits, next_cursor = await _reach(db, scenario, entity_id, "downstream", MAX_DEPTH, limit, cursor, at)
     by_kind: dict[str, list[DependencyHit]] = {}
     for hit in hits:
         by_kind.setdefault(hit.kind, []).append(hit)
@@ -323,10 +418,9 @@ async def impact(db: ApiDatabase, scenario: str, entity_id: str, limit: int, cur
 @cache
 def _paths_query(max_hops: int) -> str:
     types = "|".join(rel_types())
-    return f"""
-OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
-OPTIONAL MATCH (a:Entity {{scenario: $scenario, id: $source}})
-OPTIONAL MATCH (b:Entity {{scenario: $scenario, id: $target}})
+    return f"""{RESOLVE}
+OPTIONAL MATCH (a:Entity {{scenario: tg_p, id: $source}})
+OPTIONAL MATCH (b:Entity {{scenario: tg_p, id: $target}})
 CALL {{
   WITH a, b
   MATCH p = ALL SHORTEST (a)-[:{types}]-{{1,{max_hops}}}(b)
@@ -336,15 +430,19 @@ CALL {{
     rels: [r IN relationships(p) | {{type: type(r), start: startNode(r).id, end: endNode(r).id}}]
   }}) AS paths
 }}
-RETURN sc IS NOT NULL AS scenario_found, a IS NOT NULL AS source_found, b IS NOT NULL AS target_found, paths
+RETURN {FOUND}, a IS NOT NULL AS source_found, b IS NOT NULL AS target_found, paths
 """
 
 
-async def shortest_paths(db: ApiDatabase, scenario: str, source: str, target: str, max_hops: int) -> PathsAnswer:
-    rows = await db.rows(
-        _paths_query(max_hops), {"scenario": scenario, "source": source, "target": target, "take": MAX_PATHS + 1}
+async def shortest_paths(
+    db: ApiDatabase, scenario: str, source: str, target: str, max_hops: int, at: date | None = None
+) -> PathsAnswer:
+    row = await _versioned_row(
+        db,
+        _paths_query(max_hops),
+        {"scenario": scenario, "source": source, "target": target, "take": MAX_PATHS + 1, "at": on_day(at)},
+        batched=False,
     )
-    row = rows[0]
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     for found, entity_id in ((row["source_found"], source), (row["target_found"], target)):
@@ -368,22 +466,22 @@ async def shortest_paths(db: ApiDatabase, scenario: str, source: str, target: st
     )
 
 
-FINDINGS_STATE = """
-OPTIONAL MATCH (s:Scenario {name: $scenario})
-RETURN s IS NOT NULL AS found, toString(s.loaded_at) AS loaded_at, s.bundle_digest AS digest,
-  COLLECT { MATCH (w:Waiver {scenario: $scenario})
+FINDINGS_STATE = f"""{RESOLVE}
+RETURN {FOUND}, tg_p AS physical,
+  COLLECT {{ MATCH (w:Waiver {{scenario: $scenario}})
             RETURN [w.check, toString(w.expires), w.accepted_by, w.reason] + w.subjects AS waiver
-            ORDER BY waiver } AS waivers
+            ORDER BY waiver }} AS waivers
 """
 
 
-async def findings_state(db: ApiDatabase, scenario: str) -> str | None:
-    """A fingerprint of everything findings depend on in the graph (the load and the waivers),
-    or None when the scenario does not exist. Equal fingerprints give equal findings."""
-    row = await db.one_row(FINDINGS_STATE, {"scenario": scenario})
-    if not row["found"]:
+async def findings_state(db: ApiDatabase, scenario: str, at: date | None = None) -> str | None:
+    """A fingerprint of everything findings depend on in the graph (the version read, by its
+    physical name, which no later load reuses, and the waivers), or None when the scenario does
+    not exist. Equal fingerprints give equal findings."""
+    row = await _versioned_row(db, FINDINGS_STATE, {"scenario": scenario, "at": on_day(at)}, batched=True)
+    if not row["scenario_found"]:
         return None
-    return json.dumps([row["loaded_at"], row["digest"], row["waivers"]], separators=(",", ":"))
+    return json.dumps([row["physical"], row["waivers"]], separators=(",", ":"))
 
 
 async def who(db: ApiDatabase, scenario: str, entity_id: str, as_of: date | None = None) -> WhoAnswer:

@@ -133,6 +133,18 @@ class Settings(BaseSettings):
         description="A load that writes more rows than this is staged in batches (graph/sync.py).",
     )
 
+    history_keep_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Versions not in force on any of the last N days are removed after a load (default: keep all).",
+    )
+    history_grace_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="A superseded copy of a version is deleted this long after it stopped being resolved.",
+    )
+    history_cache_size: int = Field(default=2, ge=0, description="Rebuilt past versions kept as copies.")
+
     @field_validator("check_dirs", "maturity_dirs", "framework_dirs", mode="before")
     @classmethod
     def _split_paths(cls, value: object) -> object:

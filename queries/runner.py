@@ -1,9 +1,10 @@
 """Running gap checks against one scenario, as of one date.
 
-A run of several checks reads the scenario through `graph.consistent.consistent_view`: one
-transaction that holds the scenario still, so every check (and the waivers) sees the same version
-even while a load of it is waiting. That transaction is always rolled back, and a check from a
-custom directory must also be read-only by Neo4j's own EXPLAIN before it runs.
+A run of several checks reads the scenario through `graph.consistent.consistent_view`: one read
+transaction on one version of the scenario (the one in force on the date asked, default today),
+with `$scenario` bound to the name that version is stored under, so every check (and the
+waivers) sees the same version even while loads commit. That transaction is always rolled back,
+and a check from a custom directory must also be read-only by Neo4j's own EXPLAIN before it runs.
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ class CheckRunError(Exception):
 
 
 def run_check(db: Database | ScenarioView, check: Check, scenario: str, as_of: date) -> list[Finding]:
-    """One check's findings (no waivers applied), unsorted, one per (check, set of subjects)."""
+    """One check's findings (no waivers applied), unsorted, one per (check, set of subjects).
+
+    `scenario` is what `$scenario` is bound to: the physical name of a version (a view's
+    `physical`), or a scenario's own name when `db` is a `Database`."""
     params: dict[str, object] = {**check.spec.parameters, "scenario": scenario, "as_of": as_of}
     try:
         if isinstance(db, ScenarioView):
@@ -91,14 +95,17 @@ def run_checks(
     only: Iterable[str] | None = None,
     frameworks: Sequence[str] | None = None,
     registry: Frameworks | None = None,
+    *,
+    at: date | None = None,
 ) -> RunResult:
-    """All checks (or those in ``only``) on ``scenario`` as of ``as_of``, waivers applied, sorted.
+    """All checks (or those in ``only``) on ``scenario`` as in force on ``at`` (default today)
+    as of ``as_of``, waivers applied, sorted.
 
     ``frameworks``: ids of the frameworks in force (``check --framework``); None means the bundle's
     ``meta.frameworks`` (obligations.md; none without meta, so catalog v1 results do not change).
     Each unsatisfied obligation of a framework in force is an ``obligation-unmet`` finding.
     """
-    with consistent_view(db, scenario) as view:
+    with consistent_view(db, scenario, at) as view:
         return run_checks_in(view, catalog, as_of, only, frameworks, registry)
 
 
@@ -119,7 +126,7 @@ def run_checks_in(
     scenario = view.scenario
     if not view.found:
         raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
-    findings = [finding for check in checks for finding in run_check(view, check, scenario, as_of)]
+    findings = [finding for check in checks for finding in run_check(view, check, view.physical, as_of)]
     known = {c.id for c in checks}
     if wanted is None or OBLIGATION_UNMET in wanted:
         known.add(OBLIGATION_UNMET)

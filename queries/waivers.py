@@ -206,13 +206,18 @@ def replace_waivers(db: Database, scenario: str, waivers: Sequence[Waiver]) -> i
     ]
 
     def work(tx: ManagedTransaction) -> int:
-        loaded = tx.run("MATCH (s:Scenario {name: $scenario}) RETURN count(s) > 0 AS loaded", scenario=scenario)
-        if not loaded.single(strict=True)["loaded"]:
+        # The roles of the latest version (its physical name; the scenario's own for one loaded
+        # before versions were kept).
+        loaded = tx.run(
+            "OPTIONAL MATCH (s:Scenario {name: $scenario}) RETURN coalesce(s.physical, s.name) AS physical",
+            scenario=scenario,
+        ).single(strict=True)["physical"]
+        if loaded is None:
             raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
         found = tx.run(
             "UNWIND $ids AS id MATCH (r:Role {scenario: $scenario, id: id}) RETURN collect(r.id) AS ids",
             ids=sorted({w.accepted_by for w in waivers}),
-            scenario=scenario,
+            scenario=loaded,
         ).single(strict=True)["ids"]
         problems = [
             f"{w.describe()}: accepted_by: '{w.accepted_by}' is not a role in scenario '{scenario}'"
