@@ -467,7 +467,7 @@ async def shortest_paths(
 
 
 FINDINGS_STATE = f"""{RESOLVE}
-RETURN {FOUND}, tg_p AS physical,
+RETURN {FOUND}, sc IS NOT NULL AS found, tg_p AS physical,
   COLLECT {{ MATCH (w:Waiver {{scenario: $scenario}})
             RETURN [w.check, toString(w.expires), w.accepted_by, w.reason] + w.subjects AS waiver
             ORDER BY waiver }} AS waivers

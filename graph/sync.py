@@ -259,6 +259,8 @@ def sync_scenario(
     if base.exists and not result.changed:
         if progress:
             progress(0, 0)
+        with contextlib.suppress(Exception):
+            maintain(db, scenario, policy)  # retention and eviction still apply after this load
         result.seconds = time.monotonic() - started
         return result
     physical = new_physical(scenario, "version")
