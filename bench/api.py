@@ -35,6 +35,7 @@ from neo4j import READ_ACCESS, AsyncGraphDatabase
 from api.auth import KEYS_FILE_ENV, Role, create_key
 from api.graph_reads import dependencies_query
 from graph.db import Database, connection_for
+from graph.history import physical_name
 from graph.ontology import kinds_by_section
 from graph.schema import apply_schema
 from graph.settings import Settings
@@ -77,7 +78,7 @@ def _ensure_loaded(settings: Settings, size: str, scenario: str) -> tuple[int, d
         ids: dict[str, list[str]] = {}
         for section in ("use_cases", "workflows", "models", "vendors", "data_domains"):
             label = kinds_by_section()[section].label
-            rows = db.read(f"MATCH (n:{label} {{scenario: $s}}) RETURN n.id AS id", {"s": scenario})
+            rows = db.read(f"MATCH (n:{label} {{scenario: $s}}) RETURN n.id AS id", {"s": physical_name(db, scenario)})
             ids[section] = [r["id"] for r in rows]
     return entities, ids
 
