@@ -13,11 +13,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from neo4j import ManagedTransaction, NotificationMinimumSeverity
+from neo4j import READ_ACCESS, ManagedTransaction, NotificationMinimumSeverity
 from neo4j.exceptions import Neo4jError
 
 from graph.consistent import ScenarioView, consistent_view
 from graph.db import Database
+from graph.history import resolve_in
 from queries.catalog import BUILTIN_CHECK_DIR, SEVERITY_RANK, Catalog, Check
 from queries.findings import Finding, RunResult, finding_identity, sort_findings
 from queries.postprocess import RowShapeError, raw_findings
@@ -38,8 +39,12 @@ class CheckRunError(Exception):
 def run_check(db: Database | ScenarioView, check: Check, scenario: str, as_of: date) -> list[Finding]:
     """One check's findings (no waivers applied), unsorted, one per (check, set of subjects).
 
-    `scenario` is what `$scenario` is bound to: the physical name of a version (a view's
-    `physical`), or a scenario's own name when `db` is a `Database`."""
+    With a view, `scenario` is what `$scenario` is bound to (the view's `physical`). With a
+    `Database`, a scenario's name is bound to the physical name of its version in force today
+    (graph/history.py), so 1.0 callers that pass the name keep working; any other name (a
+    physical name) is bound as given."""
+    if not isinstance(db, ScenarioView):
+        scenario = _bound(db, scenario)
     params: dict[str, object] = {**check.spec.parameters, "scenario": scenario, "as_of": as_of}
     try:
         if isinstance(db, ScenarioView):
@@ -71,6 +76,12 @@ def run_check(db: Database | ScenarioView, check: Check, scenario: str, as_of: d
             finding["details"] = item.details
         findings.setdefault(finding_identity(check.id, item.subjects), finding)
     return list(findings.values())
+
+
+def _bound(db: Database, scenario: str) -> str:
+    with db.errors(), db.session(default_access_mode=READ_ACCESS) as session:
+        found = session.execute_read(lambda tx: resolve_in(tx, scenario, None))
+    return found.physical if found.found and found.physical else scenario
 
 
 def _read(db: Database, cypher: str, params: dict[str, object]) -> list[dict[str, object]]:

@@ -297,3 +297,16 @@ def test_concurrent_loads_and_reads_never_see_mixed_versions(
 
 def _fingerprint(dump: dict[str, Any]) -> str:
     return repr(dump)
+
+
+def test_a_past_weeks_report_is_rebuilt_from_history_alone(
+    db: Database, scenario: str, bundles: list[Path], refs: list[dict[str, Any]]
+) -> None:
+    _load_series(db, scenario, bundles)
+    catalog = load_catalog()
+    week = DAYS[1] + timedelta(days=7)
+    report = build_report(db, catalog, scenario, week, at=week)
+    expected = run_checks(db, catalog, f"{scenario}-r1", week)["findings"]
+    assert report["as_of"] == week.isoformat()
+    assert report["counts"]["open"]["total"] == len([f for f in expected if "waived" not in f])
+    assert stored_report(db, catalog, scenario, week)["counts"] == report["counts"]
