@@ -107,7 +107,7 @@ def main(argv: list[str]) -> None:
         "unchanged_reload": {
             "seconds": round(reload_seconds, 1),
             "changed": reload.changed,
-            "storage_unchanged": after_reload == last,
+            "storage_unchanged": after_reload == {k: last[k] for k in after_reload},
         },
         "versions": len(versions(db, scenario)),
         "checks_latest_seconds": round(latest_seconds, 2),

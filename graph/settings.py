@@ -130,7 +130,7 @@ class Settings(BaseSettings):
     load_tx_max_rows: int = Field(
         default=2_000_000,
         gt=0,
-        description="A load that writes more rows than this is staged in batches (graph/sync.py).",
+        description="Kept for compatibility: every load is now written in batches and switched in (graph/sync.py).",
     )
 
     history_keep_days: int | None = Field(
