@@ -266,10 +266,12 @@ def sync_scenario(
     physical = new_physical(scenario, "version")
     steps = _Steps(_copy_batches(wanted) + 1, progress)
     stage_copy(db, scenario, physical, "version", wanted, steps)
-    changes = {k: v for k, v in result.as_dict().items() if k in ("entities", "relationships")}
     delta = delta_parts(wanted, base.content) if base.seq is not None else []
 
+    rebased: list[SyncResult] = []
+
     def switch(tx: ManagedTransaction) -> None:
+        rebased.clear()
         row = tx.run(LOCK_FOR_SWITCH, scenario=scenario).single(strict=True)
         counts = tx.run(
             f"OPTIONAL MATCH (c:{COPY_LABEL} {{physical: $physical, state: 'staging'}}) "
@@ -302,12 +304,17 @@ def sync_scenario(
             if base.seq != 0:
                 previous_delta = delta_parts(wanted, read_content(tx, scenario))
         elif row["seq"] is not None and row["seq"] != base.seq:
-            # Another load switched in after step 1: the delta leads back to that one.
+            # Another load switched in after step 1: the delta, and this load's summary, are
+            # against that one, the version this load replaces.
             previous_seq = row["seq"]
-            previous_delta = delta_parts(wanted, read_content(tx, row["physical"]))
+            replaced = read_content(tx, row["physical"])
+            previous_delta = delta_parts(wanted, replaced)
+            rebased[:] = [_summary(scenario, replaced, wanted)]
         elif row["seq"] is None:
             previous_seq = None
         seq = 1 if previous_seq is None else previous_seq + 1
+        summary = rebased[0] if rebased else result
+        changes = {k: v for k, v in summary.as_dict().items() if k in ("entities", "relationships")}
         if previous_seq is not None:
             write_delta(tx, scenario, previous_seq, previous_delta)
         tx.run(
@@ -355,6 +362,8 @@ def sync_scenario(
             _drop_copy(db, scenario, physical)
         raise
     steps()
+    if rebased:
+        result = rebased[0]
     result.staged = True
     # The load has committed; if tidying up fails, a later load does it.
     with contextlib.suppress(Exception):
