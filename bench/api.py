@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import random
@@ -214,6 +215,7 @@ async def _drive_driver(
         connection.uri, auth=(connection.user, connection.password), notifications_min_severity="OFF"
     )
     query = dependencies_query("upstream", 2)
+    today = dt.date.today()  # the version in force today, as the API reads it
     samples: list[float] = []
     deadline = time.monotonic() + seconds
 
@@ -222,6 +224,7 @@ async def _drive_driver(
         while time.monotonic() < deadline:
             params = {
                 "scenario": scenario,
+                "at": today,
                 "id": rng.choice(ids["use_cases"]),
                 "after": None,
                 "take": 101,
