@@ -50,7 +50,7 @@ from api.models import (
 )
 from api.problems import ApiProblem, invalid, not_found
 from graph.errors import NotFound
-from graph.history import COPY_LABEL, VERSION_LABEL, HistoryError, no_version_message, resolve
+from graph.history import FOUND_AT, RESOLVE_AT, HistoryError, no_version_message, resolve
 from graph.ontology import (
     DECISION_RIGHTS,
     ENTITY_LABEL,
@@ -130,25 +130,10 @@ async def list_scenarios(db: ApiDatabase) -> list[ScenarioSummary]:
     ]
 
 
-RESOLVE = f"""
-OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
-WITH sc, CASE
-  WHEN sc IS NULL THEN null
-  WHEN sc.seq IS NULL THEN sc.name
-  WHEN sc.newest AND sc.effective <= $at THEN sc.physical
-  ELSE COLLECT {{
-    MATCH (v:{VERSION_LABEL} {{scenario: $scenario}}) WHERE v.effective <= $at
-    WITH v ORDER BY v.effective DESC, v.seq DESC LIMIT 1
-    MATCH (c:{COPY_LABEL} {{scenario: $scenario, seq: v.seq, state: 'ready'}})
-    RETURN c.physical AS p ORDER BY c.kind DESC, p LIMIT 1
-  }}[0]
-END AS tg_p
-"""
-"""Binds `sc` (the scenario node) and `tg_p` (the physical name of the version in force on `$at`,
-null when the scenario has none then or it must be rebuilt first). The fast case, the latest
-version asked for on or after its date, reads only the scenario node."""
+RESOLVE = RESOLVE_AT
+"""Binds `sc` and `tg_p` (graph/history.py `RESOLVE_AT`): every query here starts with it."""
 
-FOUND = "sc IS NOT NULL AS scenario_found, tg_p IS NOT NULL AS version_found"
+FOUND = FOUND_AT
 
 
 def on_day(at: date | None) -> date:
@@ -484,16 +469,24 @@ async def findings_state(db: ApiDatabase, scenario: str, at: date | None = None)
     return json.dumps([row["physical"], row["waivers"]], separators=(",", ":"))
 
 
-async def who(db: ApiDatabase, scenario: str, entity_id: str, as_of: date | None = None) -> WhoAnswer:
-    """The decision rights on an entity and who effectively holds them on `as_of` (default
-    today): through the roles people hold, and through delegations in force (queries/authority.py,
-    the one place that rule lives). 404 for a missing scenario or entity."""
-    row = await db.one_row(who_query(), {"scenario": scenario, "id": entity_id})
+async def who(
+    db: ApiDatabase, scenario: str, entity_id: str, as_of: date | None = None, at: date | None = None
+) -> WhoAnswer:
+    """The decision rights on an entity of the version of `scenario` in force on `at` (default
+    today) and who effectively holds them on `as_of` (default today): through the roles people
+    hold, and through delegations in force (queries/authority.py, the one place that rule lives).
+    404 for a missing scenario, version or entity."""
+    row = await _versioned_row(db, who_query(), {"scenario": scenario, "id": entity_id, "at": on_day(at)}, batched=True)
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     delegated = await db.rows(
         delegated_query(),
-        {"scenario": scenario, "id": entity_id, "rights": list(DECISION_RIGHTS), "as_of": as_of or date.today()},
+        {
+            "scenario": row["physical"],
+            "id": entity_id,
+            "rights": list(DECISION_RIGHTS),
+            "as_of": as_of or date.today(),
+        },
     )
     answer = who_answer(scenario, entity_id, row, delegated)
     if answer is None:
@@ -514,9 +507,8 @@ def open_counts(findings: list[Finding]) -> dict[str, int]:
 @cache
 def _neighbours_query() -> str:
     kinds, _ = _ontology_literals()
-    return f"""
-OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
-OPTIONAL MATCH (n:Entity {{scenario: $scenario, id: $id}})
+    return f"""{RESOLVE}
+OPTIONAL MATCH (n:Entity {{scenario: tg_p, id: $id}})
 CALL {{
   WITH n
   MATCH (n)-[r]-(m:Entity)
@@ -526,7 +518,7 @@ CALL {{
   WHERE $kinds IS NULL OR kind IN $kinds
   RETURN collect({{id: m.id, name: m.name, kind: kind, rels: rels}}) AS hits
 }}
-RETURN sc IS NOT NULL AS scenario_found, n IS NOT NULL AS found, labels(n) AS labels, n.name AS name, hits
+RETURN {FOUND}, n IS NOT NULL AS found, labels(n) AS labels, n.name AS name, hits
 """
 
 
@@ -542,15 +534,22 @@ async def neighbours(
     open_only: bool,
     as_of: str,
     findings: list[Finding],
+    at: date | None = None,
 ) -> NeighboursAnswer:
     """The entities one relationship away from `entity_id` (either direction), grouped by kind.
 
     `kinds` and `rels` keep only those kinds and relationship types (None: all); `open_only`
     keeps only neighbours with open findings (`open_by_id`, from the run as of `as_of`). A kind
     with more than `limit` neighbours is collapsed: its group says how many, with no items (ask
-    again with that kind and a larger limit to list them). 404 for a missing scenario or entity.
+    again with that kind and a larger limit to list them). Read from the version in force on `at`
+    (default today). 404 for a missing scenario, version or entity.
     """
-    row = await db.one_row(_neighbours_query(), {"scenario": scenario, "id": entity_id, "kinds": kinds, "rels": rels})
+    row = await _versioned_row(
+        db,
+        _neighbours_query(),
+        {"scenario": scenario, "id": entity_id, "kinds": kinds, "rels": rels, "at": on_day(at)},
+        batched=True,
+    )
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     if not row["found"]:
@@ -610,11 +609,11 @@ def _catalog_query(label: str, from_ids: bool, filters: tuple[str, ...] = ()) ->
     q, stage, risk_tier, unit, after): a plan with no unused branches keeps the (scenario, id)
     index's order, so LIMIT stops the scan early instead of sorting the whole scenario."""
     if from_ids:
-        match = f"UNWIND $ids AS wanted MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: wanted}}) WHERE n:{label}"
+        match = f"UNWIND $ids AS wanted MATCH (n:{ENTITY_LABEL} {{scenario: tg_p, id: wanted}}) WHERE n:{label}"
     elif label == ENTITY_LABEL:
-        match = f"MATCH (n:{ENTITY_LABEL}) WHERE n.scenario = $scenario AND n.id > $after_id"
+        match = f"MATCH (n:{ENTITY_LABEL}) WHERE n.scenario = tg_p AND n.id > $after_id"
     else:
-        match = f"MATCH (n:{label} {{scenario: $scenario}}) WHERE true"
+        match = f"MATCH (n:{label} {{scenario: tg_p}}) WHERE true"
     conditions = {
         "after": "n.id > $after",
         "q": "(toLower(n.id) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q)",
@@ -626,15 +625,15 @@ def _catalog_query(label: str, from_ids: bool, filters: tuple[str, ...] = ()) ->
     # Ordering by (scenario, id), the index's own key, is what lets Neo4j read the index in order
     # (ordering by id alone sorts every row); all rows share the scenario, so the order is by id.
     order = "n.scenario, n.id" if label == ENTITY_LABEL and not from_ids else "n.id"
-    return f"""
-OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
+    return f"""{RESOLVE}
 CALL {{
+  WITH tg_p
   {match}{where}
   WITH n ORDER BY {order} LIMIT $take
   RETURN collect({{id: n.id, name: n.name, labels: labels(n), stage: n.stage, risk_tier: n.risk_tier,
                   unit: {_UNIT_OF}}}) AS items
 }}
-RETURN sc IS NOT NULL AS scenario_found, items
+RETURN {FOUND}, items
 """
 
 
@@ -651,12 +650,14 @@ async def catalog_page(
     open_only: bool,
     limit: int,
     cursor: str | None,
+    at: date | None = None,
 ) -> CatalogPage:
     """A page of the scenario's entities ordered by id, filtered: `q` (part of the id or name,
     any case), `kind` (a bundle section), `unit` (a unit id: entities in it, owned by a role in
     it, or people holding a role in it), `stage`, `risk_tier`, and `open_only` (entities with
-    open findings in `open_by_id`). Paged with `cursor` (the last id). 404 for a missing
-    scenario; 422 for a cursor that is not ours."""
+    open findings in `open_by_id`). Paged with `cursor` (the last id). Read from the version in
+    force on `at` (default today). 404 for a missing scenario or version; 422 for a cursor that
+    is not ours."""
     after = decode_cursor(cursor, {"id": str})
     label = kinds_by_section()[kind].label if kind else ENTITY_LABEL
     ids = None
@@ -664,10 +665,12 @@ async def catalog_page(
         ids = sorted(i for i, c in open_by_id.items() if c and (after is None or i > after["id"]))
     values = {"q": q, "stage": stage, "risk_tier": risk_tier, "unit": unit, "after": after}
     used = tuple(f for f, v in values.items() if v is not None and not (f == "after" and label == ENTITY_LABEL))
-    rows = await db.rows(
+    row = await _versioned_row(
+        db,
         _catalog_query(label, ids is not None, used),
         {
             "scenario": scenario,
+            "at": on_day(at),
             "q": q.lower() if q else None,
             "after": after and after["id"],
             "after_id": after["id"] if after else "",
@@ -677,8 +680,9 @@ async def catalog_page(
             "ids": ids,
             "take": limit + 1,
         },
+        batched=False,
     )
-    if not rows[0]["scenario_found"]:
+    if not row["scenario_found"]:
         raise _no_scenario(scenario)
     items = [
         CatalogItem(
@@ -690,7 +694,7 @@ async def catalog_page(
             unit=i["unit"],
             open=open_by_id.get(i["id"], 0),
         )
-        for i in rows[0]["items"]
+        for i in row["items"]
     ]
     more = len(items) > limit
     items = items[:limit]
@@ -699,31 +703,43 @@ async def catalog_page(
     )
 
 
-UNITS = """
-MATCH (u:Unit {scenario: $scenario})
-RETURN u.id AS id, u.name AS name ORDER BY id LIMIT $take
+UNITS = f"""{RESOLVE}
+RETURN {FOUND}, COLLECT {{
+  MATCH (u:Unit {{scenario: tg_p}}) RETURN {{id: u.id, name: u.name}} AS u ORDER BY u.id LIMIT $take
+}} AS units
 """
 
 
-async def units(db: ApiDatabase, scenario: str, limit: int) -> list[EntityRef] | None:
-    """The scenario's units by id (for the catalog's unit filter), or None when there are more
-    than `limit` (a list that long helps nobody; the filter then takes a typed id)."""
-    rows = await db.rows(UNITS, {"scenario": scenario, "take": limit + 1})
-    if len(rows) > limit:
+async def units(db: ApiDatabase, scenario: str, limit: int, at: date | None = None) -> list[EntityRef] | None:
+    """The units of the version of `scenario` in force on `at` (default today), by id (for the
+    catalog's unit filter), or None when there are more than `limit` (a list that long helps
+    nobody; the filter then takes a typed id). 404 for a missing scenario or version."""
+    row = await _versioned_row(db, UNITS, {"scenario": scenario, "take": limit + 1, "at": on_day(at)}, batched=True)
+    if not row["scenario_found"]:
+        raise _no_scenario(scenario)
+    found = row["units"]
+    if len(found) > limit:
         return None
-    return [EntityRef(id=r["id"], kind="units", name=r["name"]) for r in rows]
+    return [EntityRef(id=u["id"], kind="units", name=u["name"]) for u in found]
 
 
-ROLE_UNITS = """
-UNWIND $roles AS wanted
-MATCH (r:Entity {scenario: $scenario, id: wanted}) WHERE r:Role
-OPTIONAL MATCH (r)-[:IN_UNIT]->(u:Unit)
-RETURN r.id AS role, r.name AS role_name, u.id AS unit, u.name AS unit_name
+ROLE_UNITS = f"""{RESOLVE}
+RETURN {FOUND}, COLLECT {{
+  UNWIND $roles AS wanted
+  MATCH (r:Entity {{scenario: tg_p, id: wanted}}) WHERE r:Role
+  OPTIONAL MATCH (r)-[:IN_UNIT]->(u:Unit)
+  RETURN {{role: r.id, role_name: r.name, unit: u.id, unit_name: u.name}} AS row
+}} AS rows
 """
 
 
-async def role_units(db: ApiDatabase, scenario: str, roles: list[str]) -> dict[str, dict[str, str | None]]:
-    """role id -> {"name", "unit", "unit_name"} for `roles`: to group findings by accountable role
-    or unit."""
-    rows = await db.rows(ROLE_UNITS, {"scenario": scenario, "roles": roles})
-    return {r["role"]: {"name": r["role_name"], "unit": r["unit"], "unit_name": r["unit_name"]} for r in rows}
+async def role_units(
+    db: ApiDatabase, scenario: str, roles: list[str], at: date | None = None
+) -> dict[str, dict[str, str | None]]:
+    """role id -> {"name", "unit", "unit_name"} for `roles`, read from the version of `scenario` in
+    force on `at` (default today): to group findings by accountable role or unit. 404 for a
+    missing scenario or version."""
+    row = await _versioned_row(db, ROLE_UNITS, {"scenario": scenario, "roles": roles, "at": on_day(at)}, batched=False)
+    if not row["scenario_found"]:
+        raise _no_scenario(scenario)
+    return {r["role"]: {"name": r["role_name"], "unit": r["unit"], "unit_name": r["unit_name"]} for r in row["rows"]}

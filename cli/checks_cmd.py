@@ -142,7 +142,9 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             from cli.coverage_cmd import frameworks_or_fail
 
             registry, in_force = frameworks_or_fail(ctx.settings.framework_dirs, framework)
-            result = run_checks(ctx.db, catalog, scenario, day, only=wanted, frameworks=in_force, registry=registry, at=parse_at(at))
+            result = run_checks(
+                ctx.db, catalog, scenario, day, only=wanted, frameworks=in_force, registry=registry, at=parse_at(at)
+            )
         if output is OutputFormat.json:
             sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         elif output is OutputFormat.csv:

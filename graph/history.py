@@ -241,6 +241,32 @@ RETURN sc IS NOT NULL AS found, sc.seq IS NOT NULL AS versioned, v.seq AS seq, v
 """
 
 
+RESOLVE_AT = f"""
+OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
+WITH sc, CASE
+  WHEN sc IS NULL THEN null
+  WHEN sc.seq IS NULL THEN sc.name
+  WHEN sc.newest AND sc.effective <= $at THEN sc.physical
+  ELSE COLLECT {{
+    MATCH (v:{VERSION_LABEL} {{scenario: $scenario}}) WHERE v.effective <= $at
+    WITH v ORDER BY v.effective DESC, v.seq DESC LIMIT 1
+    MATCH (c:{COPY_LABEL} {{scenario: $scenario, seq: v.seq, state: 'ready'}})
+    RETURN c.physical AS p ORDER BY c.kind DESC, p LIMIT 1
+  }}[0]
+END AS tg_p
+"""
+"""Binds `sc` (the scenario node) and `tg_p` (the physical name of the version in force on `$at`,
+null when the scenario has none then or it must be rebuilt first). The fast case, the latest
+version asked for on or after its date, reads only the scenario node. The same rule as
+`resolve_in`, inline, so that one query resolves and reads (api/graph_reads.py,
+queries/authority.py): start a query with it, match `{scenario: tg_p}`, and return `FOUND_AT`."""
+
+FOUND_AT = "sc IS NOT NULL AS scenario_found, tg_p IS NOT NULL AS version_found"
+"""`scenario_found` (the scenario exists) and `version_found` (a readable copy of the version
+in force on `$at`): when the first is true and the second false, the version must be rebuilt
+(`resolve`) or had none then."""
+
+
 def resolve_in(tx: ManagedTransaction | Transaction, scenario: str, at: date | None) -> Resolved:
     """Which version of `scenario` was in force on `at` (default today), and where it is."""
     day = at or date.today()

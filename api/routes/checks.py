@@ -134,9 +134,7 @@ async def findings_run(
         result = await cache.get_or_run(
             key,
             lambda: run_in_threadpool(
-                lambda: run_checks(
-                    sync_db, catalog, s, day, check or None, None, request.app.state.frameworks, at=at
-                )
+                lambda: run_checks(sync_db, catalog, s, day, check or None, None, request.app.state.frameworks, at=at)
             ),
         )
     except UnknownCheckError as e:

@@ -53,6 +53,4 @@ async def run_query(
         # bound to the physical name of the version in force on `at`.
         params["scenario"] = await graph_reads.physical_name(db, s, at)
 
-    return await runner.run(
-        body.cypher, params, first=resolve
-    )
+    return await runner.run(body.cypher, params, first=resolve)

@@ -23,7 +23,7 @@ def test_versions_by_date_from_the_command_line(tmp_path: Path, cli_env: dict[st
     found = json.loads(history.stdout)["versions"]
     assert [(v["seq"], v["effective"], v["entity_count"]) for v in found] == [
         (1, "2026-01-05", 15),
-        (2, "2026-03-02", 128),
+        (2, "2026-03-02", 153),
     ]
     table = tomgraph("history", "-s", scenario, env=cli_env)
     assert table.returncode == 0 and "2026-03-02" in table.stdout
@@ -37,7 +37,7 @@ def test_versions_by_date_from_the_command_line(tmp_path: Path, cli_env: dict[st
     assert diff.returncode == 0, diff.stderr
     body = json.loads(diff.stdout)
     assert (body["a"], body["b"]) == (f"{scenario}@2026-01-05", f"{scenario}@2026-03-02")
-    assert body["counts"]["entities"]["added"] == 128 - 15 + body["counts"]["entities"]["removed"]
+    assert body["counts"]["entities"]["added"] == 153 - 15 + body["counts"]["entities"]["removed"]
 
     before = tomgraph("check", "-s", scenario, "--at", "2025-12-31", env=cli_env)
     assert before.returncode == 1
