@@ -397,6 +397,70 @@ def versions(db: Database, scenario: str) -> list[Version]:
     return out
 
 
+@dataclass(frozen=True)
+class VersionWindow:
+    """One version of a scenario and the days it is in force: from `start` (None: from the
+    beginning, for a scenario loaded before versions were kept) until the day before `end`
+    (exclusive; None: open-ended, still in force). `physical` is the name its entities are
+    stored under: bind `$scenario` to it to read that version. `seq` is its number (load order;
+    0 for a scenario loaded before versions were kept)."""
+
+    physical: str
+    seq: int
+    start: date | None
+    end: date | None
+
+
+def versions_in_window(
+    db: Database,
+    scenario: str,
+    since: date | None,
+    until: date,
+    policy: HistoryPolicy | None = None,
+) -> list[VersionWindow]:
+    """The versions of `scenario` in force on at least one day from `since` (None: from the
+    first version) to `until`, both days included, in date order, each with its own whole
+    interval (not cut to the window) and the physical name to read it under.
+
+    The rule is `resolve_in`'s: on day D the version with the greatest `(effective, seq)` whose
+    `effective <= D` is in force, so a version superseded on its own day by a later load dated
+    the same day (or back-dated before it) is never in force and is not listed. Versions removed
+    by retention (`TOMGRAPH_HISTORY_KEEP_DAYS`) are not listed; days before the first version
+    kept have no version (the first window's `start` says from when).
+
+    A version kept only as a delta is rebuilt into a cached copy first, as any read of it is
+    (`materialize`: a write, `HistoryError` with a Neo4j user that may only read). Rebuilt copies
+    share the cache (`TOMGRAPH_HISTORY_CACHE_SIZE`): a name returned here stays readable for at
+    least `TOMGRAPH_HISTORY_GRACE_S` after it was evicted, so read them promptly, and check
+    `still_readable` at the end of a long read (graph/consistent.py does). Raises `NotFound` when
+    the scenario was never loaded; ValueError when `since` is after `until`.
+
+    For the event log's conformance checks (issue 17): each event is judged against the version
+    whose window holds its day.
+    """
+    if since is not None and since > until:
+        raise ValueError(f"since ({since.isoformat()}) is after until ({until.isoformat()})")
+    found = versions(db, scenario)
+    if len(found) == 1 and found[0].seq == 0:
+        # Loaded before versions were kept: one version, under the scenario's own name, always.
+        return [VersionWindow(scenario, 0, None, None)]
+    # The version in force from each effective date: of those dated that day, the last loaded.
+    winners: dict[date, int] = {}
+    for v in found:
+        winners[v.effective] = max(v.seq, winners.get(v.effective, v.seq))
+    days = sorted(winners)
+    out: list[VersionWindow] = []
+    for i, start in enumerate(days):
+        end = days[i + 1] if i + 1 < len(days) else None
+        if start > until or (since is not None and end is not None and end <= since):
+            continue
+        resolved = resolve(db, scenario, start, policy)
+        if resolved.seq != winners[start] or resolved.physical is None:
+            raise HistoryError(f"the versions of scenario '{scenario}' changed while they were listed; run again")
+        out.append(VersionWindow(resolved.physical, winners[start], start, end))
+    return out
+
+
 # --- writing copies -------------------------------------------------------------------------
 
 

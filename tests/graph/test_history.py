@@ -18,7 +18,16 @@ from neo4j import READ_ACCESS, ManagedTransaction, RoutingControl, Session
 from graph.consistent import consistent_view
 from graph.db import Database
 from graph.dump import dump_scenario
-from graph.history import HistoryError, HistoryPolicy, NoVersionAt, physical_name, storage, versions
+from graph.errors import NotFound
+from graph.history import (
+    HistoryError,
+    HistoryPolicy,
+    NoVersionAt,
+    physical_name,
+    storage,
+    versions,
+    versions_in_window,
+)
 from graph.sync import delete_scenario, leftovers
 from loaders import load_bundle
 from queries.catalog import load_catalog
@@ -310,3 +319,36 @@ def test_a_past_weeks_report_is_rebuilt_from_history_alone(
     assert report["as_of"] == week.isoformat()
     assert report["counts"]["open"]["total"] == len([f for f in expected if "waived" not in f])
     assert stored_report(db, catalog, scenario, week)["counts"] == report["counts"]
+
+
+def _named(units: str) -> dict[str, Any]:
+    """SMALL_BUNDLE with the group unit renamed: a version that differs in one entity."""
+    bundle = {k: [dict(i) for i in v] for k, v in SMALL_BUNDLE.items()}
+    bundle["units"][0]["name"] = units
+    return bundle
+
+
+def test_versions_in_window_lists_each_version_in_force_with_its_interval(
+    db: Database, scenario: str, tmp_path: Path
+) -> None:
+    jan, feb, mar = date(2026, 1, 5), date(2026, 2, 2), date(2026, 3, 2)
+    for n, (name, day) in enumerate((("One", jan), ("Two", mar), ("Three", feb), ("Four", mar))):
+        load_bundle(db, write_yaml(_named(name), tmp_path / f"v{n}.yaml"), scenario, effective=day, history=NOW)
+    assert versions(db, scenario)[0].stored == "delta"
+    # Version 2 (dated 2 March) is superseded on its own day by version 4: never in force.
+    everything = versions_in_window(db, scenario, None, date(2026, 12, 31))
+    assert [(w.seq, w.start, w.end) for w in everything] == [(1, jan, feb), (3, feb, mar), (4, mar, None)]
+    for window, name in zip(everything, ("One", "Three", "Four"), strict=True):
+        rows = db.read("MATCH (u:Unit {scenario: $p, id: 'u-group'}) RETURN u.name AS name", {"p": window.physical})
+        assert rows == [{"name": name}], window
+    assert window.physical == physical_name(db, scenario)
+    assert versions(db, scenario)[0].stored == "cached"  # version 1 was rebuilt, as any read of it is
+    assert [w.seq for w in versions_in_window(db, scenario, date(2026, 2, 10), date(2026, 2, 20))] == [3]
+    assert [w.seq for w in versions_in_window(db, scenario, None, jan)] == [1]
+    assert [w.seq for w in versions_in_window(db, scenario, feb, feb)] == [3]
+    assert [w.seq for w in versions_in_window(db, scenario, date(2026, 2, 1), feb)] == [1, 3]
+    assert versions_in_window(db, scenario, None, date(2025, 12, 31)) == []
+    with pytest.raises(ValueError):
+        versions_in_window(db, scenario, mar, feb)
+    with pytest.raises(NotFound):
+        versions_in_window(db, f"{scenario}-never", None, mar)
