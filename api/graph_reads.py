@@ -714,7 +714,7 @@ async def units(db: ApiDatabase, scenario: str, limit: int, at: date | None = No
     """The units of the version of `scenario` in force on `at` (default today), by id (for the
     catalog's unit filter), or None when there are more than `limit` (a list that long helps
     nobody; the filter then takes a typed id). 404 for a missing scenario or version."""
-    row = await _versioned_row(db, UNITS, {"scenario": scenario, "take": limit + 1, "at": on_day(at)}, batched=True)
+    row = await _versioned_row(db, UNITS, {"scenario": scenario, "take": limit + 1, "at": on_day(at)}, batched=False)
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     found = row["units"]

@@ -16,6 +16,7 @@ from queries.catalog import load_catalog
 from queries.diff import diff_scenarios
 from queries.runner import run_checks
 from tests.api.conftest import ApiClient
+from tests.readonly import ReadOnly
 
 REPO = Path(__file__).resolve().parents[2]
 CURRENT, TARGET = REPO / "examples" / "insurer", REPO / "examples" / "insurer-target"
@@ -118,3 +119,73 @@ def test_a_load_through_the_api_takes_effective(api: ApiClient, scenario: str) -
     assert response.status_code == 200, response.text
     history = api.get(f"/scenarios/{scenario}/history", key="reader").json()
     assert [v["effective"] for v in history["versions"]] == ["2026-02-02"]
+
+
+MODEL = "m-uw-risk-score"
+
+
+def _read_paths(scenario: str, at: str) -> list[str]:
+    """The reads that landed beside history: the explorer's pages, maturity, plan, coverage, who,
+    neighbours; each at `at` ('' for today)."""
+    q = f"at={at}" if at else ""
+    s = scenario
+    return [
+        f"/?scenario={s}&{q}",
+        f"/?scenario={s}&kind=models&open_only=true&{q}",
+        f"/ui/scenarios/{s}/entities/{MODEL}?{q}",
+        f"/ui/scenarios/{s}/explore?focus={MODEL}&{q}",
+        f"/ui/scenarios/{s}/findings?by=unit&{q}",
+        f"/ui/diff/{s}/{s}?at_a=2026-03-10&{q}",
+        f"/scenarios/{s}/maturity?by_unit=true&{q}",
+        f"/plan/{s}/{s}?at_a=2026-03-10&{q}",
+        f"/scenarios/{s}/coverage?by=unit&{q}",
+        f"/scenarios/{s}/entities/{MODEL}/who?{q}",
+        f"/scenarios/{s}/entities/{MODEL}/neighbours?{q}",
+    ]
+
+
+def test_the_explorer_maturity_plan_coverage_and_who_read_in_read_transactions(
+    api: ApiClient, db: Database, scenario: str, two_versions: dict[str, Any]
+) -> None:
+    """With the API's synchronous driver (and the rebuilder) swapped for one whose every session
+    is READ mode, every one of these reads still answers, and none tried to write (the async
+    driver's reads run in READ sessions already). The March version was rebuilt by the fixture."""
+    state = api.app.state
+    sync_db, writer = state.sync_db, state.db.writer
+    reader = ReadOnly(sync_db)
+    state.sync_db = state.db.writer = reader
+    try:
+        for at in ("", "2026-03-10"):
+            for path in _read_paths(scenario, at):
+                response = api.get(path, key="reader")
+                assert response.status_code == 200, (path, response.text[:500])
+    finally:
+        state.sync_db, state.db.writer = sync_db, writer
+    assert reader.write_attempts == []
+
+
+def test_the_explorer_and_the_new_routes_read_the_version_in_force_at(
+    api: ApiClient, scenario: str, two_versions: dict[str, Any]
+) -> None:
+    new_id = two_versions["only_june"]
+    for path in (
+        f"/ui/scenarios/{scenario}/entities/{new_id}",
+        f"/scenarios/{scenario}/entities/{new_id}/who",
+        f"/scenarios/{scenario}/entities/{new_id}/neighbours",
+    ):
+        assert api.get(f"{path}?at=2026-03-10", key="reader").status_code == 404, path
+        assert api.get(f"{path}?at=2026-06-01", key="reader").status_code == 200, path
+    march = api.get(f"/?scenario={scenario}&q={new_id}&at=2026-03-10", key="reader").text
+    june = api.get(f"/?scenario={scenario}&q={new_id}&at=2026-06-01", key="reader").text
+    assert f"/entities/{new_id}?at=2026-03-10" not in march
+    assert f"/entities/{new_id}?at=2026-06-01" in june
+    units = {
+        at: api.get(f"/scenarios/{scenario}/maturity?by_unit=true&at={at}", key="reader").json()
+        for at in ("2026-03-10", "2026-06-01")
+    }
+    scopes = {at: [s["scope"] for s in body["scopes"]] for at, body in units.items()}
+    march_units = {n["id"] for n in two_versions["march"]["nodes"] if "Unit" in n["labels"]}
+    assert set(scopes["2026-03-10"][1:]) == march_units
+    before = api.get(f"/scenarios/{scenario}/coverage?at=2026-01-01", key="reader")
+    assert before.status_code == 404
+    assert "had no version in force on 2026-01-01" in before.json()["detail"]

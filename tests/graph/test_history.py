@@ -7,13 +7,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from neo4j import READ_ACCESS, ManagedTransaction, RoutingControl, Session
 
 from graph.consistent import consistent_view
 from graph.db import Database
@@ -31,10 +30,16 @@ from graph.history import (
 from graph.sync import delete_scenario, leftovers
 from loaders import load_bundle
 from queries.catalog import load_catalog
+from queries.coverage import coverage_in
 from queries.diff import diff_scenarios
+from queries.frameworks import load_frameworks
+from queries.maturity.catalog import load_criteria
+from queries.maturity.scorecard import scorecard
+from queries.plan import transition_plan
 from queries.runner import run_checks
 from tests.bundles import SMALL_BUNDLE, write_yaml
 from tests.children import LoaderChild
+from tests.readonly import ReadOnly
 from visualizations.report import build_report, stored_report
 from visualizations.view import fetch_view
 
@@ -182,38 +187,6 @@ def test_rebuilt_versions_are_cached_up_to_the_cache_size_oldest_rebuilt_evicted
     assert dump_scenario(db, scenario, DAYS[0]) == refs[0]
 
 
-class ReadOnly(Database):
-    """A `Database` whose every session is in READ access mode: Neo4j refuses any write made
-    through it. `write` and `execute_write` also go through READ mode (and are counted), so a
-    read path that tries to write fails here and shows in `write_attempts`."""
-
-    def __init__(self, inner: Database) -> None:
-        self.connection = inner.connection
-        self.database = inner.database
-        self.driver = inner.driver
-        self.write_attempts: list[str] = []
-
-    def session(self, **config: Any) -> Session:
-        config["default_access_mode"] = READ_ACCESS
-        return super().session(**config)
-
-    def write(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        self.write_attempts.append(cypher)
-        with self.errors():
-            records, _, _ = self.driver.execute_query(
-                cypher, params or {}, database_=self.database, routing_=RoutingControl.READ
-            )
-        return [r.data() for r in records]
-
-    def execute_write(self, work: Callable[[ManagedTransaction], T]) -> T:
-        self.write_attempts.append(getattr(work, "__name__", repr(work)))
-        with self.errors(), self.session() as session:
-            return session.execute_read(work)
-
-    def close(self) -> None:  # the inner database owns the driver
-        pass
-
-
 def test_every_read_path_runs_in_read_transactions(
     db: Database, scenario: str, bundles: list[Path], refs: list[dict[str, Any]]
 ) -> None:
@@ -233,6 +206,14 @@ def test_every_read_path_runs_in_read_transactions(
     assert stored_report(reader, catalog, scenario, None)["as_of"] == AS_OF.isoformat()
     assert [v.seq for v in versions(reader, scenario)] == [1, 2, 3]
     assert physical_name(reader, scenario, DAYS[0]) != physical_name(reader, scenario)
+    criteria = load_criteria(known_checks=catalog.ids())
+    for at in (None, DAYS[0]):
+        assert scorecard(reader, catalog, criteria, scenario, AS_OF, by_unit=True, at=at)["scopes"]
+        with consistent_view(reader, scenario, at) as view:
+            covered = coverage_in(view, load_frameworks().select(None), catalog, AS_OF)
+        assert [f["framework"] for f in covered["frameworks"]]
+    plan = transition_plan(reader, catalog, scenario, scenario, AS_OF, at_a=DAYS[0])
+    assert plan["counts"] == transition_plan(db, catalog, scenario, scenario, AS_OF, at_a=DAYS[0])["counts"]
     assert reader.write_attempts == []
     # A version stored only as a delta must be rebuilt once, which writes: a clear refusal.
     with pytest.raises(HistoryError) as refused:
