@@ -165,11 +165,13 @@ def load_waivers_file(path: Path, known_checks: Collection[str] | None = None) -
 
 
 def role_problems(db: Reader, scenario: str, accepted_by: Sequence[tuple[str, str]]) -> list[str]:
-    """``place: accepted_by: ...`` for each (place, role id) whose role is not in the scenario;
-    raises UnknownScenarioError when the scenario has not been loaded."""
+    """``place: accepted_by: ...`` for each (place, role id) whose role is not in the scenario's
+    latest version (as `replace_waivers` judges it); raises UnknownScenarioError when the scenario
+    has not been loaded."""
     rows = db.read(
         "OPTIONAL MATCH (s:Scenario {name: $scenario}) "
-        "OPTIONAL MATCH (r:Role {scenario: $scenario}) WHERE r.id IN $ids "
+        "WITH s, coalesce(s.physical, s.name) AS physical "
+        "OPTIONAL MATCH (r:Role {scenario: physical}) WHERE r.id IN $ids "
         "RETURN count(s) > 0 AS loaded, collect(DISTINCT r.id) AS ids",
         {"scenario": scenario, "ids": sorted({role for _, role in accepted_by})},
     )

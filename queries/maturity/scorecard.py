@@ -220,7 +220,8 @@ def _rows(
         if c.spec.findings is not None:
             rows = [_Row(list(f["subjects"]), list(f["subjects"])) for f in findings if f["check"] in c.spec.findings]
         elif c.spec.cypher is not None:
-            for r in db.read(c.spec.cypher, {"scenario": scenario, "as_of": as_of}):
+            params = {"scenario": scenario, "scenario_name": db.scenario, "as_of": as_of}
+            for r in db.read(c.spec.cypher, params):
                 ident = r["id"]
                 scope_of = r.get("scope_of") or ident
                 rows.append(
