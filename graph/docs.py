@@ -88,9 +88,12 @@ def _history_section() -> list[str]:
         "day, the one loaded last).",
         "",
         "**In tomgraph, write `{scenario: $scenario}` as before.** For every query it runs (the "
-        "built-in and custom checks, the query route `POST /scenarios/{s}/query`, reports, views, "
-        "the diff), tomgraph binds `$scenario` to the physical name of the version in force on "
-        "the day asked (`--at DATE`, `at=DATE`; default today). A query that starts its matches "
+        "built-in and custom checks, maturity criteria, framework obligations, the query route "
+        "`POST /scenarios/{s}/query`, reports, views, the diff and the plan, the explorer's pages), "
+        "tomgraph binds `$scenario` to the physical name of the version in force on "
+        "the day asked (`--at DATE`, `at=DATE`; default today). A maturity criterion also gets "
+        "`$scenario_name`, the scenario's own name, for what is kept per scenario rather than per "
+        "version (report snapshots, waivers). A query that starts its matches "
         "from `{scenario: $scenario}` therefore sees exactly one version, whole, and never a "
         "load's unfinished work. A check written for 1.0 keeps working unchanged and sees the "
         "version in force today (the latest load, unless that one is dated in the future).",
