@@ -23,6 +23,7 @@ from api.query_guard import QueryRunner
 from api.routes import checks, coverage, entities, maturity, query, scenarios, views
 from explorer import install as install_explorer
 from graph.db import DatabaseUnavailable, connection_for
+from graph.history import policy_from
 from graph.schema import apply_schema
 from graph.settings import Settings
 from queries.catalog import load_catalog
@@ -60,6 +61,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.sync_db = ApiSyncDatabase(connection)
         # Ad-hoc queries get a small pool of their own, so they can never starve the other routes.
         app.state.query_runner = QueryRunner(app.state.db, settings)
+        app.state.db.writer = app.state.sync_db  # rebuilds past versions (graph/history.py)
+        app.state.db.history = policy_from(settings)
         app.state.schema_applied = False
         try:
             await asyncio.wait_for(app.state.db.ping(), timeout=READY_TIMEOUT_S)

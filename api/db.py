@@ -14,6 +14,7 @@ from neo4j.exceptions import AuthError, ClientError, ConnectionAcquisitionTimeou
 
 from api.batching import ReadBatcher
 from graph.db import UNAVAILABLE_ERRORS, AsyncDatabase, Connection, Database, DatabaseUnavailable, driver_options
+from graph.history import HistoryPolicy
 
 CONNECT_TIMEOUT_S = 1.0
 ACQUIRE_TIMEOUT_S = 1.5
@@ -48,6 +49,9 @@ class ApiDatabase(AsyncDatabase):
             connection.uri, auth=(connection.user, connection.password), **_options(retry_s=1.0)
         )
         self.batcher = ReadBatcher(self.rows)
+        self.writer: Database | None = None
+        """The synchronous driver that rebuilds a past version stored as a delta (it writes)."""
+        self.history = HistoryPolicy()
 
     async def close(self) -> None:
         await self.batcher.close()

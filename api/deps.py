@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -65,6 +66,12 @@ ScenarioName = Annotated[
 EntityId = Annotated[
     str, Path(pattern=ID_PATTERN, description="Entity id from the bundle.", examples=["m-fraud-score"])
 ]
+
+AtQuery = Annotated[
+    date | None,
+    Query(description="Read the scenario as it was in force on this day, YYYY-MM-DD (default today)."),
+]
+"""`at=` of every read route (rest.md, "Added in v1.1")."""
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <api key>` (`tomgraph keys create`).")
 

@@ -3,6 +3,12 @@
 Labels and relationship types are spliced into Cypher only from the ontology; every value a
 caller sends is a parameter. Each query also says whether the scenario and the entity exist, so
 a 404 costs no extra round trip.
+
+Each query starts with `RESOLVE`: it finds the version of the scenario in force on `$at` and
+binds `tg_p` to the physical name that version is stored under (graph/history.py); the rest of
+the query reads `{scenario: tg_p}`. Published copies never change, so one query reads one
+version, without locks, in a read transaction. A version stored only as a delta is rebuilt
+once (a write, through the synchronous driver) and the query run again.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any, Literal
 from neo4j.graph import Node, Path
 from neo4j.graph import Relationship as GraphRelationship
 from neo4j.time import Date, DateTime, Duration, Time
+from starlette.concurrency import run_in_threadpool
 
 from api.db import ApiDatabase
 from api.models import (
@@ -43,7 +50,9 @@ from api.models import (
     ScenarioSummary,
     WhoAnswer,
 )
-from api.problems import invalid, not_found
+from api.problems import ApiProblem, invalid, not_found
+from graph.errors import NotFound
+from graph.history import FOUND_AT, RESOLVE_AT, HistoryError, no_version_message, resolve
 from graph.ontology import (
     DECISION_RIGHTS,
     ENTITY_LABEL,
@@ -146,13 +155,57 @@ async def list_scenarios(db: ApiDatabase) -> list[ScenarioSummary]:
     ]
 
 
-SCENARIO_EXISTS = "OPTIONAL MATCH (s:Scenario {name: $scenario}) RETURN s IS NOT NULL AS found"
+RESOLVE = RESOLVE_AT
+"""Binds `sc` and `tg_p` (graph/history.py `RESOLVE_AT`): every query here starts with it."""
+
+FOUND = FOUND_AT
+
+
+def on_day(at: date | None) -> date:
+    """The day a read is for: `at`, or today."""
+    return at or date.today()
+
+
+async def _prepare(db: ApiDatabase, scenario: str, at: date) -> None:
+    """After a query found the scenario but no readable version on `at`: rebuild that version
+    (a write), or raise the 404 that says no version was in force then."""
+    if db.writer is None:
+        raise not_found(no_version_message(scenario, at))
+    try:
+        await run_in_threadpool(resolve, db.writer, scenario, at, db.history)
+    except NotFound as e:
+        raise not_found(str(e)) from e
+    except HistoryError as e:
+        raise ApiProblem(409, "Version not readable", str(e), slug="version-not-readable") from e
+
+
+async def _versioned_row(db: ApiDatabase, cypher: str, params: dict[str, Any], *, batched: bool) -> dict[str, Any]:
+    """The one row of a query that starts with RESOLVE, the version rebuilt first if it must be."""
+    row = await (db.one_row(cypher, params) if batched else _first(db, cypher, params))
+    if row["scenario_found"] and not row["version_found"]:
+        await _prepare(db, params["scenario"], params["at"])
+        row = await (db.one_row(cypher, params) if batched else _first(db, cypher, params))
+        if not row["version_found"]:
+            raise not_found(no_version_message(params["scenario"], params["at"]))
+    return row
+
+
+async def _first(db: ApiDatabase, cypher: str, params: dict[str, Any]) -> dict[str, Any]:
+    return (await db.rows(cypher, params))[0]
+
+
+async def physical_name(db: ApiDatabase, scenario: str, at: date | None) -> str:
+    """The physical name of the version of `scenario` in force on `at` (404 when none)."""
+    row = await _versioned_row(
+        db, RESOLVE + f"RETURN {FOUND}, tg_p", {"scenario": scenario, "at": on_day(at)}, batched=False
+    )
+    if not row["scenario_found"]:
+        raise _no_scenario(scenario)
+    return str(row["tg_p"])
 
 
 async def require_scenario(db: ApiDatabase, scenario: str) -> None:
-    rows = await db.rows(SCENARIO_EXISTS, {"scenario": scenario})
-    if not rows[0]["found"]:
-        raise _no_scenario(scenario)
+    await physical_name(db, scenario, None)
 
 
 def _no_scenario(scenario: str) -> Exception:
@@ -165,42 +218,57 @@ def _no_entity(scenario: str, entity_id: str) -> Exception:
 
 @cache
 def _entities_query(label: str) -> str:
-    return f"""
-OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
+    return f"""{RESOLVE}
 CALL {{
-  MATCH (n:{label} {{scenario: $scenario}})
+  WITH tg_p
+  MATCH (n:{label} {{scenario: tg_p}})
   WHERE ($q IS NULL OR toLower(n.id) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q)
     AND ($after IS NULL OR n.id > $after)
   WITH n ORDER BY n.id LIMIT $take
   RETURN collect({{id: n.id, name: n.name, labels: labels(n)}}) AS items
 }}
-RETURN sc IS NOT NULL AS scenario_found, items
+RETURN {FOUND}, items
 """
 
 
 async def list_entities(
-    db: ApiDatabase, scenario: str, kind: str | None, q: str | None, limit: int, cursor: str | None
+    db: ApiDatabase,
+    scenario: str,
+    kind: str | None,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+    at: date | None = None,
 ) -> EntityPage:
     after = decode_cursor(cursor, {"id": str})
     label = kinds_by_section()[kind].label if kind else ENTITY_LABEL
-    rows = await db.rows(
+    row = await _versioned_row(
+        db,
         _entities_query(label),
-        {"scenario": scenario, "q": q.lower() if q else None, "after": after and after["id"], "take": limit + 1},
+        {
+            "scenario": scenario,
+            "at": on_day(at),
+            "q": q.lower() if q else None,
+            "after": after and after["id"],
+            "take": limit + 1,
+        },
+        batched=False,
     )
-    if not rows[0]["scenario_found"]:
+    if not row["scenario_found"]:
         raise _no_scenario(scenario)
-    items = [EntityRef(id=i["id"], kind=_kind(i["labels"]), name=i["name"]) for i in rows[0]["items"]]
+    items = [EntityRef(id=i["id"], kind=_kind(i["labels"]), name=i["name"]) for i in row["items"]]
     more = len(items) > limit
     items = items[:limit]
     return EntityPage(scenario=scenario, items=items, next_cursor=encode_cursor({"id": items[-1].id}) if more else None)
 
 
-ENTITY = """
-OPTIONAL MATCH (sc:Scenario {name: $scenario})
-OPTIONAL MATCH (n:Entity {scenario: $scenario, id: $id})
-RETURN sc IS NOT NULL AS scenario_found, n IS NOT NULL AS found, labels(n) AS labels, properties(n) AS props,
-  COLLECT { MATCH (n)-[r]->(m:Entity) RETURN {type: type(r), id: m.id, name: m.name, labels: labels(m)} } AS outgoing,
-  COLLECT { MATCH (n)<-[r]-(m:Entity) RETURN {type: type(r), id: m.id, name: m.name, labels: labels(m)} } AS incoming
+ENTITY = f"""{RESOLVE}
+OPTIONAL MATCH (n:Entity {{scenario: tg_p, id: $id}})
+RETURN {FOUND}, n IS NOT NULL AS found, labels(n) AS labels, properties(n) AS props,
+  COLLECT {{ MATCH (n)-[r]->(m:Entity)
+            RETURN {{type: type(r), id: m.id, name: m.name, labels: labels(m)}} }} AS outgoing,
+  COLLECT {{ MATCH (n)<-[r]-(m:Entity)
+            RETURN {{type: type(r), id: m.id, name: m.name, labels: labels(m)}} }} AS incoming
 """
 
 
@@ -220,8 +288,8 @@ def _relationships(own_label: str, raw: list[dict[str, Any]], outgoing: bool) ->
     return sorted(out, key=lambda x: (x.type, x.entity.id))
 
 
-async def get_entity(db: ApiDatabase, scenario: str, entity_id: str) -> EntityDetail:
-    row = await db.one_row(ENTITY, {"scenario": scenario, "id": entity_id})
+async def get_entity(db: ApiDatabase, scenario: str, entity_id: str, at: date | None = None) -> EntityDetail:
+    row = await _versioned_row(db, ENTITY, {"scenario": scenario, "id": entity_id, "at": on_day(at)}, batched=True)
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     if not row["found"]:
@@ -261,9 +329,8 @@ def dependencies_query(direction: Direction, depth: int) -> str:
     types = "|".join(dependency_rel_types())
     step = f"()-[:{types}]->()" if direction == "upstream" else f"()<-[:{types}]-()"
     kinds, sections = _ontology_literals()
-    return f"""
-OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
-OPTIONAL MATCH (start:Entity {{scenario: $scenario, id: $id}})
+    return f"""{RESOLVE}
+OPTIONAL MATCH (start:Entity {{scenario: tg_p, id: $id}})
 CALL {{
   WITH start
   MATCH p = ALL SHORTEST (start)({step}){{1,{depth}}}(x:Entity)
@@ -273,10 +340,10 @@ CALL {{
   ORDER BY distance, kind, id
   RETURN collect({{id: id, name: name, kind: kind, distance: distance, path: path}}) AS hits
 }}
-WITH sc, start, hits, [h IN hits WHERE $after IS NULL OR h.distance > $after.distance
+WITH sc, tg_p, start, hits, [h IN hits WHERE $after IS NULL OR h.distance > $after.distance
     OR (h.distance = $after.distance AND (h.kind > $after.kind OR (h.kind = $after.kind AND h.id > $after.id)))]
     AS rest
-RETURN sc IS NOT NULL AS scenario_found, start IS NOT NULL AS found, labels(start) AS labels, start.name AS name,
+RETURN {FOUND}, start IS NOT NULL AS found, labels(start) AS labels, start.name AS name,
        size(hits) AS total, rest[..$take] AS page,
        [k IN {sections} | {{kind: k, count: size([h IN hits WHERE h.kind = k])}}] AS counts
 """
@@ -286,17 +353,21 @@ _HIT_KEY = {"distance": int, "kind": str, "id": str}
 
 
 async def _reach(
-    db: ApiDatabase, scenario: str, entity_id: str, direction: Direction, depth: int, limit: int, cursor: str | None
+    db: ApiDatabase,
+    scenario: str,
+    entity_id: str,
+    direction: Direction,
+    depth: int,
+    limit: int,
+    cursor: str | None,
+    at: date | None,
 ) -> tuple[dict[str, Any], list[DependencyHit], str | None]:
     after = decode_cursor(cursor, _HIT_KEY)
-    row = await db.one_row(
+    row = await _versioned_row(
+        db,
         dependencies_query(direction, depth),
-        {
-            "scenario": scenario,
-            "id": entity_id,
-            "after": after,
-            "take": limit + 1,
-        },
+        {"scenario": scenario, "id": entity_id, "after": after, "take": limit + 1, "at": on_day(at)},
+        batched=True,
     )
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
@@ -313,9 +384,16 @@ async def _reach(
 
 
 async def dependencies(
-    db: ApiDatabase, scenario: str, entity_id: str, direction: Direction, depth: int, limit: int, cursor: str | None
+    db: ApiDatabase,
+    scenario: str,
+    entity_id: str,
+    direction: Direction,
+    depth: int,
+    limit: int,
+    cursor: str | None,
+    at: date | None = None,
 ) -> DependencyPage:
-    row, hits, next_cursor = await _reach(db, scenario, entity_id, direction, depth, limit, cursor)
+    row, hits, next_cursor = await _reach(db, scenario, entity_id, direction, depth, limit, cursor, at)
     return DependencyPage(
         scenario=scenario,
         id=entity_id,
@@ -327,8 +405,10 @@ async def dependencies(
     )
 
 
-async def impact(db: ApiDatabase, scenario: str, entity_id: str, limit: int, cursor: str | None) -> ImpactPage:
-    row, hits, next_cursor = await _reach(db, scenario, entity_id, "downstream", MAX_DEPTH, limit, cursor)
+async def impact(
+    db: ApiDatabase, scenario: str, entity_id: str, limit: int, cursor: str | None, at: date | None = None
+) -> ImpactPage:
+    row, hits, next_cursor = await _reach(db, scenario, entity_id, "downstream", MAX_DEPTH, limit, cursor, at)
     by_kind: dict[str, list[DependencyHit]] = {}
     for hit in hits:
         by_kind.setdefault(hit.kind, []).append(hit)
@@ -348,10 +428,9 @@ async def impact(db: ApiDatabase, scenario: str, entity_id: str, limit: int, cur
 @cache
 def _paths_query(max_hops: int) -> str:
     types = "|".join(rel_types())
-    return f"""
-OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
-OPTIONAL MATCH (a:Entity {{scenario: $scenario, id: $source}})
-OPTIONAL MATCH (b:Entity {{scenario: $scenario, id: $target}})
+    return f"""{RESOLVE}
+OPTIONAL MATCH (a:Entity {{scenario: tg_p, id: $source}})
+OPTIONAL MATCH (b:Entity {{scenario: tg_p, id: $target}})
 CALL {{
   WITH a, b
   MATCH p = ALL SHORTEST (a)-[:{types}]-{{1,{max_hops}}}(b)
@@ -361,15 +440,19 @@ CALL {{
     rels: [r IN relationships(p) | {{type: type(r), start: startNode(r).id, end: endNode(r).id}}]
   }}) AS paths
 }}
-RETURN sc IS NOT NULL AS scenario_found, a IS NOT NULL AS source_found, b IS NOT NULL AS target_found, paths
+RETURN {FOUND}, a IS NOT NULL AS source_found, b IS NOT NULL AS target_found, paths
 """
 
 
-async def shortest_paths(db: ApiDatabase, scenario: str, source: str, target: str, max_hops: int) -> PathsAnswer:
-    rows = await db.rows(
-        _paths_query(max_hops), {"scenario": scenario, "source": source, "target": target, "take": MAX_PATHS + 1}
+async def shortest_paths(
+    db: ApiDatabase, scenario: str, source: str, target: str, max_hops: int, at: date | None = None
+) -> PathsAnswer:
+    row = await _versioned_row(
+        db,
+        _paths_query(max_hops),
+        {"scenario": scenario, "source": source, "target": target, "take": MAX_PATHS + 1, "at": on_day(at)},
+        batched=False,
     )
-    row = rows[0]
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     for found, entity_id in ((row["source_found"], source), (row["target_found"], target)):
@@ -393,34 +476,42 @@ async def shortest_paths(db: ApiDatabase, scenario: str, source: str, target: st
     )
 
 
-FINDINGS_STATE = """
-OPTIONAL MATCH (s:Scenario {name: $scenario})
-RETURN s IS NOT NULL AS found, toString(s.loaded_at) AS loaded_at, s.bundle_digest AS digest,
-  COLLECT { MATCH (w:Waiver {scenario: $scenario})
+FINDINGS_STATE = f"""{RESOLVE}
+RETURN {FOUND}, sc IS NOT NULL AS found, tg_p AS physical,
+  COLLECT {{ MATCH (w:Waiver {{scenario: $scenario}})
             RETURN [w.check, toString(w.expires), w.accepted_by, w.reason] + w.subjects AS waiver
-            ORDER BY waiver } AS waivers
+            ORDER BY waiver }} AS waivers
 """
 
 
-async def findings_state(db: ApiDatabase, scenario: str) -> str | None:
-    """A fingerprint of everything findings depend on in the graph (the load and the waivers),
-    or None when the scenario does not exist. Equal fingerprints give equal findings."""
-    row = await db.one_row(FINDINGS_STATE, {"scenario": scenario})
-    if not row["found"]:
+async def findings_state(db: ApiDatabase, scenario: str, at: date | None = None) -> str | None:
+    """A fingerprint of everything findings depend on in the graph (the version read, by its
+    physical name, which no later load reuses, and the waivers), or None when the scenario does
+    not exist. Equal fingerprints give equal findings."""
+    row = await _versioned_row(db, FINDINGS_STATE, {"scenario": scenario, "at": on_day(at)}, batched=True)
+    if not row["scenario_found"]:
         return None
-    return json.dumps([row["loaded_at"], row["digest"], row["waivers"]], separators=(",", ":"))
+    return json.dumps([row["physical"], row["waivers"]], separators=(",", ":"))
 
 
-async def who(db: ApiDatabase, scenario: str, entity_id: str, as_of: date | None = None) -> WhoAnswer:
-    """The decision rights on an entity and who effectively holds them on `as_of` (default
-    today): through the roles people hold, and through delegations in force (queries/authority.py,
-    the one place that rule lives). 404 for a missing scenario or entity."""
-    row = await db.one_row(who_query(), {"scenario": scenario, "id": entity_id})
+async def who(
+    db: ApiDatabase, scenario: str, entity_id: str, as_of: date | None = None, at: date | None = None
+) -> WhoAnswer:
+    """The decision rights on an entity of the version of `scenario` in force on `at` (default
+    today) and who effectively holds them on `as_of` (default today): through the roles people
+    hold, and through delegations in force (queries/authority.py, the one place that rule lives).
+    404 for a missing scenario, version or entity."""
+    row = await _versioned_row(db, who_query(), {"scenario": scenario, "id": entity_id, "at": on_day(at)}, batched=True)
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     delegated = await db.rows(
         delegated_query(),
-        {"scenario": scenario, "id": entity_id, "rights": list(DECISION_RIGHTS), "as_of": as_of or date.today()},
+        {
+            "scenario": row["physical"],
+            "id": entity_id,
+            "rights": list(DECISION_RIGHTS),
+            "as_of": as_of or date.today(),
+        },
     )
     answer = who_answer(scenario, entity_id, row, delegated)
     if answer is None:
@@ -441,9 +532,8 @@ def open_counts(findings: list[Finding]) -> dict[str, int]:
 @cache
 def _neighbours_query() -> str:
     kinds, _ = _ontology_literals()
-    return f"""
-OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
-OPTIONAL MATCH (n:Entity {{scenario: $scenario, id: $id}})
+    return f"""{RESOLVE}
+OPTIONAL MATCH (n:Entity {{scenario: tg_p, id: $id}})
 CALL {{
   WITH n
   MATCH (n)-[r]-(m:Entity)
@@ -453,7 +543,7 @@ CALL {{
   WHERE $kinds IS NULL OR kind IN $kinds
   RETURN collect({{id: m.id, name: m.name, kind: kind, rels: rels}}) AS hits
 }}
-RETURN sc IS NOT NULL AS scenario_found, n IS NOT NULL AS found, labels(n) AS labels, n.name AS name, hits
+RETURN {FOUND}, n IS NOT NULL AS found, labels(n) AS labels, n.name AS name, hits
 """
 
 
@@ -469,15 +559,22 @@ async def neighbours(
     open_only: bool,
     as_of: str,
     findings: list[Finding],
+    at: date | None = None,
 ) -> NeighboursAnswer:
     """The entities one relationship away from `entity_id` (either direction), grouped by kind.
 
     `kinds` and `rels` keep only those kinds and relationship types (None: all); `open_only`
     keeps only neighbours with open findings (`open_by_id`, from the run as of `as_of`). A kind
     with more than `limit` neighbours is collapsed: its group says how many, with no items (ask
-    again with that kind and a larger limit to list them). 404 for a missing scenario or entity.
+    again with that kind and a larger limit to list them). Read from the version in force on `at`
+    (default today). 404 for a missing scenario, version or entity.
     """
-    row = await db.one_row(_neighbours_query(), {"scenario": scenario, "id": entity_id, "kinds": kinds, "rels": rels})
+    row = await _versioned_row(
+        db,
+        _neighbours_query(),
+        {"scenario": scenario, "id": entity_id, "kinds": kinds, "rels": rels, "at": on_day(at)},
+        batched=True,
+    )
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     if not row["found"]:
@@ -537,11 +634,11 @@ def _catalog_query(label: str, from_ids: bool, filters: tuple[str, ...] = ()) ->
     q, stage, risk_tier, unit, after): a plan with no unused branches keeps the (scenario, id)
     index's order, so LIMIT stops the scan early instead of sorting the whole scenario."""
     if from_ids:
-        match = f"UNWIND $ids AS wanted MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: wanted}}) WHERE n:{label}"
+        match = f"UNWIND $ids AS wanted MATCH (n:{ENTITY_LABEL} {{scenario: tg_p, id: wanted}}) WHERE n:{label}"
     elif label == ENTITY_LABEL:
-        match = f"MATCH (n:{ENTITY_LABEL}) WHERE n.scenario = $scenario AND n.id > $after_id"
+        match = f"MATCH (n:{ENTITY_LABEL}) WHERE n.scenario = tg_p AND n.id > $after_id"
     else:
-        match = f"MATCH (n:{label} {{scenario: $scenario}}) WHERE true"
+        match = f"MATCH (n:{label} {{scenario: tg_p}}) WHERE true"
     conditions = {
         "after": "n.id > $after",
         "q": "(toLower(n.id) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q)",
@@ -553,15 +650,15 @@ def _catalog_query(label: str, from_ids: bool, filters: tuple[str, ...] = ()) ->
     # Ordering by (scenario, id), the index's own key, is what lets Neo4j read the index in order
     # (ordering by id alone sorts every row); all rows share the scenario, so the order is by id.
     order = "n.scenario, n.id" if label == ENTITY_LABEL and not from_ids else "n.id"
-    return f"""
-OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
+    return f"""{RESOLVE}
 CALL {{
+  WITH tg_p
   {match}{where}
   WITH n ORDER BY {order} LIMIT $take
   RETURN collect({{id: n.id, name: n.name, labels: labels(n), stage: n.stage, risk_tier: n.risk_tier,
                   unit: {_UNIT_OF}}}) AS items
 }}
-RETURN sc IS NOT NULL AS scenario_found, items
+RETURN {FOUND}, items
 """
 
 
@@ -578,12 +675,14 @@ async def catalog_page(
     open_only: bool,
     limit: int,
     cursor: str | None,
+    at: date | None = None,
 ) -> CatalogPage:
     """A page of the scenario's entities ordered by id, filtered: `q` (part of the id or name,
     any case), `kind` (a bundle section), `unit` (a unit id: entities in it, owned by a role in
     it, or people holding a role in it), `stage`, `risk_tier`, and `open_only` (entities with
-    open findings in `open_by_id`). Paged with `cursor` (the last id). 404 for a missing
-    scenario; 422 for a cursor that is not ours."""
+    open findings in `open_by_id`). Paged with `cursor` (the last id). Read from the version in
+    force on `at` (default today). 404 for a missing scenario or version; 422 for a cursor that
+    is not ours."""
     after = decode_cursor(cursor, {"id": str})
     label = kinds_by_section()[kind].label if kind else ENTITY_LABEL
     ids = None
@@ -591,10 +690,12 @@ async def catalog_page(
         ids = sorted(i for i, c in open_by_id.items() if c and (after is None or i > after["id"]))
     values = {"q": q, "stage": stage, "risk_tier": risk_tier, "unit": unit, "after": after}
     used = tuple(f for f, v in values.items() if v is not None and not (f == "after" and label == ENTITY_LABEL))
-    rows = await db.rows(
+    row = await _versioned_row(
+        db,
         _catalog_query(label, ids is not None, used),
         {
             "scenario": scenario,
+            "at": on_day(at),
             "q": q.lower() if q else None,
             "after": after and after["id"],
             "after_id": after["id"] if after else "",
@@ -604,8 +705,9 @@ async def catalog_page(
             "ids": ids,
             "take": limit + 1,
         },
+        batched=False,
     )
-    if not rows[0]["scenario_found"]:
+    if not row["scenario_found"]:
         raise _no_scenario(scenario)
     items = [
         CatalogItem(
@@ -617,7 +719,7 @@ async def catalog_page(
             unit=i["unit"],
             open=open_by_id.get(i["id"], 0),
         )
-        for i in rows[0]["items"]
+        for i in row["items"]
     ]
     more = len(items) > limit
     items = items[:limit]
@@ -626,31 +728,43 @@ async def catalog_page(
     )
 
 
-UNITS = """
-MATCH (u:Unit {scenario: $scenario})
-RETURN u.id AS id, u.name AS name ORDER BY id LIMIT $take
+UNITS = f"""{RESOLVE}
+RETURN {FOUND}, COLLECT {{
+  MATCH (u:Unit {{scenario: tg_p}}) RETURN {{id: u.id, name: u.name}} AS u ORDER BY u.id LIMIT $take
+}} AS units
 """
 
 
-async def units(db: ApiDatabase, scenario: str, limit: int) -> list[EntityRef] | None:
-    """The scenario's units by id (for the catalog's unit filter), or None when there are more
-    than `limit` (a list that long helps nobody; the filter then takes a typed id)."""
-    rows = await db.rows(UNITS, {"scenario": scenario, "take": limit + 1})
-    if len(rows) > limit:
+async def units(db: ApiDatabase, scenario: str, limit: int, at: date | None = None) -> list[EntityRef] | None:
+    """The units of the version of `scenario` in force on `at` (default today), by id (for the
+    catalog's unit filter), or None when there are more than `limit` (a list that long helps
+    nobody; the filter then takes a typed id). 404 for a missing scenario or version."""
+    row = await _versioned_row(db, UNITS, {"scenario": scenario, "take": limit + 1, "at": on_day(at)}, batched=False)
+    if not row["scenario_found"]:
+        raise _no_scenario(scenario)
+    found = row["units"]
+    if len(found) > limit:
         return None
-    return [EntityRef(id=r["id"], kind="units", name=r["name"]) for r in rows]
+    return [EntityRef(id=u["id"], kind="units", name=u["name"]) for u in found]
 
 
-ROLE_UNITS = """
-UNWIND $roles AS wanted
-MATCH (r:Entity {scenario: $scenario, id: wanted}) WHERE r:Role
-OPTIONAL MATCH (r)-[:IN_UNIT]->(u:Unit)
-RETURN r.id AS role, r.name AS role_name, u.id AS unit, u.name AS unit_name
+ROLE_UNITS = f"""{RESOLVE}
+RETURN {FOUND}, COLLECT {{
+  UNWIND $roles AS wanted
+  MATCH (r:Entity {{scenario: tg_p, id: wanted}}) WHERE r:Role
+  OPTIONAL MATCH (r)-[:IN_UNIT]->(u:Unit)
+  RETURN {{role: r.id, role_name: r.name, unit: u.id, unit_name: u.name}} AS row
+}} AS rows
 """
 
 
-async def role_units(db: ApiDatabase, scenario: str, roles: list[str]) -> dict[str, dict[str, str | None]]:
-    """role id -> {"name", "unit", "unit_name"} for `roles`: to group findings by accountable role
-    or unit."""
-    rows = await db.rows(ROLE_UNITS, {"scenario": scenario, "roles": roles})
-    return {r["role"]: {"name": r["role_name"], "unit": r["unit"], "unit_name": r["unit_name"]} for r in rows}
+async def role_units(
+    db: ApiDatabase, scenario: str, roles: list[str], at: date | None = None
+) -> dict[str, dict[str, str | None]]:
+    """role id -> {"name", "unit", "unit_name"} for `roles`, read from the version of `scenario` in
+    force on `at` (default today): to group findings by accountable role or unit. 404 for a
+    missing scenario or version."""
+    row = await _versioned_row(db, ROLE_UNITS, {"scenario": scenario, "roles": roles, "at": on_day(at)}, batched=False)
+    if not row["scenario_found"]:
+        raise _no_scenario(scenario)
+    return {r["role"]: {"name": r["role_name"], "unit": r["unit"], "unit_name": r["unit_name"]} for r in row["rows"]}

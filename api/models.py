@@ -48,6 +48,23 @@ class ScenarioList(BaseModel):
     scenarios: list[ScenarioSummary]
 
 
+class VersionInfo(BaseModel):
+    seq: int = Field(description="The version's number; versions are numbered in the order they were loaded.")
+    effective: str = Field(description="The day from which the version is in force (YYYY-MM-DD).")
+    loaded_at: str = Field(description="When the load committed (ISO 8601, UTC).")
+    entity_count: int
+    relationship_count: int
+    changes: dict[str, dict[str, dict[str, int]]] = Field(
+        description="What the load changed: created, updated and removed per kind and relationship type."
+    )
+    stored: str = Field(description="`copy`, `cached` (rebuilt and kept), or `delta` (rebuilt on first read).")
+
+
+class HistoryAnswer(BaseModel):
+    scenario: str
+    versions: list[VersionInfo]
+
+
 class EntityRef(BaseModel):
     id: str
     kind: str = Field(description="The bundle section of the entity, e.g. `models`.")

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graph.db import DatabaseUnavailable
 from graph.errors import NotFound
+from graph.history import HistoryError
 from loaders import BundleError, LoadConflict
 from queries.waivers import UnknownScenarioError
 
@@ -184,6 +185,10 @@ def install_handlers(app: FastAPI) -> None:
         return problem(
             422, "Invalid bundle", exc.summary(), slug="invalid-bundle", errors=items, errors_omitted=exc.omitted
         )
+
+    @app.exception_handler(HistoryError)
+    async def _history(request: Request, exc: HistoryError) -> JSONResponse:
+        return problem(409, "Version not readable", str(exc), slug="version-not-readable")
 
     @app.exception_handler(LoadConflict)
     async def _load_conflict(request: Request, exc: LoadConflict) -> JSONResponse:

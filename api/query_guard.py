@@ -41,6 +41,7 @@ from api.graph_reads import json_value
 from api.models import QueryAnswer
 from api.problems import ApiProblem, ProblemItem
 from graph.db import UNAVAILABLE_ERRORS, DatabaseUnavailable
+from graph.history import COPY_LABEL
 from graph.settings import Settings
 from graph.sync import STAGE_SEPARATOR
 
@@ -273,18 +274,30 @@ def _busy() -> ApiProblem:
     )
 
 
-def _staged(value: Any) -> bool:
-    """True for a node or relationship (or a path or list holding one) of a load's unfinished or
-    superseded copy (`S~stage-…`, `S~old-…`, graph/sync.py)."""
+PUBLISHED_COPIES = f"""
+MATCH (c:{COPY_LABEL}) WHERE c.state IN ['ready', 'retired'] RETURN collect(c.physical) AS names
+"""
+"""The physical names of the published copies of versions (graph/history.py), read before a
+query runs: a node under any other name with the separator belongs to a load's version still
+being written (or published after the query started), or to a copy being deleted."""
+
+
+def _staged(value: Any, published: frozenset[str] | None = None) -> bool:
+    """True for a node or relationship (or a path or list holding one) stored under a physical
+    name with the separator (`S~…`) that is not in `published` (`PUBLISHED_COPIES`; None: none
+    is): a load's unfinished copy, a copy being deleted, or the staged and superseded copies of
+    the layout before versions (`S~stage-…`, `S~old-…`)."""
     if isinstance(value, Node | Relationship):
         scenario = value.get("scenario")
-        return isinstance(scenario, str) and STAGE_SEPARATOR in scenario
+        return isinstance(scenario, str) and STAGE_SEPARATOR in scenario and scenario not in (published or ())
     if isinstance(value, Path):
-        return any(_staged(n) for n in value.nodes) or any(_staged(r) for r in value.relationships)
+        return any(_staged(n, published) for n in value.nodes) or any(
+            _staged(r, published) for r in value.relationships
+        )
     if isinstance(value, list | tuple):
-        return any(_staged(v) for v in value)
+        return any(_staged(v, published) for v in value)
     if isinstance(value, dict):
-        return any(_staged(v) for v in value.values())
+        return any(_staged(v, published) for v in value.values())
     return False
 
 
@@ -465,6 +478,10 @@ class QueryRunner:
     async def _rows(self, tx: Any, cypher: str, params: dict[str, Any]) -> _Run:
         """Stream the records, stopping at the row cap (`truncated`) or refusing at the byte cap."""
         limits = self.limits
+        # Before the query, in its transaction: rows holding a node of any copy not published by
+        # then are left out (a load's version being written, or one being deleted).
+        names = await (await tx.run(cast(LiteralString, PUBLISHED_COPIES))).single()
+        published = frozenset(names["names"] if names else ())
         result = await tx.run(cast(LiteralString, cypher), params)
         run = _Run(columns=list(result.keys()))
         size = 2
@@ -476,7 +493,7 @@ class QueryRunner:
                 run.truncated = True
                 return run
             values = dict(record)
-            if _staged(list(values.values())):
+            if _staged(list(values.values()), published):
                 run.hidden += 1
                 continue
             row = {k: json_value(v) for k, v in values.items()}

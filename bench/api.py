@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import random
@@ -35,6 +36,7 @@ from neo4j import READ_ACCESS, AsyncGraphDatabase
 from api.auth import KEYS_FILE_ENV, Role, create_key
 from api.graph_reads import dependencies_query
 from graph.db import Database, connection_for
+from graph.history import physical_name
 from graph.ontology import kinds_by_section
 from graph.schema import apply_schema
 from graph.settings import Settings
@@ -77,7 +79,7 @@ def _ensure_loaded(settings: Settings, size: str, scenario: str) -> tuple[int, d
         ids: dict[str, list[str]] = {}
         for section in ("use_cases", "workflows", "models", "vendors", "data_domains"):
             label = kinds_by_section()[section].label
-            rows = db.read(f"MATCH (n:{label} {{scenario: $s}}) RETURN n.id AS id", {"s": scenario})
+            rows = db.read(f"MATCH (n:{label} {{scenario: $s}}) RETURN n.id AS id", {"s": physical_name(db, scenario)})
             ids[section] = [r["id"] for r in rows]
     return entities, ids
 
@@ -213,6 +215,7 @@ async def _drive_driver(
         connection.uri, auth=(connection.user, connection.password), notifications_min_severity="OFF"
     )
     query = dependencies_query("upstream", 2)
+    today = dt.date.today()  # the version in force today, as the API reads it
     samples: list[float] = []
     deadline = time.monotonic() + seconds
 
@@ -221,6 +224,7 @@ async def _drive_driver(
         while time.monotonic() < deadline:
             params = {
                 "scenario": scenario,
+                "at": today,
                 "id": rng.choice(ids["use_cases"]),
                 "after": None,
                 "take": 101,

@@ -19,6 +19,7 @@ from collections import defaultdict
 
 from bench.common import database, run_child, synth_bundle
 from graph.db import Database
+from graph.history import physical_name
 from graph.ontology import ENTITY_LABEL, kinds_by_section
 from graph.sync import BY_ID_A, BY_ID_B, delete_scenario, desired_relationships
 from loaders import read_bundle
@@ -93,7 +94,7 @@ def run(size: str, seed: int) -> dict[str, object]:
         counts = db.read(
             f"MATCH (n:{ENTITY_LABEL} {{scenario: $s}}) WITH count(n) AS nodes "
             f"MATCH (:{ENTITY_LABEL} {{scenario: $s}})-[r]->() RETURN nodes, count(r) AS rels",
-            {"s": SCENARIO},
+            {"s": physical_name(db, SCENARIO)},
         )[0]
         reload_seconds, _ = run_child(["cli.main", "load", bundle, "--scenario", SCENARIO, "--quiet"])
         done = subprocess.run(

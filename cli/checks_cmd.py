@@ -20,6 +20,8 @@ from rich.text import Text
 
 from cli.console import console
 from graph.db import Database
+from graph.errors import NotFound
+from graph.history import HistoryError
 from graph.settings import Settings
 from graph.sync import check_scenario_name
 from queries.catalog import SEVERITY_RANK, Catalog, CatalogError, UnknownCheckError, load_catalog
@@ -82,6 +84,19 @@ class CommandError(Exception):
 
 
 ScenarioOpt = Annotated[str, typer.Option("--scenario", "-s", help="Scenario name.")]
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at", metavar="YYYY-MM-DD", help="Read the scenario as it was in force on this day (default: today)."
+    ),
+]
+"""The `--at` option of every command that reads a scenario (`check`, `view`, `report`, `diff`
+and later ones): declare `at: AtOpt = None` and pass `parse_at(at)` to the read function."""
+
+
+def parse_at(text: str | None, option: str = "--at") -> date | None:
+    """The day `--at` names, or None (today's version); a bad date is exit 2 naming the option."""
+    return None if text is None else _parse_day(text, option)
 
 
 def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> None:
@@ -111,6 +126,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
                 " Default: the bundle's meta.frameworks, else none.",
             ),
         ] = None,
+        at: AtOpt = None,
     ) -> None:
         """Run the gap checks on a scenario and report the findings.
 
@@ -126,7 +142,9 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             from cli.coverage_cmd import frameworks_or_fail
 
             registry, in_force = frameworks_or_fail(ctx.settings.framework_dirs, framework)
-            result = run_checks(ctx.db, catalog, scenario, day, only=wanted, frameworks=in_force, registry=registry)
+            result = run_checks(
+                ctx.db, catalog, scenario, day, only=wanted, frameworks=in_force, registry=registry, at=parse_at(at)
+            )
         if output is OutputFormat.json:
             sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         elif output is OutputFormat.csv:
@@ -184,13 +202,13 @@ def _catalog(settings: Settings) -> Catalog:
     return load_catalog(settings.check_dirs)
 
 
-def _parse_day(text: str | None) -> date:
+def _parse_day(text: str | None, option: str = "--as-of") -> date:
     if text is None:
         return date.today()
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise CommandError([f"--as-of: '{text}' is not a date YYYY-MM-DD"], EXIT_INVALID_INPUT) from None
+        raise CommandError([f"{option}: '{text}' is not a date YYYY-MM-DD"], EXIT_INVALID_INPUT) from None
 
 
 @contextmanager
@@ -206,7 +224,7 @@ def _reported(ctx: CommandContext) -> Iterator[None]:
         _fail(ctx, exc, exc.problems, EXIT_INVALID_INPUT)
     except (CatalogError, FrameworkError) as exc:
         _fail(ctx, exc, exc.problems, EXIT_FAILURE)
-    except (CheckRunError, UnknownScenarioError, CoverageError) as exc:
+    except (CheckRunError, UnknownScenarioError, CoverageError, NotFound, HistoryError) as exc:
         _fail(ctx, exc, [str(exc)], EXIT_FAILURE)
 
 

@@ -18,6 +18,7 @@ from rich.text import Text
 from cli.checks_cmd import (
     EXIT_FAILURE,
     EXIT_INVALID_INPUT,
+    AtOpt,
     CommandContext,
     CommandError,
     ScenarioOpt,
@@ -25,6 +26,7 @@ from cli.checks_cmd import (
     _parse_day,
     _reported,
     _stdout_console,
+    parse_at,
 )
 from graph.consistent import consistent_view
 from graph.sync import check_scenario_name
@@ -79,6 +81,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Day to evaluate for (default: today).")
         ] = None,
         output: Annotated[CoverageFormat, typer.Option("--format", help="Output format.")] = CoverageFormat.table,
+        at: AtOpt = None,
     ) -> None:
         """Evaluate framework obligations (EU AI Act, ISO/IEC 42001, NIST AI RMF, your own) on a scenario.
 
@@ -90,10 +93,11 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         with _reported(ctx):
             check_scenario_name(scenario)
             day = _parse_day(as_of)
+            version = parse_at(at)
             registry, wanted = frameworks_or_fail(ctx.settings.framework_dirs, framework)
             catalog = _catalog(ctx.settings)
             try:
-                with consistent_view(ctx.db, scenario) as view:
+                with consistent_view(ctx.db, scenario, version) as view:
                     if not view.found:
                         raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
                     result = coverage_in(view, registry.select(wanted), catalog, day)

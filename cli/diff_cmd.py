@@ -14,9 +14,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cli.checks_cmd import EXIT_FAILURE, CommandContext, _catalog, _fail, _parse_day, _reported, _stdout_console
+from cli.checks_cmd import (
+    EXIT_FAILURE,
+    AtOpt,
+    CommandContext,
+    _catalog,
+    _fail,
+    _parse_day,
+    _reported,
+    _stdout_console,
+    parse_at,
+)
+from cli.history_cmd import parse_version_ref
 from graph.errors import NotFound
-from graph.sync import check_scenario_name
 from queries.diff import diff_scenarios
 
 
@@ -30,27 +40,32 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
 
     @app.command("diff")
     def diff_command(
-        a: Annotated[str, typer.Argument(help="Scenario to compare from (e.g. current).")],
-        b: Annotated[str, typer.Argument(help="Scenario to compare to (e.g. target).")],
+        a: Annotated[str, typer.Argument(help="Scenario to compare from (e.g. current, or current@2026-03-01).")],
+        b: Annotated[str, typer.Argument(help="Scenario to compare to (e.g. target, or current@2026-06-01).")],
         as_of: Annotated[
             str | None,
             typer.Option("--as-of", metavar="YYYY-MM-DD", help="Day to run the checks for (default: today)."),
         ] = None,
         output: Annotated[DiffFormat, typer.Option("--format", help="Output format.")] = DiffFormat.text,
+        at: AtOpt = None,
     ) -> None:
         """Show what changes from scenario A to B: entities and relationships added, removed and
         changed, decision rights that move between roles, and the findings B fixes and introduces.
+
+        `S@YYYY-MM-DD` is the version of S in force that day (`tomgraph diff current@2026-03-01
+        current@2026-06-01`); `--at` reads both sides as in force that day.
 
         Exit status: 0; 2 bad options; 1 a scenario is missing or another failure.
         """
         ctx = get_context()
         with _reported(ctx):
-            check_scenario_name(a)
-            check_scenario_name(b)
+            name_a, at_a = parse_version_ref(a, "A")
+            name_b, at_b = parse_version_ref(b, "B")
+            both = parse_at(at)
             day = _parse_day(as_of)
             catalog = _catalog(ctx.settings)
             try:
-                result = diff_scenarios(ctx.db, catalog, a, b, day)
+                result = diff_scenarios(ctx.db, catalog, name_a, name_b, day, at_a=at_a or both, at_b=at_b or both)
             except NotFound as exc:
                 _fail(ctx, exc, [str(exc)], EXIT_FAILURE)
         if output is DiffFormat.json:

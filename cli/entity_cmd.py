@@ -21,8 +21,9 @@ from api.db import ApiDatabase
 from api.graph_reads import MAX_DEPTH
 from api.models import DependencyPage, ImpactPage, WhoAnswer
 from api.problems import ApiProblem
-from cli.checks_cmd import EXIT_FAILURE, CommandContext, _fail, _stdout_console
+from cli.checks_cmd import EXIT_FAILURE, AtOpt, CommandContext, _fail, _reported, _stdout_console, parse_at
 from graph.db import connection_for
+from graph.history import policy_from
 from graph.sync import check_scenario_name
 
 T = TypeVar("T", bound=BaseModel)
@@ -46,6 +47,8 @@ def _read(ctx: CommandContext, read: Callable[[ApiDatabase], Awaitable[T]]) -> T
 
     async def run() -> T:
         db = ApiDatabase(connection)
+        db.writer = ctx.db  # rebuilds a past version kept as a delta (graph/history.py)
+        db.history = policy_from(ctx.settings)
         try:
             return await read(db)
         finally:
@@ -80,14 +83,19 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
     """Add `who`, `deps` and `impact` to the root `tomgraph` app."""
 
     @app.command("who")
-    def who_command(entity_id: IdArg, scenario: ScenarioOpt = "current", output: FormatOpt = Format.text) -> None:
+    def who_command(
+        entity_id: IdArg, scenario: ScenarioOpt = "current", output: FormatOpt = Format.text, at: AtOpt = None
+    ) -> None:
         """Say in words who owns ID, who approves its changes and deployments and who can stop it,
-        through which roles and people (`GET /scenarios/{s}/entities/{id}/who`).
+        through which roles and people (`GET /scenarios/{s}/entities/{id}/who`); with --at, as the
+        scenario was in force that day.
 
-        Exit status: 0; 1 unknown scenario or id."""
+        Exit status: 0; 1 unknown scenario or id; 2 bad --at."""
         ctx = get_context()
         check_scenario_name(scenario)
-        answer = _read(ctx, lambda db: graph_reads.who(db, scenario, entity_id))
+        with _reported(ctx):
+            day = parse_at(at)
+        answer = _read(ctx, lambda db: graph_reads.who(db, scenario, entity_id, day, day))
         if output is Format.json:
             _emit_json(answer)
         else:
@@ -101,18 +109,22 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         depth: Annotated[int, typer.Option("--depth", min=1, max=MAX_DEPTH, help="Dependency edges to follow.")] = 1,
         scenario: ScenarioOpt = "current",
         output: FormatOpt = Format.text,
+        at: AtOpt = None,
     ) -> None:
         """The entities ID depends on (or, with --downstream, that depend on it), each with its
-        distance and the path that reached it (`GET .../entities/{id}/dependencies`).
+        distance and the path that reached it (`GET .../entities/{id}/dependencies`); with --at,
+        as the scenario was in force that day.
 
-        Exit status: 0; 1 unknown scenario or id; 2 both --upstream and --downstream."""
+        Exit status: 0; 1 unknown scenario or id; 2 both --upstream and --downstream, or bad --at."""
         ctx = get_context()
         if upstream and downstream:
             raise typer.BadParameter("give --upstream or --downstream, not both")
         check_scenario_name(scenario)
+        with _reported(ctx):
+            day = parse_at(at)
         direction: graph_reads.Direction = "downstream" if downstream else "upstream"
         answer: DependencyPage = _read(
-            ctx, lambda db: graph_reads.dependencies(db, scenario, entity_id, direction, depth, ALL, None)
+            ctx, lambda db: graph_reads.dependencies(db, scenario, entity_id, direction, depth, ALL, None, day)
         )
         if output is Format.json:
             _emit_json(answer)
@@ -123,14 +135,18 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         print_hits(title, [(h.kind, h.id, h.name, h.distance, h.path) for h in answer.items], console)
 
     @app.command("impact")
-    def impact_command(entity_id: IdArg, scenario: ScenarioOpt = "current", output: FormatOpt = Format.text) -> None:
+    def impact_command(
+        entity_id: IdArg, scenario: ScenarioOpt = "current", output: FormatOpt = Format.text, at: AtOpt = None
+    ) -> None:
         """What breaks if ID fails: everything downstream of it, grouped by kind
-        (`GET /scenarios/{s}/impact/{id}`).
+        (`GET /scenarios/{s}/impact/{id}`); with --at, as the scenario was in force that day.
 
-        Exit status: 0; 1 unknown scenario or id."""
+        Exit status: 0; 1 unknown scenario or id; 2 bad --at."""
         ctx = get_context()
         check_scenario_name(scenario)
-        answer: ImpactPage = _read(ctx, lambda db: graph_reads.impact(db, scenario, entity_id, ALL, None))
+        with _reported(ctx):
+            day = parse_at(at)
+        answer: ImpactPage = _read(ctx, lambda db: graph_reads.impact(db, scenario, entity_id, ALL, None, day))
         if output is Format.json:
             _emit_json(answer)
             return

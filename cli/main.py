@@ -23,6 +23,7 @@ from cli import (
     coverage_cmd,
     diff_cmd,
     entity_cmd,
+    history_cmd,
     import_cmd,
     keys_cmd,
     maturity_cmd,
@@ -34,6 +35,7 @@ from cli.console import console
 from graph import local_neo4j
 from graph.db import Database, DatabaseUnavailable
 from graph.docs import render_graph_model
+from graph.history import policy_from
 from graph.ontology import SEVERITIES
 from graph.schema import apply_schema
 from graph.settings import Settings
@@ -117,6 +119,7 @@ entity_cmd.register(app, get_context)
 import_cmd.register(app, get_context)
 maturity_cmd.register(app, get_context)
 maturity_cmd.register_plan(app, get_context)
+history_cmd.register(app, get_context)
 
 
 @app.callback()
@@ -162,14 +165,28 @@ def load(
     scenario: ScenarioOpt = "current",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
     quiet: QuietOpt = False,
+    effective: Annotated[
+        str | None,
+        typer.Option(
+            "--effective", metavar="YYYY-MM-DD", help="The day this version comes into force (default: today)."
+        ),
+    ] = None,
 ) -> None:
     """Validate the bundle at PATH and make scenario S equal to it (all or nothing).
+
+    The load becomes a new version of S, in force from --effective; earlier versions are kept
+    (`tomgraph history`). A bundle equal to the latest version adds nothing.
 
     Exit status: 0 loaded (or valid, with --dry-run); 2 invalid bundle, every problem listed as
     PLACE: FIELD: MESSAGE, database unchanged; 1 any other failure, database unchanged.
     """
     ctx = get_context()
     check_scenario_name(scenario)
+    try:
+        effective_day = dt.date.fromisoformat(effective) if effective else None
+    except ValueError:
+        err.print(f"error: --effective: '{effective}' is not a date YYYY-MM-DD", highlight=False, markup=False)
+        raise typer.Exit(2) from None
     limits = limits_from(ctx.settings)
     if dry_run:
         bundle = read_bundle(path, limits)
@@ -190,7 +207,15 @@ def load(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = load_bundle(ctx.db, path, scenario, limits=limits, progress=progress)
+        result = load_bundle(
+            ctx.db,
+            path,
+            scenario,
+            limits=limits,
+            progress=progress,
+            effective=effective_day,
+            history=policy_from(ctx.settings),
+        )
     _print_summary(str(path), result, quiet=quiet or not out.is_terminal)
 
 

@@ -16,13 +16,16 @@ from rich.table import Table
 from cli.checks_cmd import (
     EXIT_FAILURE,
     EXIT_INVALID_INPUT,
+    AtOpt,
     CommandContext,
     _catalog,
     _fail,
     _parse_day,
     _reported,
     _stdout_console,
+    parse_at,
 )
+from cli.history_cmd import parse_version_ref
 from graph.errors import NotFound
 from graph.settings import Settings
 from graph.sync import check_scenario_name
@@ -56,6 +59,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Day to measure for (default: today).")
         ] = None,
         output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+        at: AtOpt = None,
     ) -> None:
         """The maturity scorecard (maturity.md): each scope's stage (none, foundation, initiate,
         scale, improve) and every criterion with its value, threshold, evidence and self-assessment.
@@ -66,6 +70,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         with _reported(ctx):
             check_scenario_name(scenario)
             day = _parse_day(as_of)
+            version = parse_at(at)
             if unit is not None and by_unit:
                 _fail(ctx, ValueError(), ["--unit and --by-unit: give one or the other"], EXIT_INVALID_INPUT)
             catalog = _catalog(ctx.settings)
@@ -74,7 +79,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             except CriteriaError as exc:
                 _fail(ctx, exc, exc.problems, EXIT_INVALID_INPUT)
             try:
-                result = scorecard(ctx.db, catalog, criteria, scenario, day, unit=unit, by_unit=by_unit)
+                result = scorecard(ctx.db, catalog, criteria, scenario, day, unit=unit, by_unit=by_unit, at=version)
             except NotFound as exc:
                 _fail(ctx, exc, [str(exc)], EXIT_FAILURE)
         if output is Format.json:
@@ -115,29 +120,34 @@ def register_plan(app: typer.Typer, get_context: Callable[[], CommandContext]) -
 
     @app.command("plan")
     def plan_command(
-        source: Annotated[str, typer.Argument(metavar="FROM", help="Scenario to start from (e.g. current).")],
-        target: Annotated[str, typer.Argument(metavar="TO", help="Scenario to reach (e.g. target).")],
+        source: Annotated[
+            str, typer.Argument(metavar="FROM", help="Scenario to start from (e.g. current, or current@2026-03-01).")
+        ],
+        target: Annotated[str, typer.Argument(metavar="TO", help="Scenario to reach (e.g. target, or target@DAY).")],
         as_of: Annotated[
             str | None,
             typer.Option("--as-of", metavar="YYYY-MM-DD", help="Day for the checks and for overdue (default: today)."),
         ] = None,
         output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+        at: AtOpt = None,
     ) -> None:
         """The transition plan from FROM to TO (maturity.md): the diff grouped by the initiatives of
         TO that deliver what each change touches, the changes no initiative covers, the findings
         each initiative fixes or introduces, and the overdue and unowned initiatives. The html
-        format adds a roadmap (initiatives on a time axis by due date).
+        format adds a roadmap (initiatives on a time axis by due date). `S@YYYY-MM-DD` is the
+        version of S in force that day; `--at` reads both sides as in force that day.
 
         Exit status: 0; 2 bad options; 1 a scenario is missing or another failure.
         """
         ctx = get_context()
         with _reported(ctx):
-            check_scenario_name(source)
-            check_scenario_name(target)
+            source, at_a = parse_version_ref(source, "FROM")
+            target, at_b = parse_version_ref(target, "TO")
+            both = parse_at(at)
             day = _parse_day(as_of)
             catalog = _catalog(ctx.settings)
             try:
-                result = transition_plan(ctx.db, catalog, source, target, day)
+                result = transition_plan(ctx.db, catalog, source, target, day, at_a=at_a or both, at_b=at_b or both)
             except NotFound as exc:
                 _fail(ctx, exc, [str(exc)], EXIT_FAILURE)
         if output is Format.json:

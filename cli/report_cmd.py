@@ -12,12 +12,14 @@ from rich.console import Console
 
 from cli.checks_cmd import (
     EXIT_INVALID_INPUT,
+    AtOpt,
     CommandContext,
     _catalog,
     _fail,
     _parse_day,
     _reported,
     _stdout_console,
+    parse_at,
 )
 from cli.maturity_cmd import criteria_for
 from graph.sync import check_scenario_name
@@ -42,13 +44,15 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             typer.Option("--out", metavar="DIR", help="Where to write the files (default: reports/SCENARIO/DATE)."),
         ] = None,
         pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write summary.pdf (needs Chromium).")] = True,
+        at: AtOpt = None,
     ) -> None:
         """Write the weekly gap report and store this run as the scenario's snapshot for the date.
 
         Writes report.html (self-contained), trend.png, report.md, findings.csv, findings.xlsx,
         report.json and the one-page executive summary summary.pdf (unless --no-pdf) to DIR;
         compares with the latest earlier snapshot (new, resolved, persisting).
-        A second run for the same date replaces that date's snapshot.
+        A second run for the same date replaces that date's snapshot. The report of a past week is
+        rebuilt from history with `--as-of DAY --at DAY` (the version in force that day).
         Exit status: 0 written (whatever the findings); 2 bad options; 1 the report could not be produced
         (also when summary.pdf could not be made: the other files are written, and the error says why).
         """
@@ -61,7 +65,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
                 criteria = criteria_for(ctx.settings, catalog)
             except CriteriaError as exc:
                 _fail(ctx, exc, exc.problems, EXIT_INVALID_INPUT)
-            report = build_report(ctx.db, catalog, scenario, day, criteria)
+            report = build_report(ctx.db, catalog, scenario, day, criteria, at=parse_at(at))
         target = out_dir if out_dir is not None else Path("reports") / scenario / day.isoformat()
         try:
             paths = write_report(report, target, pdf=pdf)

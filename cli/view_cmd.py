@@ -10,9 +10,10 @@ from typing import Annotated
 
 import typer
 
-from cli.checks_cmd import CommandContext
+from cli.checks_cmd import AtOpt, CommandContext
 from cli.console import console
 from graph.errors import NotFound
+from graph.history import HistoryError
 from graph.sync import ScenarioNameError, check_scenario_name
 from queries.catalog import CatalogError, load_catalog
 from visualizations.view import MAX_DEPTH, fetch_view, org_chart_kinds, render_view
@@ -43,6 +44,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         node_cap: Annotated[
             int | None, typer.Option("--node-cap", help="Above this many entities, group them by kind.")
         ] = None,
+        at: AtOpt = None,
     ) -> None:
         """Write an interactive graph page (one self-contained HTML file that works offline).
 
@@ -53,6 +55,10 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         try:
             check_scenario_name(scenario)
             day = date.fromisoformat(as_of) if as_of else None
+            try:
+                version_day = date.fromisoformat(at) if at else None
+            except ValueError:
+                raise ValueError(f"--at: '{at}' is not a date YYYY-MM-DD") from None
             cap = node_cap or ctx.settings.view_node_cap
             data = fetch_view(
                 ctx.db,
@@ -63,6 +69,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
                 as_of=day,
                 node_cap=cap,
                 catalog=load_catalog(ctx.settings.check_dirs),
+                at=version_day,
             )
             api_base = f"http://{ctx.settings.api_host}:{ctx.settings.api_port}"
             html = render_view(data, layout=layout.value, api_base=api_base)
@@ -71,7 +78,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
                 raise
             err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(EXIT_INVALID_INPUT) from None
-        except (NotFound, CatalogError) as exc:
+        except (NotFound, CatalogError, HistoryError) as exc:
             if ctx.debug:
                 raise
             err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)

@@ -1,6 +1,10 @@
 """The explorer's pages: the catalog (`/`), an entity, the graph explorer, the findings board, the
 current-to-target diff, and signing in and out. Each handler reads through the functions the JSON
-routes use and renders a template; nothing here decides what the operating model means."""
+routes use and renders a template; nothing here decides what the operating model means.
+
+Every page takes `at=YYYY-MM-DD` (the switcher's "Model as of"): each of its reads passes
+`state.at` to those functions, which read the version of the scenario in force that day
+(graph/history.py; default today)."""
 
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ from explorer.web import (
 )
 from graph.db import DatabaseUnavailable
 from graph.errors import NotFound
+from graph.history import HistoryError
 from graph.ontology import SCENARIO_PATTERN, kinds_by_section, rel_types
 from queries.diff import diff_scenarios
 from queries.findings import Finding, sort_findings
@@ -145,7 +150,7 @@ async def catalog_page(
         state = _state(chosen, as_of, at)
         if chosen is None:
             return render(request, "catalog.html.j2", state=state, caller=caller, page=None, empty=True)
-        _key, run = await findings_run(request, db, sync_db, catalog, chosen, state.as_of)
+        _key, run = await findings_run(request, db, sync_db, catalog, chosen, state.as_of, None, state.at)
         counts = graph_reads.open_counts(run["findings"])
         page, units = await asyncio.gather(
             graph_reads.catalog_page(
@@ -160,8 +165,9 @@ async def catalog_page(
                 open_only=open_only,
                 limit=CATALOG_PAGE,
                 cursor=cursor,
+                at=state.at,
             ),
-            graph_reads.units(db, chosen, UNIT_CHOICES),
+            graph_reads.units(db, chosen, UNIT_CHOICES, state.at),
         )
     filters = {"scenario": chosen, "q": q, "kind": kind, "unit": unit, "stage": stage, "risk_tier": risk_tier}
     filters["open_only"] = "true" if open_only else None
@@ -212,11 +218,11 @@ async def entity_page(
     async with as_page():
         await _scenarios(request, db)
         entity, who, upstream, impact, (_key, run) = await asyncio.gather(
-            graph_reads.get_entity(db, s, id),
-            graph_reads.who(db, s, id),
-            graph_reads.dependencies(db, s, id, "upstream", MAX_DEPTH, 1000, None),
-            graph_reads.impact(db, s, id, 200, None),
-            findings_run(request, db, sync_db, catalog, s, state.as_of),
+            graph_reads.get_entity(db, s, id, state.at),
+            graph_reads.who(db, s, id, state.as_of, state.at),
+            graph_reads.dependencies(db, s, id, "upstream", MAX_DEPTH, 1000, None, state.at),
+            graph_reads.impact(db, s, id, 200, None, state.at),
+            findings_run(request, db, sync_db, catalog, s, state.as_of, None, state.at),
         )
     findings = [_finding_view(f) for f in run["findings"] if id in f["subjects"]]
     accountable = [_finding_view(f) for f in run["findings"] if f["accountable"] == id]
@@ -262,7 +268,7 @@ async def explore_page(
     state = _state(s, as_of, at)
     async with as_page():
         await _scenarios(request, db)
-        entity = await graph_reads.get_entity(db, s, focus) if focus else None
+        entity = await graph_reads.get_entity(db, s, focus, state.at) if focus else None
     legend = [
         {"kind": st.kind, "label": kinds_by_section()[st.kind].singular, "colour": st.colour, "shape": st.shape}
         for st in style_table().values()
@@ -298,12 +304,12 @@ async def findings_page(
     state = _state(s, as_of, at)
     async with as_page():
         await _scenarios(request, db)
-        key, run = await findings_run(request, db, sync_db, catalog, s, state.as_of)
+        key, run = await findings_run(request, db, sync_db, catalog, s, state.as_of, None, state.at)
         boards: OrderedDict[Any, Any] = request.app.state.__dict__.setdefault("explorer_boards", OrderedDict())
         cached = boards.get((key, by, open_only))
         if cached is None:
             accountable = sorted({f["accountable"] for f in run["findings"] if f["accountable"]})
-            roles = await graph_reads.role_units(db, s, accountable)
+            roles = await graph_reads.role_units(db, s, accountable, state.at)
             cached = (group_findings(run["findings"], by, roles, open_only=open_only), roles)
             # A board is grouped once per check run and grouping: 11,000 findings sort in
             # tens of milliseconds, but a person pages and opens groups many times.
@@ -355,17 +361,27 @@ async def diff_page(
     caller: PageCaller,
     as_of: AsOf = None,
     at: At = None,
+    at_a: Annotated[str | None, Query(max_length=10, description="Read a as in force on this day.")] = None,
+    at_b: Annotated[str | None, Query(max_length=10, description="Read b as in force on this day.")] = None,
 ) -> HTMLResponse:
-    """What changes from scenario a to b, grouped as `tomgraph diff` groups it (queries/diff.py)."""
+    """What changes from scenario a to b, grouped as `tomgraph diff` groups it (queries/diff.py):
+    a as in force on `at_a`, b on `at_b` (each default `at`, default today), so
+    `/ui/diff/S/S?at_a=D1&at_b=D2` compares two versions of one scenario."""
     state = _state(a, as_of, at)
+    day_a = _day("at_a", at_a) or state.at
+    day_b = _day("at_b", at_b) or state.at
     async with as_page():
         await _scenarios(request, db)
         await ensure_up(db)
         try:
             day = state.as_of or date.today()
-            result = await run_in_threadpool(diff_scenarios, sync_db, catalog, a, b, day)
+            result = await run_in_threadpool(
+                lambda: diff_scenarios(sync_db, catalog, a, b, day, at_a=day_a, at_b=day_b)
+            )
         except NotFound as e:
             raise PageError(404, "Not found", str(e)) from e
+        except HistoryError as e:
+            raise PageError(409, "Version not readable", str(e)) from e
     for side in ("fixed", "introduced"):
         result["findings"][side] = sort_findings(result["findings"][side])
     return render(

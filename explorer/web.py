@@ -109,8 +109,8 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
 @dataclass(frozen=True)
 class PageState:
     """The switchers' state, carried by every link: the scenario, the day findings are run for
-    (`as_of`) and the day the scenario is read at (`at`, for the history work: passed through to
-    every page and link, not yet to the reads)."""
+    (`as_of`) and the day the scenario is read at (`at`: every read of the page is of the version
+    in force that day, default today; carried by every link)."""
 
     scenario: str | None
     as_of: date | None = None

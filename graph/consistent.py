@@ -1,40 +1,51 @@
-"""Reads of one scenario that see exactly one version of it.
+"""Reads of one scenario that see exactly one version of it, in read transactions.
 
-Neo4j's transactions are read committed: a reader can see a load commit half way through a run
-of many queries (checks 1-10 on the old version, 11-25 on the new one). A load's first statement
-takes the write lock of the scenario's `(:Scenario)` node (graph/sync.py), so a reader that
-takes the same lock first can neither start while a load is in progress (it waits for the
-commit) nor be overtaken by one (the load waits for it). The lock is taken with a no-op write in
-a transaction that is always rolled back: nothing a reader does in it is ever kept.
+Every version of a scenario is stored under a physical name and never changed once published
+(graph/history.py). A view resolves "scenario S on day D" to that name once, at its start, and
+runs every query with `$scenario` bound to it: whatever loads commit meanwhile, the view reads
+the same version, without taking any lock. The transaction is opened in READ access mode (so
+it is routed to a reader in a cluster, works for a Neo4j user that may only read, and Neo4j
+refuses any write in it) and is always rolled back.
+
+At its end a view checks that its copy was not being deleted while it read (a copy is deleted
+`TOMGRAPH_HISTORY_GRACE_S` after it stopped being resolved); if it was, the view raises
+`HistoryError` instead of answering from a half-deleted version.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any, LiteralString, Protocol, cast
 
-from neo4j import Transaction
+from neo4j import READ_ACCESS, Transaction
 
 from graph.db import Database
-
-LOCK_SCENARIO = "MATCH (s:Scenario {name: $scenario}) SET s.lock = s.lock RETURN count(s) AS found"
+from graph.history import HistoryError, HistoryPolicy, NoVersionAt, Resolved, materialize, resolve_in, still_readable
+from graph.history import no_version_message as _no_version_message
 
 
 class Reader(Protocol):
     """Anything that runs a read query and returns its rows as dicts: a `Database`, or a
-    `ScenarioView` that holds one scenario still."""
+    `ScenarioView` that holds one version of a scenario."""
 
     def read(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...
 
 
 class ScenarioView:
-    """Queries in one transaction that holds a scenario's lock; see `consistent_view`."""
+    """Queries in one read transaction on one version of a scenario; see `consistent_view`.
 
-    def __init__(self, tx: Transaction, scenario: str, found: bool) -> None:
+    `scenario` is the scenario's name, `physical` the name its entities are stored under in
+    this version (bind `$scenario` to it), `found` whether the scenario exists, `resolved` the
+    version."""
+
+    def __init__(self, tx: Transaction, scenario: str, resolved: Resolved) -> None:
         self.tx = tx
         self.scenario = scenario
-        self.found = found
+        self.resolved = resolved
+        self.found = resolved.found
+        self.physical = resolved.physical or scenario
 
     def read(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return [record.data() for record in self.tx.run(cast(LiteralString, cypher), params or {})]
@@ -46,17 +57,35 @@ class ScenarioView:
 
 
 @contextmanager
-def consistent_view(db: Database, scenario: str) -> Iterator[ScenarioView]:
-    """A view of `scenario` that no load changes until the block ends (loads of it wait).
+def consistent_view(
+    db: Database, scenario: str, at: date | None = None, *, policy: HistoryPolicy | None = None
+) -> Iterator[ScenarioView]:
+    """A read-only view of `scenario` as it was in force on `at` (default today).
 
-    `view.found` says whether the scenario exists. Keep the block short: a load of the same
-    scenario waits for it.
+    `view.found` says whether the scenario exists. Raises `graph.history.NoVersionAt` when it
+    exists but had no version in force on `at`. A version stored only as a delta is rebuilt
+    first (graph/history.py `materialize`, which writes); every read of the view itself is a read.
     """
-    with db.errors(), db.session() as session:
+    with db.errors(), db.session(default_access_mode=READ_ACCESS) as session:
         tx = session.begin_transaction()
         try:
-            found = tx.run(LOCK_SCENARIO, scenario=scenario).single(strict=True)["found"] > 0
-            yield ScenarioView(tx, scenario, found)
+            # Resolved in the view's own transaction: in a cluster, the same server (and its
+            # state) answers the resolution and the reads.
+            resolved = resolve_in(tx, scenario, at)
+            if resolved.found and resolved.seq is not None and resolved.physical is None:
+                tx.rollback()
+                materialize(db, scenario, resolved.seq, policy or HistoryPolicy())
+                tx = session.begin_transaction()
+                resolved = resolve_in(tx, scenario, at)
+            if resolved.found and (resolved.seq is None or resolved.physical is None):
+                raise NoVersionAt(_no_version_message(scenario, resolved.at))
+            view = ScenarioView(tx, scenario, resolved)
+            yield view
+            if resolved.physical is not None and not still_readable(tx, resolved.physical):
+                raise HistoryError(
+                    f"the version of scenario '{scenario}' being read was deleted meanwhile "
+                    "(it had been superseded for longer than TOMGRAPH_HISTORY_GRACE_S); run again"
+                )
         finally:
             if not tx.closed():
                 tx.rollback()

@@ -1,13 +1,11 @@
 """A scenario as plain sorted data, for comparing graphs (the four bundle forms, before and after
 a failed load, current against target).
 
-The dump reads through `graph.consistent.consistent_view`: it waits for a load of the scenario
-that is committing (a read racing a commit could otherwise meet a node whose properties are not
-there yet) and sees one version. Do not call it while holding a view of the same scenario in
-the same thread: it would wait for itself."""
+The dump reads through `graph.consistent.consistent_view`: one version, in one read transaction."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from graph.consistent import consistent_view
@@ -24,17 +22,18 @@ def plain(value: Any) -> Any:
     return value
 
 
-def dump_scenario(db: Database, scenario: str) -> dict[str, list[Any]]:
-    """Every entity (labels and properties) and relationship (type, start id, end id), sorted."""
-    with consistent_view(db, scenario) as view:
+def dump_scenario(db: Database, scenario: str, at: date | None = None) -> dict[str, list[Any]]:
+    """Every entity (labels and properties) and relationship (type, start id, end id) of the
+    version in force on `at` (default today), sorted; empty lists for a scenario never loaded."""
+    with consistent_view(db, scenario, at) as view:
         nodes = view.read(
             f"MATCH (n:{ENTITY_LABEL} {{scenario: $scenario}}) RETURN labels(n) AS labels, properties(n) AS props",
-            {"scenario": scenario},
+            {"scenario": view.physical},
         )
         rels = view.read(
             f"MATCH (a:{ENTITY_LABEL} {{scenario: $scenario}})-[r]->(b:{ENTITY_LABEL}) "
             "RETURN type(r) AS type, a.id AS start, b.id AS end",
-            {"scenario": scenario},
+            {"scenario": view.physical},
         )
     return {
         "nodes": sorted(

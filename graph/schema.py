@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graph.db import Database
+from graph.history import COPY_LABEL, DELTA_LABEL, VERSION_LABEL
 from graph.ontology import ENTITY_LABEL, KINDS
 
 
@@ -19,6 +20,10 @@ def schema_statements() -> list[str]:
         f"CREATE INDEX entity_scenario IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.scenario)",
         "CREATE INDEX waiver_scenario IF NOT EXISTS FOR (w:Waiver) ON (w.scenario)",
         "CREATE INDEX snapshot_scenario IF NOT EXISTS FOR (s:Snapshot) ON (s.scenario)",
+        f"CREATE INDEX version_scenario_seq IF NOT EXISTS FOR (v:{VERSION_LABEL}) ON (v.scenario, v.seq)",
+        f"CREATE INDEX delta_scenario_seq IF NOT EXISTS FOR (d:{DELTA_LABEL}) ON (d.scenario, d.seq)",
+        f"CREATE INDEX copy_scenario IF NOT EXISTS FOR (c:{COPY_LABEL}) ON (c.scenario)",
+        f"CREATE CONSTRAINT copy_physical IF NOT EXISTS FOR (c:{COPY_LABEL}) REQUIRE c.physical IS UNIQUE",
     ]
     for kind in KINDS:
         statements.append(

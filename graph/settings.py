@@ -130,8 +130,20 @@ class Settings(BaseSettings):
     load_tx_max_rows: int = Field(
         default=2_000_000,
         gt=0,
-        description="A load that writes more rows than this is staged in batches (graph/sync.py).",
+        description="Kept for compatibility: every load is now written in batches and switched in (graph/sync.py).",
     )
+
+    history_keep_days: int | None = Field(
+        default=None,
+        ge=0,
+        description="Versions not in force on any of the last N days are removed after a load (default: keep all).",
+    )
+    history_grace_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="A superseded copy of a version is deleted this long after it stopped being resolved.",
+    )
+    history_cache_size: int = Field(default=2, ge=0, description="Rebuilt past versions kept as copies.")
 
     @field_validator("check_dirs", "maturity_dirs", "framework_dirs", mode="before")
     @classmethod

@@ -1,43 +1,29 @@
-"""Making a scenario equal to a bundle, all or nothing.
+"""Making a scenario equal to a bundle, all or nothing, and keeping the version it replaces.
 
-A load first reads the scenario's current nodes and relationships, compares them with the
-bundle, and writes only the difference. How it writes depends on the size of that difference
-(rows: entities created, updated or removed, plus relationships created or removed), measured
-against `TOMGRAPH_LOAD_TX_MAX_ROWS` (default 2,000,000):
+Every version of a scenario is stored under a physical name of its own, `S~v-<token>`, and is
+never changed once published (graph/history.py). A load:
 
-**Up to the limit, one transaction.** The load is one write transaction whose first statement
-locks the scenario's `(:Scenario)` node (`SET s.lock = coalesce(s.lock, 0) + 1`), so two loads of
-one scenario never interleave (the second waits) and a reader that takes the same lock
-(graph/consistent.py) never sees a half-written scenario. The difference is written in batched
-`UNWIND` statements. If anything fails, or the loading process dies, the transaction rolls back
-and the scenario is exactly as before.
+1. Reads the scenario's latest version (a read transaction) and compares it with the bundle.
+   Nothing changed: nothing is written at all (no new version).
+2. Writes the complete new version under a new physical name, in batches of `BATCH_SIZE` rows,
+   each its own transaction (nodes, then relationships), first registering it as a `staging`
+   copy. No reader resolves a staging copy, so no reader sees these nodes.
+3. The switch, one small transaction: it takes the scenario's lock (`SET s.lock = s.lock + 1`,
+   so switches of one scenario are serialised), checks that the staged copy is complete (its
+   entity and relationship counts), stores the delta that turns the new version back into the
+   one it replaces, creates the `(:ScenarioVersion)`, marks the copy `ready` and points the
+   scenario at it. If another load switched in meanwhile, the delta is computed against that
+   one: both loads succeed, in the order of their switches.
+4. Afterwards (graph/history.py `maintain`): copies no longer needed are retired, versions past
+   `TOMGRAPH_HISTORY_KEEP_DAYS` removed, and copies retired more than the grace period ago deleted.
 
-**Over the limit, a staged load**, so that no transaction holds the whole bundle (Neo4j keeps a
-transaction's changes in its heap):
-
-1. The read and the comparison run as above, in a transaction that takes the scenario's lock
-   and is then rolled back; it remembers the lock counter `s.lock` it saw.
-2. The complete new version is written under a private scenario name, `S~stage-<token>`, in
-   batches of `BATCH_SIZE` rows, each its own transaction (nodes, then relationships). `~`
-   cannot occur in a scenario name and every reader filters by `{scenario: $scenario}`, so no
-   reader sees these nodes, and they cannot collide with a user's scenario.
-3. The switch, one small transaction: lock the scenario; if its lock counter is no longer the
-   one read in step 1, another load committed meanwhile and this one fails with `LoadConflict`
-   (nothing changed; run it again). Otherwise check that the staged copy is complete (its
-   entity and relationship counts), rename the current nodes to `S~old-<token>` and the staged
-   ones to `S`, and set the scenario's metadata as the one-transaction load does. Relationships
-   carry no scenario, so only the nodes' `scenario` property changes.
-4. After the switch, the `S~old-<token>` nodes are deleted in batches.
-
-A reader that holds the scenario's lock sees the old version or the new one, never a mix (the
-switch takes the same lock). A loader killed before the switch commits leaves the scenario as
-it was, after it exactly the new version; either way it may leave `S~stage-*` or `S~old-*`
-nodes, invisible to readers, which the next load of `S` (staged or not) and `delete_scenario`
-remove before anything else. That clean-up takes the scenario's lock for each batch, so it can
-never delete nodes that a concurrent switch is moving into `S`, and counts as a change of `S`
-(it bumps the lock counter): a staged load whose staging it removed fails with `LoadConflict`
-at its switch. The summary of a staged load is the difference of step 1, the same as the
-one-transaction load reports.
+A loader killed before the switch commits leaves the scenario as it was; after it, exactly the
+new version. It may leave a staging copy behind, invisible to readers, which a later load
+removes once nobody has written to it for the lease period (`HistoryPolicy.lease_s`), and
+`delete_scenario` at once. Staged copies from before versions were kept (`S~stage-*`,
+`S~old-*`) are removed by the next load. The summary of a load is the difference of step 1.
+`TOMGRAPH_LOAD_TX_MAX_ROWS` no longer decides anything: every load is written in batches (the
+switch is what makes it all or nothing); it is still validated.
 """
 
 from __future__ import annotations
@@ -45,17 +31,32 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import re
-import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 
 from neo4j import ManagedTransaction
 
 from graph.db import Database
+from graph.history import (
+    COPY_LABEL,
+    TOUCH_STAGING,
+    VERSION_LABEL,
+    Content,
+    HistoryPolicy,
+    delta_parts,
+    maintain,
+    new_physical,
+    purge,
+    read_content,
+    register_staging,
+    write_delta,
+)
 from graph.ontology import ENTITY_LABEL, KINDS, SCENARIO_PATTERN, kinds_by_label, kinds_by_section, rel_types
 
 BATCH_SIZE = 10_000
@@ -152,12 +153,6 @@ def desired_relationships(entities: Iterable[EntityLike]) -> Iterator[Rel]:
                     yield (ref.rel_type, entity.id, target)
 
 
-def _native(value: Any) -> Any:
-    if hasattr(value, "to_native"):
-        return value.to_native()
-    return value
-
-
 def _batches(rows: list[Any], size: int | None = None) -> Iterator[list[Any]]:
     size = size or BATCH_SIZE
     for start in range(0, len(rows), size):
@@ -174,9 +169,10 @@ BY_SCENARIO_N = f"USING INDEX n:{ENTITY_LABEL}(scenario)"
 ProgressFn = Callable[[int, int], None]
 """Called with (steps done, steps in all) as batches are written."""
 
-# A load's first statement: takes the scenario's lock and returns the counter it found.
-LOCK_FOR_LOAD = (
-    "MERGE (s:Scenario {name: $scenario}) WITH s, s.lock AS before SET s.lock = coalesce(s.lock, 0) + 1 RETURN before"
+# The switch's first statement: takes the scenario's lock; returns the version it points at.
+LOCK_FOR_SWITCH = (
+    "MERGE (s:Scenario {name: $scenario}) WITH s, s.lock AS before SET s.lock = coalesce(s.lock, 0) + 1 "
+    "RETURN before, s.seq AS seq, s.physical AS physical, s.loaded_at IS NOT NULL AS loaded"
 )
 SET_METADATA = (
     "MATCH (s:Scenario {name: $scenario}) "
@@ -185,13 +181,51 @@ SET_METADATA = (
 )
 
 
-class _StageInstead(Exception):
-    """Raised inside the one-transaction load to roll it back and load in stages instead."""
+@dataclass
+class _Base:
+    """The version a load compares the bundle with: `seq` None for a new scenario, 0 for one
+    loaded before versions were kept (its entities under its own name)."""
 
-    def __init__(self, result: SyncResult, lock: int | None) -> None:
-        super().__init__("staged")
-        self.result = result
-        self.lock = lock
+    seq: int | None
+    physical: str | None
+    content: Content
+    exists: bool
+
+
+def _read_base(tx: ManagedTransaction, scenario: str) -> _Base:
+    row = tx.run(
+        "OPTIONAL MATCH (s:Scenario {name: $scenario}) "
+        "RETURN s IS NOT NULL AS exists, s.seq AS seq, s.physical AS physical",
+        scenario=scenario,
+    ).single(strict=True)
+    if not row["exists"]:
+        return _Base(None, None, Content(), False)
+    if row["seq"] is None:
+        return _Base(0, scenario, read_content(tx, scenario), True)
+    return _Base(row["seq"], row["physical"], read_content(tx, row["physical"]), True)
+
+
+def _summary(scenario: str, base: Content, wanted: Content) -> SyncResult:
+    """What the load changes, per kind and relationship type (an entity whose kind changes is
+    removed and created)."""
+    result = SyncResult(scenario, {k.label: KindChanges() for k in KINDS})
+    for node_id, (label, _props) in base.nodes.items():
+        new = wanted.nodes.get(node_id)
+        if new is None or new[0] != label:
+            result.entities.setdefault(label, KindChanges()).removed += 1
+    for node_id, (label, props) in wanted.nodes.items():
+        old = base.nodes.get(node_id)
+        if old is None or old[0] != label:
+            result.entities.setdefault(label, KindChanges()).created += 1
+        elif old[1] != props:
+            result.entities[label].updated += 1
+    for rel_type, *_ in base.rels - wanted.rels:
+        result.relationships.setdefault(rel_type, KindChanges()).removed += 1
+    for rel_type, *_ in wanted.rels - base.rels:
+        result.relationships.setdefault(rel_type, KindChanges()).created += 1
+    result.entity_count = len(wanted.nodes)
+    result.relationship_count = len(wanted.rels)
+    return result
 
 
 def sync_scenario(
@@ -202,170 +236,196 @@ def sync_scenario(
     bundle_digest: str = "",
     progress: ProgressFn | None = None,
     tx_max_rows: int = DEFAULT_TX_MAX_ROWS,
+    effective: date | None = None,
+    history: HistoryPolicy | None = None,
 ) -> SyncResult:
-    """Make `scenario` equal to `entities`; return what changed.
-
-    In one transaction when at most `tx_max_rows` rows change, otherwise staged (module docstring).
-    """
+    """Make `scenario` equal to `entities` as a new version in force from `effective` (default
+    today); return what changed. Nothing is written when nothing changed. Steps in the module
+    docstring; raises `LoadConflict` when the staged copy was removed by another load's clean-up
+    (nothing changed)."""
     check_scenario_name(scenario)
     if tx_max_rows <= 0:
         raise ValueError(f"tx_max_rows must be positive, not {tx_max_rows}")
+    policy = history or HistoryPolicy()
+    day = effective or date.today()
     started = time.monotonic()
     sections = kinds_by_section()
-    wanted_nodes = {e.id: (sections[e.section].label, e.props) for e in entities}
-    wanted_rels = set(desired_relationships(entities))
-    remove_leftovers(db, scenario)
+    wanted = Content(
+        {e.id: (sections[e.section].label, e.props) for e in entities}, set(desired_relationships(entities))
+    )
+    remove_leftovers(db, scenario, policy)
+    base = db.execute_read(lambda tx: _read_base(tx, scenario))
+    result = _summary(scenario, base.content, wanted)
+    if base.exists and not result.changed:
+        if progress:
+            progress(0, 0)
+        with contextlib.suppress(Exception):
+            maintain(db, scenario, policy)  # retention and eviction still apply after this load
+        result.seconds = time.monotonic() - started
+        return result
+    physical = new_physical(scenario, "version")
+    steps = _Steps(_copy_batches(wanted) + 1, progress)
+    stage_copy(db, scenario, physical, "version", wanted, steps)
+    delta = delta_parts(wanted, base.content) if base.seq is not None else []
 
-    def work(tx: ManagedTransaction) -> SyncResult:
-        lock = tx.run(LOCK_FOR_LOAD, scenario=scenario).single(strict=True)["before"]
-        plan = _plan(tx, scenario, wanted_nodes, wanted_rels)
-        if plan.result.rows > tx_max_rows:
-            raise _StageInstead(plan.result, lock)  # rolls this transaction back
-        _write(tx, scenario, plan, progress)
+    rebased: list[SyncResult] = []
+
+    def switch(tx: ManagedTransaction) -> None:
+        rebased.clear()
+        row = tx.run(LOCK_FOR_SWITCH, scenario=scenario).single(strict=True)
+        counts = tx.run(
+            f"OPTIONAL MATCH (c:{COPY_LABEL} {{physical: $physical, state: 'staging'}}) "
+            f"CALL () {{ MATCH (n:{ENTITY_LABEL} {{scenario: $physical}}) {BY_SCENARIO_N} "
+            "RETURN count(n) AS nodes, sum(COUNT { (n)-->() }) AS rels } "
+            "RETURN c IS NOT NULL AS staged, nodes, rels",
+            physical=physical,
+        ).single(strict=True)
+        if not counts["staged"]:
+            raise LoadConflict(conflict_message(scenario))
+        if (counts["nodes"], counts["rels"]) != (len(wanted.nodes), len(wanted.rels)):
+            raise StagingIncomplete(
+                f"the staged copy of scenario {scenario!r} holds {counts['nodes']} of {len(wanted.nodes)} "
+                f"entities and {counts['rels']} of {len(wanted.rels)} relationships; "
+                "this load changed nothing: run it again"
+            )
+        previous_seq, previous_delta = base.seq, delta
+        if row["seq"] is None and row["loaded"]:
+            # Loaded before versions were kept: what is there becomes version 0.
+            tx.run(
+                f"MATCH (s:Scenario {{name: $scenario}}) "
+                f"CREATE (:{VERSION_LABEL} {{scenario: $scenario, seq: 0, effective: date(s.loaded_at), "
+                "loaded_at: s.loaded_at, entity_count: s.entity_count, relationship_count: s.relationship_count, "
+                "changes: '{}', digest: s.bundle_digest}) "
+                f"CREATE (:{COPY_LABEL} {{scenario: $scenario, physical: $scenario, seq: 0, kind: 'version', "
+                "state: 'ready', created_at: datetime()})",
+                scenario=scenario,
+            ).consume()
+            previous_seq = 0
+            if base.seq != 0:
+                previous_delta = delta_parts(wanted, read_content(tx, scenario))
+        elif row["seq"] is not None and row["seq"] != base.seq:
+            # Another load switched in after step 1: the delta, and this load's summary, are
+            # against that one, the version this load replaces.
+            previous_seq = row["seq"]
+            replaced = read_content(tx, row["physical"])
+            previous_delta = delta_parts(wanted, replaced)
+            rebased[:] = [_summary(scenario, replaced, wanted)]
+        elif row["seq"] is None:
+            previous_seq = None
+        seq = 1 if previous_seq is None else previous_seq + 1
+        summary = rebased[0] if rebased else result
+        changes = {k: v for k, v in summary.as_dict().items() if k in ("entities", "relationships")}
+        if previous_seq is not None:
+            write_delta(tx, scenario, previous_seq, previous_delta)
+        tx.run(
+            f"CREATE (:{VERSION_LABEL} {{scenario: $scenario, seq: $seq, effective: $effective, "
+            "loaded_at: datetime(), entity_count: $entities, relationship_count: $relationships, "
+            "changes: $changes, digest: $digest})",
+            scenario=scenario,
+            seq=seq,
+            effective=day,
+            entities=len(wanted.nodes),
+            relationships=len(wanted.rels),
+            changes=json.dumps(changes, separators=(",", ":")),
+            digest=bundle_digest,
+        ).consume()
+        tx.run(
+            f"MATCH (c:{COPY_LABEL} {{physical: $physical}}) "
+            "SET c.state = 'ready', c.seq = $seq, c.created_at = datetime() REMOVE c.alive_at",
+            physical=physical,
+            seq=seq,
+        ).consume()
+        tx.run(
+            "MATCH (s:Scenario {name: $scenario}) "
+            f"SET s.seq = $seq, s.physical = $physical, s.effective = $effective, "
+            f"s.newest = NOT EXISTS {{ MATCH (v:{VERSION_LABEL} {{scenario: $scenario}}) "
+            "WHERE v.effective > $effective }",
+            scenario=scenario,
+            seq=seq,
+            physical=physical,
+            effective=day,
+        ).consume()
         tx.run(
             SET_METADATA,
             scenario=scenario,
-            entities=plan.result.entity_count,
-            relationships=plan.result.relationship_count,
+            entities=len(wanted.nodes),
+            relationships=len(wanted.rels),
             digest=bundle_digest,
         ).consume()
-        return plan.result
 
     try:
-        result = db.execute_write(work)
-    except _StageInstead as stage:
-        result = stage.result
-        _staged_load(db, scenario, wanted_nodes, wanted_rels, stage.lock, bundle_digest, progress)
-        result.staged = True
+        db.execute_write(switch)
+    except BaseException:
+        # Nothing of this load is visible; take its staged copy away again (best effort: what
+        # is left is removed by a later load once its lease has run out).
+        with contextlib.suppress(Exception):
+            _drop_copy(db, scenario, physical)
+        raise
+    steps()
+    if rebased:
+        result = rebased[0]
+    result.staged = True
+    # The load has committed; if tidying up fails, a later load does it.
+    with contextlib.suppress(Exception):
+        maintain(db, scenario, policy)
     result.seconds = time.monotonic() - started
     return result
 
 
-@dataclass
-class _Plan:
-    result: SyncResult
-    removed_nodes: list[str]
-    created: dict[str, list[dict[str, Any]]]
-    updated: list[dict[str, Any]]
-    by_type_removed: dict[str, list[list[str]]]
-    by_type_added: dict[str, list[list[str]]]
+def _copy_batches(content: Content) -> int:
+    labels: dict[str, int] = defaultdict(int)
+    for label, _props in content.nodes.values():
+        labels[label] += 1
+    types: dict[str, int] = defaultdict(int)
+    for rel_type, *_ in content.rels:
+        types[rel_type] += 1
+    return sum((n + BATCH_SIZE - 1) // BATCH_SIZE for n in (*labels.values(), *types.values()))
 
 
-def _plan(
-    tx: ManagedTransaction,
-    scenario: str,
-    wanted_nodes: dict[str, tuple[str, dict[str, Any]]],
-    wanted_rels: set[Rel],
-) -> _Plan:
-    """Read the scenario as it is and work out what to write to make it the bundle."""
-    result = SyncResult(scenario, {k.label: KindChanges() for k in KINDS})
-    # Read back grouped, a few large records rather than one per node or relationship: the
-    # driver's cost is per record, and this read is all a no-change re-load does.
-    current_nodes: dict[str, tuple[str, dict[str, Any]]] = {}
-    for record in tx.run(
-        f"MATCH (n:{ENTITY_LABEL} {{scenario: $scenario}}) "
-        f"WITH coalesce([l IN labels(n) WHERE l <> '{ENTITY_LABEL}'][0], '{ENTITY_LABEL}') AS label, n "
-        "RETURN label, collect(properties(n)) AS nodes",
-        scenario=scenario,
-    ):
-        for node in record["nodes"]:
-            props = {k: _native(v) for k, v in node.items() if k != "scenario"}
-            current_nodes[props["id"]] = (record["label"], props)
-    current_rels: set[Rel] = set()
-    for record in tx.run(
-        f"MATCH (a:{ENTITY_LABEL} {{scenario: $scenario}})-[r]->(b:{ENTITY_LABEL} {{scenario: $scenario}}) "
-        "RETURN type(r) AS type, collect([a.id, b.id]) AS pairs",
-        scenario=scenario,
-    ):
-        rel_type = record["type"]
-        current_rels.update((rel_type, start, end) for start, end in record["pairs"])
+def stage_copy(db: Database, scenario: str, physical: str, kind: str, content: Content, steps: _Steps | None) -> None:
+    """Write `content` under the physical name `physical` as a `staging` copy, in batches of
+    `BATCH_SIZE` rows each in its own transaction. The caller publishes it (or drops it)."""
+    register_staging(db, scenario, physical, kind)
+    nodes_by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for label, props in content.nodes.values():
+        nodes_by_label[label].append({**props, "scenario": physical})
+    rels_by_type: dict[str, list[list[str]]] = defaultdict(list)
+    for rel_type, start, end in sorted(content.rels):
+        rels_by_type[rel_type].append([start, end])
 
-    removed_nodes: list[str] = []
-    created: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    updated: list[dict[str, Any]] = []
-    for node_id, (label, _props) in current_nodes.items():
-        wanted = wanted_nodes.get(node_id)
-        if wanted is None or wanted[0] != label:
-            removed_nodes.append(node_id)
-            result.entities.setdefault(label, KindChanges()).removed += 1
-    for node_id, (label, props) in wanted_nodes.items():
-        current = current_nodes.get(node_id)
-        row = {**props, "scenario": scenario}
-        if current is None or current[0] != label:
-            created[label].append(row)
-            result.entities[label].created += 1
-        elif current[1] != props:
-            updated.append(row)
-            result.entities[label].updated += 1
-    removed_set = set(removed_nodes)
-    # Relationships of removed nodes go with them (DETACH DELETE); count them, don't delete twice.
-    removed_rels = current_rels - wanted_rels
-    explicit_removals = [r for r in removed_rels if r[1] not in removed_set and r[2] not in removed_set]
-    added_rels = wanted_rels - current_rels
-    # A node re-created under a new kind loses its relationships; re-add the wanted ones.
-    added_rels |= {r for r in wanted_rels & current_rels if r[1] in removed_set or r[2] in removed_set}
-    for rel_type, *_ in removed_rels:
-        result.relationships.setdefault(rel_type, KindChanges()).removed += 1
-    for rel_type, *_ in wanted_rels - current_rels:
-        result.relationships.setdefault(rel_type, KindChanges()).created += 1
+    def nodes(tx: ManagedTransaction, label: str, rows: list[dict[str, Any]]) -> None:
+        tx.run(TOUCH_STAGING, physical=physical).consume()
+        _create_nodes(tx, label, rows)
 
-    by_type_removed: dict[str, list[list[str]]] = defaultdict(list)
-    for rel_type, start, end in explicit_removals:
-        by_type_removed[rel_type].append([start, end])
-    by_type_added: dict[str, list[list[str]]] = defaultdict(list)
-    for rel_type, start, end in sorted(added_rels):
-        by_type_added[rel_type].append([start, end])
+    def rels(tx: ManagedTransaction, rel_type: str, pairs: list[list[str]]) -> None:
+        tx.run(TOUCH_STAGING, physical=physical).consume()
+        _create_relationships(tx, physical, rel_type, pairs)
 
-    result.entity_count = len(wanted_nodes)
-    result.relationship_count = len(wanted_rels)
-    return _Plan(result, removed_nodes, created, updated, by_type_removed, by_type_added)
+    try:
+        for label, rows in nodes_by_label.items():
+            for batch in _batches(rows):
+                db.execute_write(functools.partial(nodes, label=label, rows=batch))
+                if steps:
+                    steps()
+        for rel_type, pairs in rels_by_type.items():
+            for batch in _batches(pairs):
+                db.execute_write(functools.partial(rels, rel_type=rel_type, pairs=batch))
+                if steps:
+                    steps()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            _drop_copy(db, scenario, physical)
+        raise
 
 
-def _write(tx: ManagedTransaction, scenario: str, plan: _Plan, progress: ProgressFn | None) -> None:
-    """Write a plan's difference in the load's one transaction."""
-    steps = (
-        sum(_count_batches(v) for v in plan.by_type_removed.values())
-        + _count_batches(plan.removed_nodes)
-        + sum(_count_batches(v) for v in plan.created.values())
-        + _count_batches(plan.updated)
-        + sum(_count_batches(v) for v in plan.by_type_added.values())
+def _drop_copy(db: Database, scenario: str, physical: str) -> None:
+    """Delete an unpublished copy and its record."""
+    db.write(
+        f"MATCH (c:{COPY_LABEL} {{physical: $physical}}) WHERE c.state = 'staging' SET c.state = 'deleting'",
+        {"physical": physical},
     )
-    step = _Steps(steps, progress)
-
-    for rel_type, pairs in plan.by_type_removed.items():
-        _check_rel_type(rel_type)
-        for batch in _batches(pairs):
-            tx.run(
-                f"UNWIND $rows AS r MATCH (a:{ENTITY_LABEL} {{scenario: $scenario, id: r[0]}})"
-                f"-[x:{rel_type}]->(b:{ENTITY_LABEL} {{scenario: $scenario, id: r[1]}}) {BY_ID_A} DELETE x",
-                rows=batch,
-                scenario=scenario,
-            ).consume()
-            step()
-    for batch in _batches(plan.removed_nodes):
-        tx.run(
-            f"UNWIND $ids AS id MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: id}}) {BY_ID_N} DETACH DELETE n",
-            ids=batch,
-            scenario=scenario,
-        ).consume()
-        step()
-    for label, rows in plan.created.items():
-        for batch in _batches(rows):
-            _create_nodes(tx, label, batch)
-            step()
-    for batch in _batches(plan.updated):
-        tx.run(
-            f"UNWIND $rows AS r MATCH (n:{ENTITY_LABEL} {{scenario: $scenario, id: r.id}}) {BY_ID_N} SET n = r",
-            rows=batch,
-            scenario=scenario,
-        ).consume()
-        step()
-    for rel_type, pairs in plan.by_type_added.items():
-        for batch in _batches(pairs):
-            _create_relationships(tx, scenario, rel_type, batch)
-            step()
-    if progress and steps == 0:
-        progress(0, 0)
+    delete_nodes(db, scenario, name=physical)
+    db.write(f"MATCH (c:{COPY_LABEL} {{physical: $physical, state: 'deleting'}}) DELETE c", {"physical": physical})
 
 
 class _Steps:
@@ -413,113 +473,17 @@ def _check_rel_type(rel_type: str) -> None:
         raise ValueError(f"not an ontology relationship type: {rel_type!r}")
 
 
-# --- staged loads ---------------------------------------------------------------------------
-
-
 def conflict_message(scenario: str) -> str:
     return (
-        f"another load of scenario {scenario!r} committed while this one was being staged; "
+        f"the staged copy of this load of scenario {scenario!r} was removed by another load; "
         "this load changed nothing: run it again"
     )
 
 
-def _staged_load(
-    db: Database,
-    scenario: str,
-    wanted_nodes: dict[str, tuple[str, dict[str, Any]]],
-    wanted_rels: set[Rel],
-    lock: int | None,
-    bundle_digest: str,
-    progress: ProgressFn | None,
-) -> None:
-    """Steps 2 to 4 of the module docstring: stage, switch in one small transaction, clean up."""
-    token = secrets.token_hex(8)
-    stage = f"{scenario}{STAGE_SEPARATOR}stage-{token}"
-    old = f"{scenario}{STAGE_SEPARATOR}old-{token}"
-    nodes_by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for label, props in wanted_nodes.values():
-        nodes_by_label[label].append({**props, "scenario": stage})
-    rels_by_type: dict[str, list[list[str]]] = defaultdict(list)
-    for rel_type, start, end in sorted(wanted_rels):
-        rels_by_type[rel_type].append([start, end])
-    steps = (
-        sum(_count_batches(v) for v in nodes_by_label.values())
-        + sum(_count_batches(v) for v in rels_by_type.values())
-        + 1  # the switch
-    )
-    step = _Steps(steps, progress)
-
-    try:
-        for label, rows in nodes_by_label.items():
-            for batch in _batches(rows):
-                db.execute_write(functools.partial(_create_nodes, label=label, rows=batch))
-                step()
-        for rel_type, pairs in rels_by_type.items():
-            for batch in _batches(pairs):
-                db.execute_write(
-                    functools.partial(_create_relationships, scenario=stage, rel_type=rel_type, pairs=batch)
-                )
-                step()
-
-        def switch(tx: ManagedTransaction) -> None:
-            before = tx.run(LOCK_FOR_LOAD, scenario=scenario).single(strict=True)["before"]
-            if before != lock:
-                raise LoadConflict(conflict_message(scenario))
-            counts = tx.run(
-                f"MATCH (n:{ENTITY_LABEL} {{scenario: $stage}}) {BY_SCENARIO_N} "
-                "RETURN count(n) AS nodes, sum(COUNT { (n)-->() }) AS rels",
-                stage=stage,
-            ).single(strict=True)
-            if (counts["nodes"], counts["rels"]) != (len(wanted_nodes), len(wanted_rels)):
-                raise StagingIncomplete(
-                    f"the staged copy of scenario {scenario!r} holds {counts['nodes']} of {len(wanted_nodes)} "
-                    f"entities and {counts['rels']} of {len(wanted_rels)} relationships; "
-                    "this load changed nothing: run it again"
-                )
-            tx.run(
-                f"MATCH (n:{ENTITY_LABEL} {{scenario: $scenario}}) {BY_SCENARIO_N} SET n.scenario = $old",
-                scenario=scenario,
-                old=old,
-            ).consume()
-            tx.run(
-                f"MATCH (n:{ENTITY_LABEL} {{scenario: $stage}}) {BY_SCENARIO_N} SET n.scenario = $scenario",
-                scenario=scenario,
-                stage=stage,
-            ).consume()
-            tx.run(
-                SET_METADATA,
-                scenario=scenario,
-                entities=len(wanted_nodes),
-                relationships=len(wanted_rels),
-                digest=bundle_digest,
-            ).consume()
-
-        db.execute_write(switch)
-    except BaseException as error:
-        # Nothing of this load is visible; take its staged nodes away again (best effort: what
-        # is left is removed by the next load of the scenario).
-        with contextlib.suppress(Exception):
-            _delete_nodes(db, scenario, name=stage)
-        if isinstance(error, Exception) and not isinstance(error, LoadConflict | StagingIncomplete):
-            # A batch that failed because another load removed the staged nodes is a conflict too.
-            current: Any = lock
-            with contextlib.suppress(Exception):
-                rows = db.read("MATCH (s:Scenario {name: $scenario}) RETURN s.lock AS lock", {"scenario": scenario})
-                current = rows[0]["lock"] if rows else None
-            if current != lock:
-                raise LoadConflict(conflict_message(scenario)) from error
-        raise
-    step()
-    # The load has committed; what is left of the old version is invisible, and if deleting it
-    # fails here the next load of the scenario does it.
-    with contextlib.suppress(Exception):
-        _delete_nodes(db, scenario, name=old)
-
-
-def _delete_nodes(db: Database, scenario: str, *, name: str | None = None, prefix: str | None = None) -> int:
-    """Delete the entities of the private scenario `name`, or of every name that starts with
-    `prefix`, in batches; each batch holds `scenario`'s lock (so none runs during a switch).
-    Deleting by prefix removes other loads' nodes, and so counts as a change of `scenario`."""
+def delete_nodes(db: Database, scenario: str, *, name: str | None = None, prefix: str | None = None) -> int:
+    """Delete the entities of the physical name `name`, or of every name that starts with
+    `prefix`, in batches; each batch holds `scenario`'s lock. Deleting by prefix removes other
+    loads' nodes, and so counts as a change of `scenario`."""
     if prefix is not None:
         lock = "MERGE (s:Scenario {name: $scenario}) SET s.lock = coalesce(s.lock, 0) + 1"
         match = f"MATCH (n:{ENTITY_LABEL}) {BY_SCENARIO_N} WHERE n.scenario STARTS WITH $key"
@@ -548,32 +512,49 @@ def _delete_nodes(db: Database, scenario: str, *, name: str | None = None, prefi
             return total
 
 
+LEGACY_PREFIXES = ("stage-", "old-")
+"""Staged loads before versions were kept wrote `S~stage-*` and `S~old-*`."""
+
+
 def leftovers(db: Database, scenario: str) -> int:
-    """How many nodes of staged loads of `scenario` (`S~stage-*`, `S~old-*`) exist."""
+    """How many entities stored under `S~*` belong to no readable copy (staging copies of
+    loads, copies being deleted, and what loads before versions left)."""
     rows = db.read(
-        f"MATCH (n:{ENTITY_LABEL}) {BY_SCENARIO_N} WHERE n.scenario STARTS WITH $prefix RETURN count(n) AS n",
+        f"MATCH (n:{ENTITY_LABEL}) {BY_SCENARIO_N} WHERE n.scenario STARTS WITH $prefix "
+        f"AND NOT EXISTS {{ MATCH (c:{COPY_LABEL} {{physical: n.scenario}}) WHERE c.state IN ['ready', 'retired'] }} "
+        "RETURN count(n) AS n",
         {"prefix": scenario + STAGE_SEPARATOR},
     )
     return int(rows[0]["n"])
 
 
-def remove_leftovers(db: Database, scenario: str) -> int:
-    """Delete what staged loads of `scenario` left behind (killed, or still running: those then
-    fail with `LoadConflict`); returns how many nodes. Nothing is written when there are none."""
-    prefix = scenario + STAGE_SEPARATOR
-    found = db.read(
-        f"MATCH (n:{ENTITY_LABEL}) {BY_SCENARIO_N} WHERE n.scenario STARTS WITH $prefix RETURN 1 AS found LIMIT 1",
-        {"prefix": prefix},
+def remove_leftovers(db: Database, scenario: str, policy: HistoryPolicy | None = None) -> int:
+    """Delete what loads of `scenario` left behind: staged nodes from before versions were kept,
+    staging copies whose loader stopped writing (`policy.lease_s`) and copies retired more than
+    `policy.grace_s` ago. Nothing is written when there is nothing to remove."""
+    total = 0
+    for legacy in LEGACY_PREFIXES:
+        prefix = scenario + STAGE_SEPARATOR + legacy
+        found = db.read(
+            f"MATCH (n:{ENTITY_LABEL}) {BY_SCENARIO_N} WHERE n.scenario STARTS WITH $prefix RETURN 1 AS found LIMIT 1",
+            {"prefix": prefix},
+        )
+        if found:
+            total += delete_nodes(db, scenario, prefix=prefix)
+    pending = db.read(
+        f"MATCH (c:{COPY_LABEL} {{scenario: $scenario}}) WHERE c.state IN ['retired', 'staging', 'deleting'] "
+        "RETURN 1 AS found LIMIT 1",
+        {"scenario": scenario},
     )
-    if not found:
-        return 0
-    return _delete_nodes(db, scenario, prefix=prefix)
+    if pending:
+        total += purge(db, scenario, policy or HistoryPolicy())
+    return total
 
 
 def delete_scenario(db: Database, scenario: str) -> None:
-    """Remove a scenario and everything kept for it (entities, waivers, snapshots, and what
-    staged loads of it left behind)."""
-    remove_leftovers(db, scenario)
+    """Remove a scenario and everything kept for it (every version, waivers, snapshots, and
+    what loads of it left behind)."""
+    delete_nodes(db, scenario, prefix=scenario + STAGE_SEPARATOR)
     with db.errors(), db.session() as session:
         # IN TRANSACTIONS needs an auto-commit transaction, hence session.run.
         session.run(

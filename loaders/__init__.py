@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from graph.db import Database
+from graph.history import HistoryPolicy
 from graph.settings import Settings
 from graph.sync import LoadConflict, ProgressFn, SyncResult, digest_of, sync_scenario
 from loaders.problems import BundleError, Problem
@@ -46,9 +48,11 @@ def load_bundle(
     *,
     limits: Limits | None = None,
     progress: ProgressFn | None = None,
+    effective: date | None = None,
+    history: HistoryPolicy | None = None,
 ) -> SyncResult:
-    """Validate the bundle, then make `scenario` equal to it, all or nothing: in one transaction,
-    or staged when it writes more than `limits.load_tx_max_rows` rows (graph/sync.py)."""
+    """Validate the bundle, then make `scenario` equal to it, all or nothing, as a new version in
+    force from `effective` (default today), earlier versions kept per `history` (graph/sync.py)."""
     limits = limits or Limits()
     bundle = read_bundle(path, limits)
     entities = bundle.entities
@@ -59,4 +63,6 @@ def load_bundle(
         bundle_digest=digest_of(entities),
         progress=progress,
         tx_max_rows=limits.load_tx_max_rows,
+        effective=effective,
+        history=history,
     )

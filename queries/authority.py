@@ -24,6 +24,7 @@ from datetime import date
 from functools import cache
 from typing import Any, Protocol
 
+from graph.history import FOUND_AT, RESOLVE_AT
 from graph.ontology import DECISION_RIGHTS, edge_types, kind, kinds_by_label, kinds_by_section
 
 
@@ -69,13 +70,14 @@ def rights_for(section: str) -> tuple[Right, ...]:
 
 @cache
 def who_query() -> str:
-    """One read: the scenario, the entity, and every role holding a decision right on it with the
-    people who hold that role. Relationship types come from `RIGHTS`, never from input."""
+    """One read: the version of scenario `$scenario` in force on `$at` (graph/history.py
+    `RESOLVE_AT`: `physical` is the name it is stored under), the entity `$id`, and every role
+    holding a decision right on it with the people who hold that role. Relationship types come
+    from `RIGHTS`, never from input."""
     types = "|".join(r.rel_type for r in RIGHTS)
-    return f"""
-OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
-OPTIONAL MATCH (n:Entity {{scenario: $scenario, id: $id}})
-RETURN sc IS NOT NULL AS scenario_found, n IS NOT NULL AS found, labels(n) AS labels, n.name AS name,
+    return f"""{RESOLVE_AT}
+OPTIONAL MATCH (n:Entity {{scenario: tg_p, id: $id}})
+RETURN {FOUND_AT}, tg_p AS physical, n IS NOT NULL AS found, labels(n) AS labels, n.name AS name,
   COLLECT {{
     MATCH (n)<-[r:{types}]-(role:Role)
     RETURN {{right: type(r), role: role.id, role_name: role.name,
@@ -246,8 +248,9 @@ role received by delegation, since ``giver`` must hold the right itself.
 def effective_holders(db: Reader, scenario: str, target_id: str, right: str, as_of: date) -> list[dict[str, Any]]:
     """Who effectively holds ``right`` on the model or access row ``target_id`` of ``scenario``
     on ``as_of``: a list of ``{holder, giver, delegation}`` ids (``delegation`` null when held
-    through a role), sorted. ``right`` must be a key of ``graph.ontology.DECISION_RIGHTS``
-    (ValueError otherwise)."""
+    through a role), sorted. ``scenario`` is the name the version read is stored under (a
+    view's ``physical``, graph/consistent.py; ``graph.history.physical_name``). ``right`` must be
+    a key of ``graph.ontology.DECISION_RIGHTS`` (ValueError otherwise)."""
     if right not in DECISION_RIGHTS:
         raise ValueError(f"unknown decision right {right!r}; known: {', '.join(DECISION_RIGHTS)}")
     rows = db.read(
@@ -266,7 +269,8 @@ FRAGMENTS: dict[str, str] = {"effective_holders": EFFECTIVE_HOLDERS}
 
 
 def delegated_query() -> str:
-    """Who holds a decision right on the model or access row `$id` of `$scenario` only through a
+    """Who holds a decision right on the model or access row `$id` of `$scenario` (the physical
+    name of a version, as `who_query()` returns it) only through a
     delegation in force on `$as_of` (the `EFFECTIVE_HOLDERS` rule): one row per (right, person,
     delegating role, delegation), ``{right, holder, holder_name, giver, giver_name, delegation}``,
     sorted. For `who_answer(..., delegated=rows)`."""

@@ -68,7 +68,7 @@ class CoverageResult(TypedDict):
 def frameworks_in_force(view: ScenarioView) -> list[str]:
     """The bundle's ``meta.frameworks`` (bundle-format.md 1.1), in order; [] without meta."""
     rows = view.read(
-        "MATCH (m:Meta {scenario: $scenario}) RETURN m.frameworks AS frameworks", {"scenario": view.scenario}
+        "MATCH (m:Meta {scenario: $scenario}) RETURN m.frameworks AS frameworks", {"scenario": view.physical}
     )
     if not rows or not rows[0]["frameworks"]:
         return []
@@ -84,7 +84,7 @@ def _properties(view: ScenarioView, section: str, props: dict[str, Any]) -> dict
     if section not in props:
         rows = view.read(
             f"MATCH (s:{_label(section)} {{scenario: $scenario}}) RETURN s.id AS id, properties(s) AS p",
-            {"scenario": view.scenario},
+            {"scenario": view.physical},
         )
         props[section] = {str(r["id"]): r["p"] for r in rows}
     return props[section]
@@ -104,7 +104,7 @@ def _targets(view: ScenarioView, what: str, as_of: date, props: dict[str, Any]) 
             "RETURN e.kind AS kind, collect(x.id) AS ids"
         )
         targets: dict[str, set[str]] = {}
-        for r in view.read(cypher, {"scenario": view.scenario, "as_of": as_of}):
+        for r in view.read(cypher, {"scenario": view.physical, "as_of": as_of}):
             targets.setdefault(str(r["kind"]), set()).update(str(i) for i in r["ids"])
         props[key] = targets
     result: dict[str, set[str]] = props[key]
@@ -115,7 +115,7 @@ def _applicable(view: ScenarioView, obligation: Obligation, as_of: date, props: 
     applies = obligation.applies_to
     entities = _properties(view, applies.kind, props)
     if applies.cypher is not None:
-        rows = view.read(applies.cypher, {"scenario": view.scenario, "as_of": as_of})
+        rows = view.read(applies.cypher, {"scenario": view.physical, "as_of": as_of})
         return sorted({str(r["id"]) for r in rows} & entities.keys())
     where = {name: value if isinstance(value, list) else [value] for name, value in applies.where.items()}
     return sorted(
@@ -145,7 +145,7 @@ def _holding(
         if item.equals is None:
             return {i for i in ids if entities[i].get(item.field) is not None}
         return {i for i in ids if entities[i].get(item.field) == item.equals}
-    params: dict[str, Any] = {"scenario": view.scenario, "as_of": as_of, "ids": ids}
+    params: dict[str, Any] = {"scenario": view.physical, "as_of": as_of, "ids": ids}
     # One index seek per applicable id (the (scenario, id) constraint), not a scan filtered by a list.
     match = f"UNWIND $ids AS sid MATCH (m:Entity {{scenario: $scenario, id: sid}}) WHERE m:{label} "
     if item.right is not None:
@@ -191,7 +191,7 @@ def _holding(
             cypher = f"{match}AND {test} RETURN m.id AS id"
     elif item.check_absent is not None:
         if item.check_absent not in checks:
-            checks[item.check_absent] = run_check(view, catalog.get(item.check_absent), view.scenario, as_of)
+            checks[item.check_absent] = run_check(view, catalog.get(item.check_absent), view.physical, as_of)
         flagged = {s for f in checks[item.check_absent] for s in f["subjects"]}
         return set(ids) - flagged
     else:
@@ -307,7 +307,7 @@ def unmet_findings(view: ScenarioView, result: CoverageResult) -> list[Finding]:
     rows = view.read(
         "UNWIND $ids AS id MATCH (s:Entity {scenario: $scenario, id: id}) "
         "OPTIONAL MATCH (owner:Role)-[:OWNS]->(s) RETURN id, s.name AS name, min(owner.id) AS owner",
-        {"scenario": view.scenario, "ids": sorted({u["subject"] for _, _, u in pairs})},
+        {"scenario": view.physical, "ids": sorted({u["subject"] for _, _, u in pairs})},
     )
     about = {r["id"]: r for r in rows}
     findings: list[Finding] = []

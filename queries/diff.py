@@ -14,14 +14,14 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from graph.consistent import consistent_view
 from graph.db import Database
 from graph.dump import plain
 from graph.errors import NotFound
 from graph.ontology import ENTITY_LABEL, edge_types, kinds_by_label
 from queries.catalog import Catalog
 from queries.findings import Finding, finding_identity
-from queries.runner import run_checks
-from queries.waivers import scenario_exists
+from queries.runner import run_checks_in
 
 DECISION_RIGHT_TYPES: tuple[str, ...] = (
     "OWNS",
@@ -90,19 +90,35 @@ RETURN type(r) AS type, x.id AS start, x2.id AS end, labels(x2) AS end_labels, y
 """
 
 
-def diff_scenarios(db: Database, catalog: Catalog, a: str, b: str, as_of: date) -> dict[str, Any]:
-    """Everything that changes from scenario ``a`` to ``b``, and the findings that go and come.
+def diff_scenarios(
+    db: Database,
+    catalog: Catalog,
+    a: str,
+    b: str,
+    as_of: date,
+    *,
+    at_a: date | None = None,
+    at_b: date | None = None,
+) -> dict[str, Any]:
+    """Everything that changes from scenario ``a`` (as in force on ``at_a``, default today) to
+    ``b`` (on ``at_b``), and the findings that go and come. ``a`` and ``b`` may be one scenario
+    at two dates (`tomgraph diff S@D1 S@D2`).
 
-    Raises ``graph.errors.NotFound`` when either scenario has not been loaded.
+    Each side is read in a view of its own (one version each, read transactions). Raises
+    ``graph.errors.NotFound`` when either scenario has not been loaded or had no version then.
     """
-    for name in (a, b):
-        if not scenario_exists(db, name):
-            raise NotFound(f"scenario '{name}' has not been loaded")
-    params = {"left": a, "right": b}
-    left_rows = db.read(_ONLY_LEFT_OR_CHANGED, params)
-    added_rows = db.read(_ONLY_RIGHT, params)
-    removed_rels = db.read(_RELS_ONLY_LEFT, params)
-    added_rels = db.read(_RELS_ONLY_LEFT, {"left": b, "right": a})
+    with consistent_view(db, a, at_a) as left, consistent_view(db, b, at_b) as right:
+        for view in (left, right):
+            if not view.found:
+                raise NotFound(f"scenario '{view.scenario}' has not been loaded")
+        params = {"left": left.physical, "right": right.physical}
+        # Both copies are immutable once published: one view's transaction can read both.
+        left_rows = left.read(_ONLY_LEFT_OR_CHANGED, params)
+        added_rows = left.read(_ONLY_RIGHT, params)
+        removed_rels = left.read(_RELS_ONLY_LEFT, params)
+        added_rels = left.read(_RELS_ONLY_LEFT, {"left": right.physical, "right": left.physical})
+        findings_a = run_checks_in(left, catalog, as_of)["findings"]
+        findings_b = run_checks_in(right, catalog, as_of)["findings"]
 
     removed, changed = [], []
     for row in left_rows:
@@ -114,8 +130,6 @@ def diff_scenarios(db: Database, catalog: Catalog, a: str, b: str, as_of: date) 
 
     moves, rels_removed, rels_added = _moves(removed_rels, added_rels)
 
-    findings_a = run_checks(db, catalog, a, as_of)["findings"]
-    findings_b = run_checks(db, catalog, b, as_of)["findings"]
     ids_a = {finding_identity(f["check"], f["subjects"]) for f in findings_a}
     ids_b = {finding_identity(f["check"], f["subjects"]) for f in findings_b}
     fixed = [f for f in findings_a if finding_identity(f["check"], f["subjects"]) not in ids_b]
@@ -123,8 +137,8 @@ def diff_scenarios(db: Database, catalog: Catalog, a: str, b: str, as_of: date) 
 
     entity_key = lambda e: (e["kind"], e["id"])  # noqa: E731
     result: dict[str, Any] = {
-        "a": a,
-        "b": b,
+        "a": _side(a, at_a),
+        "b": _side(b, at_b),
         "as_of": as_of.isoformat(),
         "entities": {
             "added": sorted(added, key=entity_key),
@@ -142,6 +156,11 @@ def diff_scenarios(db: Database, catalog: Catalog, a: str, b: str, as_of: date) 
         "findings": {"fixed": len(fixed), "introduced": len(introduced), "unchanged": len(ids_a & ids_b)},
     }
     return result
+
+
+def _side(scenario: str, at: date | None) -> str:
+    """How a side of the diff is named: `S`, or `S@DATE` for a version at a date."""
+    return scenario if at is None else f"{scenario}@{at.isoformat()}"
 
 
 def _kind_label(labels: Iterable[str]) -> str:

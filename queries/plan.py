@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from graph.consistent import Reader, consistent_view
 from graph.db import Database
 from graph.ontology import kind
 from queries.catalog import Catalog
@@ -32,7 +33,16 @@ assert _DELIVERS and _ACCOUNTABLE and _HOLDS
 PLAN_REL_TYPES = {_DELIVERS.rel_type, _ACCOUNTABLE.rel_type}
 
 
-def transition_plan(db: Database, catalog: Catalog, source: str, target: str, as_of: date) -> dict[str, Any]:
+def transition_plan(
+    db: Database,
+    catalog: Catalog,
+    source: str,
+    target: str,
+    as_of: date,
+    *,
+    at_a: date | None = None,
+    at_b: date | None = None,
+) -> dict[str, Any]:
     """The plan from scenario ``source`` to ``target`` (typically current -> target) as JSON:
     ``{"from", "to", "as_of", "initiatives": [{"id", "name", "status", "due", "budget",
     "accountable": {"role", "name", "holders": [{"id", "name"}]} | null, "overdue", "delivers",
@@ -40,10 +50,13 @@ def transition_plan(db: Database, catalog: Catalog, source: str, target: str, as
     "introduced"}, "overdue": [ids], "unowned": [ids], "counts"}``. Initiatives by due date (none
     last), then id. A change is ``{"change": "entity" | "relationship" | "move", "action": ...,
     "touches": [ids], ...}`` with the fields of the diff. ``overdue``: due before ``as_of`` and not
-    done or cancelled; ``unowned``: no accountable role. Raises NotFound for a scenario not loaded.
+    done or cancelled; ``unowned``: no accountable role. ``source`` is read as in force on ``at_a``
+    and ``target`` on ``at_b`` (default today; graph/history.py), in read transactions. Raises
+    NotFound for a scenario not loaded or with no version in force then.
     """
-    diff = diff_scenarios(db, catalog, source, target, as_of)
-    initiatives = _initiatives(db, target)
+    diff = diff_scenarios(db, catalog, source, target, as_of, at_a=at_a, at_b=at_b)
+    with consistent_view(db, target, at_b) as view:
+        initiatives = _initiatives(view, view.physical)
     changes = [
         c
         for c in _changes(diff)
@@ -111,7 +124,7 @@ def _changes(diff: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _initiatives(db: Database, scenario: str) -> list[dict[str, Any]]:
+def _initiatives(db: Reader, scenario: str) -> list[dict[str, Any]]:
     assert _DELIVERS and _ACCOUNTABLE and _HOLDS
     rows = db.read(
         "MATCH (i:Initiative {scenario: $scenario}) "

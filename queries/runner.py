@@ -1,9 +1,10 @@
 """Running gap checks against one scenario, as of one date.
 
-A run of several checks reads the scenario through `graph.consistent.consistent_view`: one
-transaction that holds the scenario still, so every check (and the waivers) sees the same version
-even while a load of it is waiting. That transaction is always rolled back, and a check from a
-custom directory must also be read-only by Neo4j's own EXPLAIN before it runs.
+A run of several checks reads the scenario through `graph.consistent.consistent_view`: one read
+transaction on one version of the scenario (the one in force on the date asked, default today),
+with `$scenario` bound to the name that version is stored under, so every check (and the
+waivers) sees the same version even while loads commit. That transaction is always rolled back,
+and a check from a custom directory must also be read-only by Neo4j's own EXPLAIN before it runs.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from neo4j import ManagedTransaction, NotificationMinimumSeverity
+from neo4j import READ_ACCESS, ManagedTransaction, NotificationMinimumSeverity
 from neo4j.exceptions import Neo4jError
 
 from graph.consistent import ScenarioView, consistent_view
 from graph.db import Database
+from graph.history import resolve_in
 from queries.catalog import BUILTIN_CHECK_DIR, SEVERITY_RANK, Catalog, Check
 from queries.findings import Finding, RunResult, finding_identity, sort_findings
 from queries.postprocess import RowShapeError, raw_findings
@@ -35,7 +37,14 @@ class CheckRunError(Exception):
 
 
 def run_check(db: Database | ScenarioView, check: Check, scenario: str, as_of: date) -> list[Finding]:
-    """One check's findings (no waivers applied), unsorted, one per (check, set of subjects)."""
+    """One check's findings (no waivers applied), unsorted, one per (check, set of subjects).
+
+    With a view, `scenario` is what `$scenario` is bound to (the view's `physical`). With a
+    `Database`, a scenario's name is bound to the physical name of its version in force today
+    (graph/history.py), so 1.0 callers that pass the name keep working; any other name (a
+    physical name) is bound as given."""
+    if not isinstance(db, ScenarioView):
+        scenario = _bound(db, scenario)
     params: dict[str, object] = {**check.spec.parameters, "scenario": scenario, "as_of": as_of}
     try:
         if isinstance(db, ScenarioView):
@@ -69,6 +78,12 @@ def run_check(db: Database | ScenarioView, check: Check, scenario: str, as_of: d
     return list(findings.values())
 
 
+def _bound(db: Database, scenario: str) -> str:
+    with db.errors(), db.session(default_access_mode=READ_ACCESS) as session:
+        found = session.execute_read(lambda tx: resolve_in(tx, scenario, None))
+    return found.physical if found.found and found.physical else scenario
+
+
 def _read(db: Database, cypher: str, params: dict[str, object]) -> list[dict[str, object]]:
     """Rows of one query in a read transaction (so a custom check cannot write).
 
@@ -91,14 +106,17 @@ def run_checks(
     only: Iterable[str] | None = None,
     frameworks: Sequence[str] | None = None,
     registry: Frameworks | None = None,
+    *,
+    at: date | None = None,
 ) -> RunResult:
-    """All checks (or those in ``only``) on ``scenario`` as of ``as_of``, waivers applied, sorted.
+    """All checks (or those in ``only``) on ``scenario`` as in force on ``at`` (default today)
+    as of ``as_of``, waivers applied, sorted.
 
     ``frameworks``: ids of the frameworks in force (``check --framework``); None means the bundle's
     ``meta.frameworks`` (obligations.md; none without meta, so catalog v1 results do not change).
     Each unsatisfied obligation of a framework in force is an ``obligation-unmet`` finding.
     """
-    with consistent_view(db, scenario) as view:
+    with consistent_view(db, scenario, at) as view:
         return run_checks_in(view, catalog, as_of, only, frameworks, registry)
 
 
@@ -119,7 +137,7 @@ def run_checks_in(
     scenario = view.scenario
     if not view.found:
         raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
-    findings = [finding for check in checks for finding in run_check(view, check, scenario, as_of)]
+    findings = [finding for check in checks for finding in run_check(view, check, view.physical, as_of)]
     known = {c.id for c in checks}
     if wanted is None or OBLIGATION_UNMET in wanted:
         known.add(OBLIGATION_UNMET)

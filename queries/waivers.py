@@ -165,11 +165,13 @@ def load_waivers_file(path: Path, known_checks: Collection[str] | None = None) -
 
 
 def role_problems(db: Reader, scenario: str, accepted_by: Sequence[tuple[str, str]]) -> list[str]:
-    """``place: accepted_by: ...`` for each (place, role id) whose role is not in the scenario;
-    raises UnknownScenarioError when the scenario has not been loaded."""
+    """``place: accepted_by: ...`` for each (place, role id) whose role is not in the scenario's
+    latest version (as `replace_waivers` judges it); raises UnknownScenarioError when the scenario
+    has not been loaded."""
     rows = db.read(
         "OPTIONAL MATCH (s:Scenario {name: $scenario}) "
-        "OPTIONAL MATCH (r:Role {scenario: $scenario}) WHERE r.id IN $ids "
+        "WITH s, coalesce(s.physical, s.name) AS physical "
+        "OPTIONAL MATCH (r:Role {scenario: physical}) WHERE r.id IN $ids "
         "RETURN count(s) > 0 AS loaded, collect(DISTINCT r.id) AS ids",
         {"scenario": scenario, "ids": sorted({role for _, role in accepted_by})},
     )
@@ -206,13 +208,18 @@ def replace_waivers(db: Database, scenario: str, waivers: Sequence[Waiver]) -> i
     ]
 
     def work(tx: ManagedTransaction) -> int:
-        loaded = tx.run("MATCH (s:Scenario {name: $scenario}) RETURN count(s) > 0 AS loaded", scenario=scenario)
-        if not loaded.single(strict=True)["loaded"]:
+        # The roles of the latest version (its physical name; the scenario's own for one loaded
+        # before versions were kept).
+        loaded = tx.run(
+            "OPTIONAL MATCH (s:Scenario {name: $scenario}) RETURN coalesce(s.physical, s.name) AS physical",
+            scenario=scenario,
+        ).single(strict=True)["physical"]
+        if loaded is None:
             raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
         found = tx.run(
             "UNWIND $ids AS id MATCH (r:Role {scenario: $scenario, id: id}) RETURN collect(r.id) AS ids",
             ids=sorted({w.accepted_by for w in waivers}),
-            scenario=scenario,
+            scenario=loaded,
         ).single(strict=True)["ids"]
         problems = [
             f"{w.describe()}: accepted_by: '{w.accepted_by}' is not a role in scenario '{scenario}'"

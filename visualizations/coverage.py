@@ -41,7 +41,7 @@ def subject_units(view: ScenarioView, result: CoverageResult) -> dict[str, str]:
         "OPTIONAL MATCH (s)-[:IN_UNIT]->(u:Unit) "
         "OPTIONAL MATCH (s)-[:INVOLVES|SUPPLIED_BY]-(:Model)-[:IN_UNIT]->(mu:Unit) "
         "RETURN s.id AS id, coalesce(min(u.id), min(mu.id)) AS unit",
-        {"scenario": view.scenario, "ids": sorted(_subjects(result))},
+        {"scenario": view.physical, "ids": sorted(_subjects(result))},
     )
     return {r["id"]: r["unit"] or NO_UNIT for r in rows}
 

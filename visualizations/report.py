@@ -112,17 +112,25 @@ def weeks_between(first_seen: date, as_of: date) -> int:
 
 
 def build_report(
-    db: Database, catalog: Catalog, scenario: str, as_of: date, criteria: Sequence[Criterion] | None = None
+    db: Database,
+    catalog: Catalog,
+    scenario: str,
+    as_of: date,
+    criteria: Sequence[Criterion] | None = None,
+    *,
+    at: date | None = None,
 ) -> Report:
-    """Run the checks, compare with the previous snapshot, store this one and return report.json.
+    """Run the checks on the version of the scenario in force on ``at`` (default today), compare
+    with the previous snapshot, store this one and return report.json. With history, the report
+    of any past week can be rebuilt: ``as_of`` and ``at`` that week's date.
 
     ``criteria``: the maturity criteria of the scorecard (default: the built-in ones); the report's
     ``maturity`` holds the organisation's and every unit's stage and how each moved since the
     previous report (maturity.md, "Scorecard").
     Raises ``queries.waivers.UnknownScenarioError`` when the scenario has not been loaded.
     """
-    # One version of the scenario for every read: a load waits until they are done.
-    with consistent_view(db, scenario) as view:
+    # One version of the scenario for every read, in one read transaction.
+    with consistent_view(db, scenario, at) as view:
         result = run_checks_in(view, catalog, as_of)
         waivers = read_waivers(view, scenario)
         role_ids = {f["accountable"] for f in result["findings"] if f["accountable"]} | {w.accepted_by for w in waivers}
@@ -131,18 +139,18 @@ def build_report(
             as_of,
             result["findings"],
             _previous_report(view, scenario, as_of),
-            _role_details(view, scenario, role_ids),
+            _role_details(view, view.physical, role_ids),
             waivers,
             _trend_before(view, scenario, as_of),
             {check.id: check.spec.severity for check in catalog.checks},
         )
-        report["top_open"] = _top_open(view, scenario, report)
-        report["incidents"] = _incidents(view, scenario, as_of)
+        report["top_open"] = _top_open(view, view.physical, report)
+        report["incidents"] = _incidents(view, view.physical, as_of)
         previous = _previous_report(view, scenario, as_of)
     # after the view: the scorecard takes a view of its own (one at a time per scenario)
     if criteria is None:
         criteria = load_criteria(known_checks=catalog.ids())
-    card = scorecard(db, catalog, criteria, scenario, as_of, by_unit=True)
+    card = scorecard(db, catalog, criteria, scenario, as_of, by_unit=True, at=at)
     report["maturity"] = maturity_section(card, (previous or {}).get("maturity"))
     _store_snapshot(db, report)
     return report
@@ -254,8 +262,11 @@ def maturity_section(card: Mapping[str, Any], previous: Mapping[str, Any] | None
     }
 
 
-def stored_report(db: Database, catalog: Catalog, scenario: str, as_of: date | None) -> Report:
-    """The report stored for ``as_of`` (None: the latest); ``NotFound`` when there is none.
+def stored_report(
+    db: Database, catalog: Catalog, scenario: str, as_of: date | None, *, at: date | None = None
+) -> Report:
+    """The report stored for ``as_of`` (None: the latest, or with ``at`` the latest stored for
+    ``at`` or before); ``NotFound`` when there is none.
 
     ``catalog`` is not needed to read a stored report; it is accepted so that callers can pass
     the same arguments as to :func:`build_report`.
@@ -263,9 +274,9 @@ def stored_report(db: Database, catalog: Catalog, scenario: str, as_of: date | N
     del catalog
     if as_of is None:
         rows = db.read(
-            f"MATCH (s:{SNAPSHOT_LABEL} {{scenario: $scenario}}) "
+            f"MATCH (s:{SNAPSHOT_LABEL} {{scenario: $scenario}}) WHERE $at IS NULL OR s.as_of <= $at "
             "RETURN s.report AS report ORDER BY s.as_of DESC LIMIT 1",
-            {"scenario": scenario},
+            {"scenario": scenario, "at": at},
         )
     else:
         rows = db.read(
@@ -273,7 +284,7 @@ def stored_report(db: Database, catalog: Catalog, scenario: str, as_of: date | N
             {"scenario": scenario, "as_of": as_of},
         )
     if not rows:
-        when = "any date" if as_of is None else as_of.isoformat()
+        when = as_of.isoformat() if as_of else f"{at.isoformat()} or before" if at else "any date"
         raise NotFound(f"no report of scenario '{scenario}' for {when}")
     report: Report = json.loads(rows[0]["report"])
     return report

@@ -47,13 +47,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
+from graph.consistent import ScenarioView, consistent_view
 from graph.db import Database
 from graph.errors import NotFound
 from graph.ontology import KINDS, Kind, kinds_by_label, kinds_by_section, rel_types
 from queries.catalog import SEVERITY_RANK, Catalog, load_catalog
 from queries.findings import Finding
-from queries.runner import run_checks
-from queries.waivers import scenario_exists
+from queries.runner import run_checks_in
 
 Layout = Literal["force", "hierarchy"]
 LAYOUTS: tuple[str, ...] = ("force", "hierarchy")
@@ -211,6 +211,7 @@ def fetch_view(
     as_of: date | None = None,
     node_cap: int = DEFAULT_NODE_CAP,
     catalog: Catalog | None = None,
+    at: date | None = None,
 ) -> ViewData:
     """The entities of a view, their relationships and their findings (run_checks as of ``as_of``).
 
@@ -218,7 +219,8 @@ def fetch_view(
     ``kinds`` then keeps only entities of those kinds (and the focus). Without ``focus``, every
     entity of ``kinds`` (all kinds when None). Above ``node_cap`` entities the view holds one
     group per kind instead. Raises NotFound for a missing scenario or focus, ValueError for a
-    bad depth or kind.
+    bad depth or kind. ``at``: the version of the scenario in force that day (default today);
+    every read is of that one version (its copy never changes once published).
     """
     if not 0 <= depth <= MAX_DEPTH:
         raise ValueError(f"depth must be between 0 and {MAX_DEPTH}, not {depth}")
@@ -226,14 +228,31 @@ def fetch_view(
         raise ValueError("node_cap must be at least 1")
     sections = parse_kinds(kinds)
     as_of = as_of or date.today()
-    if not scenario_exists(db, scenario):
-        raise NotFound(f"scenario '{scenario}' has not been loaded")
-    base: dict[str, Any] = {"scenario": scenario, "rel_types": list(rel_types())}
+    catalog = catalog or load_catalog()
+    with consistent_view(db, scenario, at) as view:
+        if not view.found:
+            raise NotFound(f"scenario '{scenario}' has not been loaded")
+        return _fetch(view, catalog, scenario, focus, depth, sections, as_of, node_cap)
+
+
+def _fetch(
+    view: ScenarioView,
+    catalog: Catalog,
+    scenario: str,
+    focus: str | None,
+    depth: int,
+    sections: tuple[str, ...] | None,
+    as_of: date,
+    node_cap: int,
+) -> ViewData:
+    db = view
+    physical = view.physical
+    base: dict[str, Any] = {"scenario": physical, "rel_types": list(rel_types())}
     labels = [kinds_by_section()[s].label for s in (sections or kinds_by_section())]
 
     label_of: dict[str, str] = {}
     if focus is not None:
-        if not db.read(_FOCUS, {"scenario": scenario, "focus": focus}):
+        if not db.read(_FOCUS, {"scenario": physical, "focus": focus}):
             raise NotFound(f"no entity '{focus}' in scenario '{scenario}'")
         seen = {focus}
         frontier = [focus]
@@ -250,8 +269,7 @@ def fetch_view(
         label_of = {r["id"]: r["label"] for r in rows}
     ids = sorted(label_of)
 
-    catalog = catalog or load_catalog()
-    findings = run_checks(db, catalog, scenario, as_of)["findings"]
+    findings = run_checks_in(view, catalog, as_of)["findings"]
     by_subject: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
         for subject in finding["subjects"]:

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import graph_reads
 from api.db import ApiDatabase, ApiSyncDatabase, ensure_up
-from api.deps import CatalogDep, DbDep, EditorKey, ReaderKey, ScenarioName, SyncDbDep
+from api.deps import AtQuery, CatalogDep, DbDep, EditorKey, ReaderKey, ScenarioName, SyncDbDep
 from api.models import CheckInfo, CheckList, FindingsAnswer, Severity, WaiversAnswer
 from api.problems import AUTH_RESPONSES, READ_RESPONSES, ApiProblem, ProblemItem, invalid, not_found
 from queries.catalog import Catalog, UnknownCheckError
@@ -118,12 +118,14 @@ async def findings_run(
     s: str,
     as_of: date | None,
     check: list[str] | None = None,
+    at: date | None = None,
 ) -> tuple[FindingsKey, RunResult]:
-    """The gap checks' run on scenario `s` as of `as_of` (default today), from the app's cache
-    (see `get_findings`): (its cache key, the run). 404 for a scenario never loaded. Shared by
-    the findings route and the explorer's pages, so both show the same findings."""
+    """The gap checks' run on scenario `s` as in force on `at` (default today), as of `as_of`
+    (default today), from the app's cache (see `get_findings`): (its cache key, the run). 404 for
+    a scenario never loaded or with no version in force on `at`. Shared by the findings route and
+    the explorer's pages, so both show the same findings."""
     day = as_of or date.today()
-    state = await graph_reads.findings_state(db, s)
+    state = await graph_reads.findings_state(db, s, at)
     if state is None:
         raise not_found(f"scenario '{s}' has not been loaded")
     cache: FindingsCache = request.app.state.findings_cache
@@ -132,7 +134,7 @@ async def findings_run(
         result = await cache.get_or_run(
             key,
             lambda: run_in_threadpool(
-                run_checks, sync_db, catalog, s, day, check or None, None, request.app.state.frameworks
+                lambda: run_checks(sync_db, catalog, s, day, check or None, None, request.app.state.frameworks, at=at)
             ),
         )
     except UnknownCheckError as e:
@@ -153,6 +155,7 @@ async def get_findings(
     check: Annotated[list[str] | None, Query(description="Only these check ids (repeat the parameter).")] = None,
     severity: Annotated[Severity | None, Query(description="Only findings at or above this severity.")] = None,
     as_of: Annotated[date | None, Query(description="The day to run the checks for (default today).")] = None,
+    at: AtQuery = None,
 ) -> Response:
     """Run the gap checks on scenario `s` (gap-checks.md), waivers applied, most severe first.
 
@@ -163,7 +166,7 @@ async def get_findings(
         unknown = sorted(set(check) - set(catalog.ids()) - {OBLIGATION_UNMET})
         if unknown:
             raise invalid("query", "check", f"unknown check id: {', '.join(unknown)}")
-    key, result = await findings_run(request, db, sync_db, catalog, s, as_of, check)
+    key, result = await findings_run(request, db, sync_db, catalog, s, as_of, check, at)
     cache: FindingsCache = request.app.state.findings_cache
 
     def render() -> bytes:

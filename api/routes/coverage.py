@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CatalogDep, ReaderKey, ScenarioName, SyncDbDep
+from api.deps import AtQuery, CatalogDep, ReaderKey, ScenarioName, SyncDbDep
 from api.problems import READ_RESPONSES, ApiProblem, invalid, not_found
 from graph.consistent import consistent_view
 from queries.catalog import Catalog
@@ -26,8 +26,17 @@ class By(StrEnum):
     unit = "unit"
 
 
-def _run(db: Any, registry: Frameworks, catalog: Catalog, s: str, wanted: list[str] | None, day: date, by: By) -> Any:
-    with consistent_view(db, s) as view:
+def _run(
+    db: Any,
+    registry: Frameworks,
+    catalog: Catalog,
+    s: str,
+    wanted: list[str] | None,
+    day: date,
+    by: By,
+    at: date | None = None,
+) -> Any:
+    with consistent_view(db, s, at) as view:
         if not view.found:
             return None
         result = coverage_in(view, registry.select(wanted), catalog, day)
@@ -50,6 +59,7 @@ async def get_coverage(
         By, Query(description="obligation (obligations.md JSON), model (per subject) or unit.")
     ] = By.obligation,
     as_of: Annotated[date | None, Query(description="The day to evaluate for (default today).")] = None,
+    at: AtQuery = None,
 ) -> Any:
     """Coverage of scenario `s` by the frameworks (reader role).
 
@@ -57,7 +67,8 @@ async def get_coverage(
     obligations: [{id, ref, title, applicable, satisfied, unsatisfied: [{subject, failing}], maps_to}]}]}``
     plus ``crosswalk`` (each maps_to link with both sides' results). ``by=model``: ``subjects``, one
     row per (framework, subject) with applicable, satisfied and failing ``ref: item`` lines.
-    ``by=unit``: ``units``, the same summed per unit. 404 unknown scenario; 422 unknown framework.
+    ``by=unit``: ``units``, the same summed per unit. Read from the version in force on ``at``
+    (default today). 404 unknown scenario or no version then; 422 unknown framework.
     """
     registry: Frameworks = request.app.state.frameworks
     if framework:
@@ -67,7 +78,7 @@ async def get_coverage(
             raise invalid("query", "framework", str(e)) from e
     day = as_of or date.today()
     try:
-        answer = await run_in_threadpool(_run, sync_db, registry, catalog, s, framework or None, day, by)
+        answer = await run_in_threadpool(_run, sync_db, registry, catalog, s, framework or None, day, by, at)
     except CoverageError as e:
         raise ApiProblem(500, "Coverage failed", str(e), slug="coverage-failed") from e
     if answer is None:

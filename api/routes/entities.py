@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from api import graph_reads
-from api.deps import CatalogDep, DbDep, EntityId, ReaderKey, ScenarioName, SyncDbDep
+from api.deps import AtQuery, CatalogDep, DbDep, EntityId, ReaderKey, ScenarioName, SyncDbDep
 from api.graph_reads import MAX_DEPTH, Direction
 from api.models import (
     DependencyPage,
@@ -39,15 +39,16 @@ async def list_entities(
     q: Annotated[str | None, Query(max_length=200, description="Case-insensitive part of an id or name.")] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
+    at: AtQuery = None,
 ) -> EntityPage:
     """A page of the scenario's entities, ordered by id."""
-    return await graph_reads.list_entities(db, s, kind, q, limit, cursor)
+    return await graph_reads.list_entities(db, s, kind, q, limit, cursor, at)
 
 
 @router.get("/scenarios/{s}/entities/{id}")
-async def get_entity(s: ScenarioName, id: EntityId, db: DbDep, _: ReaderKey) -> EntityDetail:
+async def get_entity(s: ScenarioName, id: EntityId, db: DbDep, _: ReaderKey, at: AtQuery = None) -> EntityDetail:
     """One entity: its fields and every relationship in and out, each with the bundle field it comes from."""
-    return await graph_reads.get_entity(db, s, id)
+    return await graph_reads.get_entity(db, s, id, at)
 
 
 @router.get("/scenarios/{s}/entities/{id}/dependencies")
@@ -62,6 +63,7 @@ async def get_dependencies(
     depth: Annotated[int, Query(ge=1, le=MAX_DEPTH, description="How many dependency edges to follow.")] = 1,
     limit: Limit = 100,
     cursor: Cursor = None,
+    at: AtQuery = None,
 ) -> DependencyPage:
     """Entities reached over dependency edges, each with its distance and the path that reached it.
 
@@ -69,16 +71,22 @@ async def get_dependencies(
     models it uses and the data it reads; a model on the data it consumes and its vendor.
     Ordered by (distance, kind, id) and paged with `cursor`.
     """
-    return await graph_reads.dependencies(db, s, id, direction, depth, limit, cursor)
+    return await graph_reads.dependencies(db, s, id, direction, depth, limit, cursor, at)
 
 
 @router.get("/scenarios/{s}/impact/{id}")
 async def get_impact(
-    s: ScenarioName, id: EntityId, db: DbDep, _: ReaderKey, limit: Limit = 1000, cursor: Cursor = None
+    s: ScenarioName,
+    id: EntityId,
+    db: DbDep,
+    _: ReaderKey,
+    limit: Limit = 1000,
+    cursor: Cursor = None,
+    at: AtQuery = None,
 ) -> ImpactPage:
     """What breaks if `id` fails: everything downstream of it, up to 5 dependency edges away,
     grouped by kind, with per-kind totals over all pages."""
-    return await graph_reads.impact(db, s, id, limit, cursor)
+    return await graph_reads.impact(db, s, id, limit, cursor, at)
 
 
 @router.get("/scenarios/{s}/paths")
@@ -89,11 +97,12 @@ async def get_paths(
     source: Annotated[str, Query(alias="from", pattern=ID_PATTERN, description="Entity id to start from.")],
     target: Annotated[str, Query(alias="to", pattern=ID_PATTERN, description="Entity id to reach.")],
     max_hops: Annotated[int, Query(alias="max", ge=1, le=10, description="Longest path searched, in hops.")] = 6,
+    at: AtQuery = None,
 ) -> PathsAnswer:
     """Every shortest path between two entities over any relationship, followed in either direction."""
     if source == target:
         raise invalid("query", "to", "must differ from `from`")
-    return await graph_reads.shortest_paths(db, s, source, target, max_hops)
+    return await graph_reads.shortest_paths(db, s, source, target, max_hops, at)
 
 
 @router.get("/scenarios/{s}/entities/{id}/who")
@@ -103,14 +112,16 @@ async def get_who(
     db: DbDep,
     _: ReaderKey,
     as_of: Annotated[date | None, Query(description="The day delegations are judged in force (default today).")] = None,
+    at: AtQuery = None,
 ) -> WhoAnswer:
     """The decision rights on the entity (rest.md, "Added in v1.1"), each with the roles that hold
     it and the people who hold those roles, and, for a model or an access row, the people who hold
     a right through a delegation in force on `as_of` (gap-checks.md 1.1, "effectively holds").
     The whole answer is also given in words. Every right the ontology allows over the entity's
     kind is listed, held or not (a model: ownership, change approval, deployment approval,
-    shutdown). The rule lives in `queries/authority.py`."""
-    return await graph_reads.who(db, s, id, as_of)
+    shutdown). The rule lives in `queries/authority.py`. Read from the version in force on `at`
+    (default today)."""
+    return await graph_reads.who(db, s, id, as_of, at)
 
 
 def comma_list(value: str | None, field: str, known: tuple[str, ...] | list[str]) -> list[str] | None:
@@ -140,21 +151,24 @@ async def get_neighbours(
     ] = 25,
     open_only: Annotated[bool, Query(description="Only neighbours with open findings.")] = False,
     as_of: Annotated[date | None, Query(description="The day findings are counted for (default today).")] = None,
+    at: AtQuery = None,
 ) -> NeighboursAnswer:
     """The entities one relationship away (either direction), grouped by kind, for the explorer.
 
     Each neighbour carries the relationships that join it to the centre and its count of open
     findings (the gap checks as of `as_of`, as `GET /scenarios/{s}/findings` runs them). A kind
     with more than `limit` neighbours comes back collapsed, with its count and no items: ask
-    again with `kinds=` that kind and a larger `limit` to list them.
+    again with `kinds=` that kind and a larger `limit` to list them. Read from the version in
+    force on `at` (default today).
     """
     kind_list = comma_list(kinds, "kinds", list(kinds_by_section()))
     rel_list = comma_list(rels, "rels", rel_types())
-    _key, run = await findings_run(request, db, sync_db, catalog, s, as_of)
+    _key, run = await findings_run(request, db, sync_db, catalog, s, as_of, None, at)
     return await graph_reads.neighbours(
         db,
         s,
         id,
+        at=at,
         kinds=kind_list,
         rels=rel_list,
         limit=limit,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from api import graph_reads
-from api.deps import DbDep, ReaderKey, ScenarioName
+from api.deps import AtQuery, DbDep, ReaderKey, ScenarioName
 from api.models import QueryAnswer, QueryRequest
 from api.problems import READ_RESPONSES, invalid, problem_response
 from api.query_guard import QueryRunner
@@ -25,8 +25,12 @@ router = APIRouter(tags=["query"])
         429: problem_response("As many ad-hoc queries as allowed are running; retry after Retry-After"),
     },
 )
-async def run_query(request: Request, s: ScenarioName, body: QueryRequest, db: DbDep, _: ReaderKey) -> QueryAnswer:
-    """Run a read-only Cypher query on scenario `s`, with `$scenario` set to `s`.
+async def run_query(
+    request: Request, s: ScenarioName, body: QueryRequest, db: DbDep, _: ReaderKey, at: AtQuery = None
+) -> QueryAnswer:
+    """Run a read-only Cypher query on scenario `s` as in force on `at` (default today), with
+    `$scenario` set to the name that version is stored under: a query that matches
+    `{scenario: $scenario}` reads exactly that version (docs/graph-model.md).
 
     Input: `{"cypher": TEXT, "params": {NAME: JSON}}`. Output: `columns`, `rows` (maps),
     `row_count`, `truncated` (the row cap cut the rows), `warnings` (e.g. the query does not use
@@ -42,6 +46,11 @@ async def run_query(request: Request, s: ScenarioName, body: QueryRequest, db: D
     if "scenario" in body.params:
         raise invalid("body", "params.scenario", "is reserved: it is set to the scenario in the path")
     runner: QueryRunner = request.app.state.query_runner
-    return await runner.run(
-        body.cypher, {**body.params, "scenario": s}, first=lambda: graph_reads.require_scenario(db, s)
-    )
+    params = {**body.params, "scenario": s}
+
+    async def resolve() -> None:
+        # After the runner's cheap checks: 404 for a missing scenario or version, and `$scenario`
+        # bound to the physical name of the version in force on `at`.
+        params["scenario"] = await graph_reads.physical_name(db, s, at)
+
+    return await runner.run(body.cypher, params, first=resolve)

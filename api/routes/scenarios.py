@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from datetime import date
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from api import graph_reads
 from api.db import ensure_up
 from api.deps import DbDep, EditorKey, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
 from api.guard import body_limit
-from api.models import ChangeCounts, LoadAnswer, ScenarioList
+from api.models import ChangeCounts, HistoryAnswer, LoadAnswer, ScenarioList, VersionInfo
 from api.problems import AUTH_RESPONSES, READ_RESPONSES, ApiProblem, ProblemItem, invalid, problem_response
 from api.uploads import XLSX_TYPE, form_of, read_body, short_reason, write_upload
+from graph.history import policy_from, versions
 from graph.schema import apply_schema
 from graph.sync import digest_of, sync_scenario
 from loaders import Bundle, BundleError, Limits, limits_from, read_bundle
@@ -44,19 +47,36 @@ async def list_scenarios(db: DbDep, _: ReaderKey) -> ScenarioList:
     return ScenarioList(scenarios=await graph_reads.list_scenarios(db))
 
 
+@router.get("/scenarios/{s}/history", responses=READ_RESPONSES)
+async def get_history(s: ScenarioName, db: DbDep, sync_db: SyncDbDep, _: ReaderKey) -> HistoryAnswer:
+    """The scenario's versions, oldest load first (rest.md, "Added in v1.1"): number, the day it
+    came into force, when it was loaded, its size, what it changed, and how it is stored."""
+    await ensure_up(db)
+    found = await run_in_threadpool(versions, sync_db, s)
+    return HistoryAnswer(scenario=s, versions=[VersionInfo(**v.as_dict()) for v in found])
+
+
 @router.put(
     "/scenarios/{s}/bundle",
     openapi_extra=_BUNDLE_BODY,
     responses={
         **READ_RESPONSES,
-        409: problem_response("Another load of the scenario committed while this staged one was written"),
+        409: problem_response("Another load removed the staged copy of this one (nothing changed: run it again)"),
         413: problem_response("The upload, or what a zip expands to, is larger than the limit"),
         422: problem_response("The bundle is invalid; `errors` lists every problem with its place and field"),
     },
 )
 @body_limit("max_file_bytes")
 async def load_scenario_bundle(
-    s: ScenarioName, request: Request, db: DbDep, sync_db: SyncDbDep, settings: SettingsDep, _: EditorKey
+    s: ScenarioName,
+    request: Request,
+    db: DbDep,
+    sync_db: SyncDbDep,
+    settings: SettingsDep,
+    _: EditorKey,
+    effective: Annotated[
+        date | None, Query(description="The day this version comes into force, YYYY-MM-DD (default today).")
+    ] = None,
 ) -> LoadAnswer:
     """Make scenario `s` equal to the uploaded bundle, all or nothing.
 
@@ -88,6 +108,8 @@ async def load_scenario_bundle(
         bundle.entities,
         bundle_digest=digest_of(bundle.entities),
         tx_max_rows=limits.load_tx_max_rows,
+        effective=effective,
+        history=policy_from(settings),
     )
     entities = {k: ChangeCounts(**vars(v)) for k, v in sorted(result.entities.items()) if v.total}
     relationships = {k: ChangeCounts(**vars(v)) for k, v in sorted(result.relationships.items()) if v.total}

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.db import ensure_up
-from api.deps import CatalogDep, DbDep, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
+from api.deps import AtQuery, CatalogDep, DbDep, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
 from api.problems import READ_RESPONSES, invalid
 from graph.ontology import SCENARIO_PATTERN
 from queries.diff import diff_scenarios
@@ -48,6 +48,7 @@ async def view(
     layout: Annotated[Literal["force", "hierarchy"], Query()] = "force",
     as_of: Annotated[date | None, Query(description="Date the gap checks are run for (default today).")] = None,
     format: Annotated[Literal["html", "json"], Query(description="The page, or its data as JSON.")] = "html",
+    at: AtQuery = None,
 ) -> Response:
     """The interactive graph page (one self-contained HTML file), or with `format=json` the data
     the page fetches when a node is double-clicked to expand its neighbours."""
@@ -64,6 +65,7 @@ async def view(
                 as_of=as_of,
                 node_cap=settings.view_node_cap,
                 catalog=catalog,
+                at=at,
             )
         )
     except ValueError as e:
@@ -74,10 +76,16 @@ async def view(
 
 
 async def _report(
-    request: Request, db: DbDep, sync_db: SyncDbDep, catalog: CatalogDep, s: str, day: date | None
+    request: Request,
+    db: DbDep,
+    sync_db: SyncDbDep,
+    catalog: CatalogDep,
+    s: str,
+    day: date | None,
+    at: date | None = None,
 ) -> Response:
     await ensure_up(db)
-    report = await run_in_threadpool(stored_report, sync_db, catalog, s, day)
+    report = await run_in_threadpool(stored_report, sync_db, catalog, s, day, at=at)
     if _wants_html(request):
         return HTMLResponse(await run_in_threadpool(render_html, report))
     return JSONResponse(report)
@@ -85,11 +93,17 @@ async def _report(
 
 @router.get("/scenarios/{s}/reports/latest", response_class=JSONResponse, responses={**READ_RESPONSES, **HTML_OR_JSON})
 async def latest_report(
-    request: Request, s: ScenarioName, db: DbDep, sync_db: SyncDbDep, catalog: CatalogDep, _: ReaderKey
+    request: Request,
+    s: ScenarioName,
+    db: DbDep,
+    sync_db: SyncDbDep,
+    catalog: CatalogDep,
+    _: ReaderKey,
+    at: Annotated[date | None, Query(description="The latest report as of this day or before (default: any).")] = None,
 ) -> Response:
     """The latest weekly gap report (as `tomgraph report` stored it): JSON, or HTML when the
-    `Accept` header asks for `text/html`."""
-    return await _report(request, db, sync_db, catalog, s, None)
+    `Accept` header asks for `text/html`. With `at=`, the latest one stored for that day or before."""
+    return await _report(request, db, sync_db, catalog, s, None, at)
 
 
 @router.get("/scenarios/{s}/reports/{day}", response_class=JSONResponse, responses={**READ_RESPONSES, **HTML_OR_JSON})
@@ -115,10 +129,16 @@ async def diff(
     catalog: CatalogDep,
     _: ReaderKey,
     as_of: Annotated[date | None, Query(description="Date the gap checks are run for (default today).")] = None,
+    at: AtQuery = None,
+    at_a: Annotated[date | None, Query(description="Read `a` as in force on this day (default: `at`).")] = None,
+    at_b: Annotated[date | None, Query(description="Read `b` as in force on this day (default: `at`).")] = None,
 ) -> dict[str, Any]:
     """What changes from scenario a to b, as `tomgraph diff a b --format json`: entities and
     relationships added, removed and changed, decision rights that moved, and the findings the
-    target fixes and introduces."""
+    target fixes and introduces. `/diff/S/S?at_a=D1&at_b=D2` compares two versions of one
+    scenario (`tomgraph diff S@D1 S@D2`)."""
     await ensure_up(db)
-    result: dict[str, Any] = await run_in_threadpool(diff_scenarios, sync_db, catalog, a, b, as_of or date.today())
+    result: dict[str, Any] = await run_in_threadpool(
+        lambda: diff_scenarios(sync_db, catalog, a, b, as_of or date.today(), at_a=at_a or at, at_b=at_b or at)
+    )
     return result

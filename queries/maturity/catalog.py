@@ -16,7 +16,9 @@ A criterion file (maturity.md, "Stages")::
     cypher: |                          # or `findings: [check ids]`, or neither when self_assessed
       MATCH (m:Model {scenario: $scenario}) WHERE ... RETURN m.id AS id
 
-The Cypher gets ``$scenario`` and ``$as_of`` and returns one row per fact: ``id`` (the evidence,
+The Cypher gets ``$scenario`` (the name the version read is stored under, docs/graph-model.md
+"History"), ``$scenario_name`` (the scenario's own name, for what is kept per scenario rather
+than per version: report snapshots, waivers) and ``$as_of``, and returns one row per fact: ``id`` (the evidence,
 and the entity whose unit decides the scope unless a ``scope_of`` column names another), ``ok``
 (for ``ratio``) and ``value`` (for ``sum``). The metric over the rows in scope:
 ``count`` the rows; ``ratio`` the share of rows with ``ok`` (0 when there are none); ``top_units``
@@ -41,7 +43,7 @@ BUILTIN_CRITERIA_DIR = Path(__file__).parent / "criteria"
 STAGES: tuple[str, ...] = ("foundation", "initiate", "scale", "improve")
 """In order: a scope reaches a stage when every criterion of it and of every earlier stage passes."""
 FIXTURE_SUFFIXES = (".positive", ".negative", ".expected")
-PARAMETERS = {"scenario", "as_of"}
+PARAMETERS = {"scenario", "scenario_name", "as_of"}
 
 CheckId = Annotated[StrictStr, StringConstraints(pattern=CHECK_ID_PATTERN)]
 Text = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -121,7 +123,7 @@ def load_criterion_file(path: Path, known_checks: Sequence[str] | None = None) -
         if unknown:
             problems.append(
                 f"{located.place(('cypher',))}: cypher: unknown parameter(s) {', '.join('$' + u for u in unknown)} "
-                f"(known: $as_of, $scenario)"
+                f"(known: $as_of, $scenario, $scenario_name)"
             )
     if spec.findings is not None and spec.metric != "count":
         problems.append(f"{located.place(('metric',))}: metric: a findings criterion counts (metric: count)")

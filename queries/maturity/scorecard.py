@@ -91,6 +91,7 @@ def scorecard(
     *,
     unit: str | None = None,
     by_unit: bool = False,
+    at: date | None = None,
 ) -> dict[str, Any]:
     """The scorecard JSON of maturity.md: ``{"scenario", "as_of", "scopes": [{"scope", "stage",
     "criteria": [{"id", "stage", "passed", "value", "threshold", "evidence", "assessment"}]}]}``.
@@ -99,15 +100,19 @@ def scorecard(
     then every unit (by id). Raises UnknownScenarioError (scenario not loaded) and NotFound (no
     such unit). ``evidence`` lists entity ids: for ``at_most`` criteria those at fault, for
     ``at_least`` ones those that support it (for ``ratio``, those that do not count as ok).
+
+    Reads the version of the scenario in force on ``at`` (default today), in one read transaction
+    (graph/consistent.py); a criterion's ``$scenario`` is bound to that version's physical name.
+    Raises ``graph.history.NoVersionAt`` (a NotFound) when no version was in force then.
     """
-    with consistent_view(db, scenario) as view:
+    with consistent_view(db, scenario, at) as view:
         if not view.found:
             raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
-        units = _unit_tree(view, scenario)
+        units = _unit_tree(view, view.physical)
         if unit is not None and unit not in units.parent:
             raise NotFound(f"no unit '{unit}' in scenario '{scenario}'")
-        rows = _rows(view, catalog, criteria, scenario, as_of)
-        assessments = _assessments(view, scenario, as_of)
+        rows = _rows(view, catalog, criteria, view.physical, as_of)
+        assessments = _assessments(view, view.physical, as_of)
     scopes: list[str | None] = [unit] if unit is not None else [None]
     if by_unit and unit is None:
         scopes += sorted(units.parent)
@@ -215,7 +220,8 @@ def _rows(
         if c.spec.findings is not None:
             rows = [_Row(list(f["subjects"]), list(f["subjects"])) for f in findings if f["check"] in c.spec.findings]
         elif c.spec.cypher is not None:
-            for r in db.read(c.spec.cypher, {"scenario": scenario, "as_of": as_of}):
+            params = {"scenario": scenario, "scenario_name": db.scenario, "as_of": as_of}
+            for r in db.read(c.spec.cypher, params):
                 ident = r["id"]
                 scope_of = r.get("scope_of") or ident
                 rows.append(

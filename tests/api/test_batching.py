@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any, TypeVar
 
 import pytest
@@ -14,9 +15,13 @@ from api.batching import MAX_BATCH, MAX_IN_FLIGHT, MAX_IN_FLIGHT_PER_QUERY, batc
 from api.db import ApiDatabase
 from api.graph_reads import ENTITY, FINDINGS_STATE, _entities_query, _paths_query, dependencies_query
 from graph.db import Connection, Database, DatabaseUnavailable, connection_for
+from graph.history import physical_name
 from graph.settings import Settings
 
 T = TypeVar("T")
+
+
+TODAY = date.today()
 
 
 def _with_db(settings: Settings, work: Callable[[ApiDatabase], Awaitable[T]]) -> T:
@@ -32,23 +37,34 @@ def _with_db(settings: Settings, work: Callable[[ApiDatabase], Awaitable[T]]) ->
 
 def _requests(db: Database, insurer: str) -> list[tuple[str, dict[str, Any]]]:
     """A mix of every batched query, with hits, misses, cursors and unknown scenarios."""
-    ids = [r["id"] for r in db.read("MATCH (n:Entity {scenario: $s}) RETURN n.id AS id ORDER BY id", {"s": insurer})]
+    ids = [
+        r["id"]
+        for r in db.read(
+            "MATCH (n:Entity {scenario: $s}) RETURN n.id AS id ORDER BY id", {"s": physical_name(db, insurer)}
+        )
+    ]
     assert len(ids) > 20
     out: list[tuple[str, dict[str, Any]]] = []
     for n, entity_id in enumerate(ids):
         depth = 1 + n % 5
         direction = "upstream" if n % 2 else "downstream"
         out.append(
-            (dependencies_query(direction, depth), {"scenario": insurer, "id": entity_id, "after": None, "take": 3})
+            (
+                dependencies_query(direction, depth),
+                {"at": TODAY, "scenario": insurer, "id": entity_id, "after": None, "take": 3},
+            )
         )
-        out.append((ENTITY, {"scenario": insurer, "id": entity_id}))
+        out.append((ENTITY, {"at": TODAY, "scenario": insurer, "id": entity_id}))
     after = {"distance": 1, "kind": "models", "id": ids[0]}
     out += [
-        (dependencies_query("downstream", 5), {"scenario": insurer, "id": ids[0], "after": after, "take": 101}),
-        (ENTITY, {"scenario": insurer, "id": "no-such-entity"}),
-        (ENTITY, {"scenario": "no-such-scenario", "id": ids[0]}),
-        (FINDINGS_STATE, {"scenario": insurer}),
-        (FINDINGS_STATE, {"scenario": "no-such-scenario"}),
+        (
+            dependencies_query("downstream", 5),
+            {"at": TODAY, "scenario": insurer, "id": ids[0], "after": after, "take": 101},
+        ),
+        (ENTITY, {"at": TODAY, "scenario": insurer, "id": "no-such-entity"}),
+        (ENTITY, {"at": TODAY, "scenario": "no-such-scenario", "id": ids[0]}),
+        (FINDINGS_STATE, {"at": TODAY, "scenario": insurer}),
+        (FINDINGS_STATE, {"at": TODAY, "scenario": "no-such-scenario"}),
     ]
     return out
 
@@ -73,7 +89,7 @@ def test_each_request_gets_the_row_its_own_query_returns(test_settings: Settings
 
 def test_a_lone_request_is_a_batch_of_one(test_settings: Settings, insurer: str) -> None:
     async def work(api_db: ApiDatabase) -> tuple[dict[str, Any], int, int]:
-        row = await api_db.one_row(FINDINGS_STATE, {"scenario": insurer})
+        row = await api_db.one_row(FINDINGS_STATE, {"at": TODAY, "scenario": insurer})
         return row, api_db.batcher.batches, api_db.batcher.requests
 
     row, batches, requests = _with_db(test_settings, work)
@@ -84,7 +100,9 @@ def test_more_requests_than_a_batch_holds_are_split_and_all_answered(test_settin
     count = 2 * MAX_BATCH + 5
 
     async def work(api_db: ApiDatabase) -> tuple[list[dict[str, Any]], int]:
-        rows = await asyncio.gather(*(api_db.one_row(FINDINGS_STATE, {"scenario": insurer}) for _ in range(count)))
+        rows = await asyncio.gather(
+            *(api_db.one_row(FINDINGS_STATE, {"at": TODAY, "scenario": insurer}) for _ in range(count))
+        )
         return list(rows), api_db.batcher.batches
 
     rows, batches = _with_db(test_settings, work)
@@ -128,10 +146,10 @@ def _most_batches_at_once(
 
 def test_no_more_than_max_in_flight_batches_run_at_once(test_settings: Settings, insurer: str) -> None:
     shapes = [
-        (ENTITY, {"scenario": insurer, "id": "x"}),
-        (FINDINGS_STATE, {"scenario": insurer}),
-        (dependencies_query("upstream", 2), {"scenario": insurer, "id": "x", "after": None, "take": 1}),
-        (dependencies_query("downstream", 3), {"scenario": insurer, "id": "x", "after": None, "take": 1}),
+        (ENTITY, {"at": TODAY, "scenario": insurer, "id": "x"}),
+        (FINDINGS_STATE, {"at": TODAY, "scenario": insurer}),
+        (dependencies_query("upstream", 2), {"at": TODAY, "scenario": insurer, "id": "x", "after": None, "take": 1}),
+        (dependencies_query("downstream", 3), {"at": TODAY, "scenario": insurer, "id": "x", "after": None, "take": 1}),
     ]
     most, batches = _most_batches_at_once(test_settings, [shapes[n % 4] for n in range(20)], rounds=10)
     # Four queues and three slots: three batches run while the fourth waits.
@@ -141,7 +159,7 @@ def test_no_more_than_max_in_flight_batches_run_at_once(test_settings: Settings,
 
 def test_one_query_never_takes_every_slot(test_settings: Settings, insurer: str) -> None:
     # 133 requests of one query: three batches (64, 64, 5), of which two may run at once.
-    request = (FINDINGS_STATE, {"scenario": insurer})
+    request = (FINDINGS_STATE, {"at": TODAY, "scenario": insurer})
     most, batches = _most_batches_at_once(test_settings, [request] * (2 * MAX_BATCH + 5), rounds=1)
     assert (most, batches) == (MAX_IN_FLIGHT_PER_QUERY, 3)
     assert MAX_IN_FLIGHT_PER_QUERY < MAX_IN_FLIGHT
@@ -150,7 +168,9 @@ def test_one_query_never_takes_every_slot(test_settings: Settings, insurer: str)
 def test_a_cancelled_request_is_dropped_and_the_others_are_answered(test_settings: Settings, insurer: str) -> None:
     async def work(api_db: ApiDatabase) -> tuple[list[bool], bool, int]:
         tasks = [
-            asyncio.create_task(api_db.one_row(FINDINGS_STATE, {"scenario": insurer if n != 2 else "other"}))
+            asyncio.create_task(
+                api_db.one_row(FINDINGS_STATE, {"at": TODAY, "scenario": insurer if n != 2 else "other"})
+            )
             for n in range(5)
         ]
         await asyncio.sleep(0)  # every task has queued its request; the batch is not sent yet

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from graph.db import Database
+from graph.history import physical_name
 from graph.sync import delete_scenario
 from loaders import load_bundle
 from queries.catalog import load_catalog
@@ -76,7 +77,7 @@ def test_catalog_search_filters_and_pages(live: LiveApi, insurer: str, db: Datab
     expected = db.read(
         "MATCH (n:Model {scenario: $s}) WHERE toLower(n.id) CONTAINS 'fraud' OR toLower(n.name) CONTAINS 'fraud' "
         "RETURN n.id AS id ORDER BY id",
-        {"s": insurer},
+        {"s": physical_name(db, insurer)},
     )
     rows = page.locator("#catalog-results tbody tr")
     assert [rows.nth(i).get_attribute("data-id") for i in range(rows.count())] == [r["id"] for r in expected]
@@ -93,12 +94,12 @@ def test_catalog_search_filters_and_pages(live: LiveApi, insurer: str, db: Datab
     page.goto(f"{live.origin}/?scenario={insurer}&risk_tier=high&stage=production")
     high = db.read(
         "MATCH (n:Entity {scenario: $s, risk_tier: 'high', stage: 'production'}) RETURN n.id AS id ORDER BY id",
-        {"s": insurer},
+        {"s": physical_name(db, insurer)},
     )
     assert page.locator("#catalog-results tbody tr").count() == len(high)
 
     page.goto(f"{live.origin}/?scenario={insurer}")
-    total = db.read("MATCH (n:Entity {scenario: $s}) RETURN count(n) AS n", {"s": insurer})[0]["n"]
+    total = db.read("MATCH (n:Entity {scenario: $s}) RETURN count(n) AS n", {"s": physical_name(db, insurer)})[0]["n"]
     seen: list[str] = []
     while True:
         rows = page.locator("#catalog-results tbody tr")

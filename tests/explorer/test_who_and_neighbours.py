@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graph.db import Database
+from graph.history import physical_name
 from tests.api.conftest import ApiClient
 
 MODEL = "m-uw-risk-score"
@@ -43,7 +44,7 @@ def test_who_on_a_kind_without_rights_says_so_and_unknown_ids_are_404(api: ApiCl
 def test_neighbours_match_the_graph_and_collapse_big_kinds(api: ApiClient, insurer: str, db: Database) -> None:
     expected = db.read(
         "MATCH (:Entity {scenario: $s, id: $id})-[r]-(m:Entity) RETURN m.id AS id, count(r) AS rels",
-        {"s": insurer, "id": MODEL},
+        {"s": physical_name(db, insurer), "id": MODEL},
     )
     answer = api.get(f"/scenarios/{insurer}/entities/{MODEL}/neighbours?limit=100", key="reader").json()
     listed = {n["id"]: len(n["relationships"]) for g in answer["groups"] for n in g["items"]}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from graph.db import Database
 from graph.dump import dump_scenario
+from graph.history import physical_name
 from graph.sync import delete_scenario
 from loaders import load_bundle, read_bundle
 from tests.bundles import BUNDLE_11, SMALL_BUNDLE, write_directory, write_json, write_xlsx, write_yaml
@@ -41,16 +42,17 @@ def test_four_forms_load_to_identical_graphs(tmp_path: Path, db: Database, scena
 
 def test_loaded_graph_follows_the_ontology(tmp_path: Path, db: Database, scenario: str) -> None:
     load_bundle(db, write_yaml(SMALL_BUNDLE, tmp_path / "b.yaml"), scenario)
-    model = db.read("MATCH (m:Model:Entity {scenario: $s, id: 'm-score'}) RETURN properties(m) AS p", {"s": scenario})[
-        0
-    ]["p"]
+    model = db.read(
+        "MATCH (m:Model:Entity {scenario: $s, id: 'm-score'}) RETURN properties(m) AS p",
+        {"s": physical_name(db, scenario)},
+    )[0]["p"]
     assert model["last_reviewed"].iso_format() == "2026-05-01"
     assert model["properties.latency_ms"] == 40
     assert model["properties.cost_centre"] == "CC-12"
     assert model["description"] == "Prices new business."
     rels = db.read(
         "MATCH (a:Entity {scenario: $s})-[r]->(b:Entity {id: 'm-score'}) RETURN a.id AS a, type(r) AS t",
-        {"s": scenario},
+        {"s": physical_name(db, scenario)},
     )
     assert sorted((r["a"], r["t"]) for r in rels) == [
         ("c-mon", "APPLIES_TO"),
@@ -61,7 +63,9 @@ def test_loaded_graph_follows_the_ontology(tmp_path: Path, db: Database, scenari
         ("uc-quote", "USES"),
         ("w-quote", "USES"),
     ]
-    role = db.read("MATCH (r:Role {scenario: $s, id: 'r-ds'}) RETURN r.executive AS e", {"s": scenario})
+    role = db.read(
+        "MATCH (r:Role {scenario: $s, id: 'r-ds'}) RETURN r.executive AS e", {"s": physical_name(db, scenario)}
+    )
     assert role == [{"e": False}]
 
 

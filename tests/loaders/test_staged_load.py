@@ -1,10 +1,11 @@
-"""Staged loads (graph/sync.py): a load that writes more than `load_tx_max_rows` rows is written
-under a private name in batches and switched in with one small transaction. Forced here with
-`load_tx_max_rows=1` on the small example bundles."""
+"""Staged loads (graph/sync.py): every load that changes something is written as a new version
+under a physical name of its own, in batches, and switched in with one small transaction.
+(`load_tx_max_rows=1`, which used to force staging, is kept here: it must not change anything.)"""
 
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ import graph.sync
 from graph.consistent import consistent_view
 from graph.db import Database
 from graph.dump import dump_scenario
+from graph.history import Content, HistoryPolicy, materialize, physical_name, read_content, versions
 from graph.settings import Settings
-from graph.sync import LoadConflict, SyncResult, conflict_message, delete_scenario, leftovers
+from graph.sync import SyncResult, conflict_message, delete_scenario, leftovers
 from loaders import Limits, limits_from, load_bundle
 from tests.bundles import SMALL_BUNDLE, write_yaml
 from tests.children import LoaderChild
@@ -25,6 +27,11 @@ from tests.children import LoaderChild
 REPO = Path(__file__).resolve().parents[2]
 CURRENT, TARGET = REPO / "examples" / "insurer", REPO / "examples" / "insurer-target"
 STAGED = Limits(load_tx_max_rows=1)
+DAY_1 = date(2026, 1, 1)
+
+
+def read_content_of(db: Database, physical: str) -> Content:
+    return db.execute_read(lambda tx: read_content(tx, physical))
 
 
 def _summary(result: SyncResult) -> dict[str, Any]:
@@ -64,7 +71,7 @@ def test_a_staged_load_equals_the_one_transaction_load(db: Database, scenario: s
     for path in (CURRENT, TARGET):
         staged = load_bundle(db, path, scenario, limits=STAGED)
         plain = load_bundle(db, path, other)
-        assert staged.staged and not plain.staged
+        assert staged.staged and plain.staged
         assert _summary(staged) == _summary(plain)
         assert dump_scenario(db, scenario) == dump_scenario(db, other)
         assert _meta(db, scenario) == _meta(db, other)
@@ -101,7 +108,9 @@ def test_sync_removal_works_staged(db: Database, scenario: str, other: str) -> N
 def test_a_staged_reload_changes_nothing_and_writes_nothing(db: Database, scenario: str) -> None:
     first = load_bundle(db, CURRENT, scenario, limits=STAGED)
     before = dump_scenario(db, scenario)
-    ids = db.read("MATCH (n:Entity {scenario: $s}) RETURN elementId(n) AS e ORDER BY e", {"s": scenario})
+    ids = db.read(
+        "MATCH (n:Entity {scenario: $s}) RETURN elementId(n) AS e ORDER BY e", {"s": physical_name(db, scenario)}
+    )
     progress: list[tuple[int, int]] = []
     second = load_bundle(db, CURRENT, scenario, limits=STAGED, progress=lambda d, t: progress.append((d, t)))
     assert first.changed and not second.changed and not second.staged
@@ -109,7 +118,13 @@ def test_a_staged_reload_changes_nothing_and_writes_nothing(db: Database, scenar
     assert progress == [(0, 0)]  # not a single batch written
     assert dump_scenario(db, scenario) == before
     # the very same nodes: nothing was rewritten or moved
-    assert db.read("MATCH (n:Entity {scenario: $s}) RETURN elementId(n) AS e ORDER BY e", {"s": scenario}) == ids
+    assert (
+        db.read(
+            "MATCH (n:Entity {scenario: $s}) RETURN elementId(n) AS e ORDER BY e", {"s": physical_name(db, scenario)}
+        )
+        == ids
+    )
+    assert len(versions(db, scenario)) == 1  # no new version either
     assert leftovers(db, scenario) == 0
 
 
@@ -150,46 +165,47 @@ def test_a_load_removes_leftovers_first(db: Database, scenario: str, other: str)
 def test_a_killed_staged_loader_leaves_the_old_or_the_new_version(
     db: Database, scenario: str, other: str, cli_env: dict[str, str], point: str
 ) -> None:
-    load_bundle(db, CURRENT, scenario)
+    load_bundle(db, CURRENT, scenario, effective=DAY_1)
     before = dump_scenario(db, scenario)
     load_bundle(db, TARGET, other)
     new = dump_scenario(db, other)
     child = LoaderChild("tests.loaders._staged_child", [str(TARGET), scenario, point], cli_env)
     child.wait_for(point)
-    assert leftovers(db, scenario) > 0  # staged nodes (staging) or the old version (switched)
     child.kill()
     assert dump_scenario(db, scenario) == (before if point == "staging" else new)
-    assert leftovers(db, scenario) > 0  # invisible garbage, until the next load
-    result = load_bundle(db, TARGET, scenario, limits=STAGED)
+    # Staging: invisible garbage, until a load finds its lease run out. Switched: nothing left
+    # over, and the old version is history.
+    assert (leftovers(db, scenario) > 0) == (point == "staging")
+    assert len(versions(db, scenario)) == (1 if point == "staging" else 2)
+    result = load_bundle(db, TARGET, scenario, limits=STAGED, history=HistoryPolicy(lease_s=0, grace_s=0))
     assert leftovers(db, scenario) == 0
     assert dump_scenario(db, scenario) == new
     assert result.changed == (point == "staging")
+    assert dump_scenario(db, scenario, DAY_1) == before  # and the old version is still readable
 
 
-def test_a_load_that_commits_during_staging_makes_the_staged_one_fail(
+def test_a_load_that_switches_in_during_another_ones_staging_comes_before_it(
     tmp_path: Path, db: Database, scenario: str, other: str
 ) -> None:
-    load_bundle(db, CURRENT, scenario)
+    load_bundle(db, CURRENT, scenario, effective=DAY_1)
     small = write_yaml(SMALL_BUNDLE, tmp_path / "small.yaml")
-    calls: list[tuple[int, int]] = []
 
     def other_load_meanwhile(done: int, total: int) -> None:
-        calls.append((done, total))
         if done == 1:  # between step 1 (read, diff) and step 3 (the switch)
             assert leftovers(db, scenario) > 0
-            load_bundle(db, small, scenario)  # one transaction; it also removes the staged nodes
+            load_bundle(db, small, scenario, effective=DAY_1)  # leaves the running load's staging alone
 
-    with pytest.raises(LoadConflict) as failure:
-        load_bundle(db, TARGET, scenario, limits=STAGED, progress=other_load_meanwhile)
-    assert str(failure.value) == conflict_message(scenario)
-    assert str(failure.value) == (
-        f"another load of scenario '{scenario}' committed while this one was being staged; "
-        "this load changed nothing: run it again"
-    )
-    assert calls[-1][0] < calls[-1][1]  # the switch never happened
-    load_bundle(db, small, other)
+    load_bundle(db, TARGET, scenario, limits=STAGED, progress=other_load_meanwhile, effective=DAY_1)
+    # Both loads are versions, in the order they switched in; the later one is in force.
+    assert [v.seq for v in versions(db, scenario)] == [1, 2, 3]
+    load_bundle(db, TARGET, other)
     assert dump_scenario(db, scenario) == dump_scenario(db, other)
     assert leftovers(db, scenario) == 0
+    # The delta of version 2 leads back from version 3 (not from version 1, which the staged
+    # load had compared with): rebuilding version 2 gives the small bundle.
+    load_bundle(db, small, other)
+    middle = materialize(db, scenario, 2, HistoryPolicy())
+    assert read_content_of(db, middle) == read_content_of(db, physical_name(db, other))
 
 
 def test_a_conflict_is_one_line_and_exit_1_from_tomgraph_load(
@@ -213,7 +229,8 @@ def test_a_conflict_is_one_line_and_exit_1_from_tomgraph_load(
 
         def meanwhile(done: int, total: int) -> None:
             if done == 1:
-                real_load(db, small, scenario)
+                # Another load that takes this one's staging for a dead loader's (lease 0).
+                real_load(db, small, scenario, history=HistoryPolicy(lease_s=0))
 
         return real_load(*args, progress=meanwhile, **kwargs)
 
@@ -235,11 +252,11 @@ def test_a_reader_during_staging_sees_the_old_version(db: Database, scenario: st
             with consistent_view(db, scenario) as view:
                 nodes = view.read(
                     "MATCH (n:Entity {scenario: $s}) RETURN n.id AS id, labels(n) AS labels, n.name AS name",
-                    {"s": scenario},
+                    {"s": view.physical},
                 )
                 rels = view.read(
                     "MATCH (a:Entity {scenario: $s})-[r]->(b:Entity) RETURN type(r) AS type, a.id AS a, b.id AS b",
-                    {"s": scenario},
+                    {"s": view.physical},
                 )
                 staged = db.read(
                     "MATCH (n:Entity) WHERE n.scenario STARTS WITH $p RETURN count(n) AS n", {"p": scenario + "~"}

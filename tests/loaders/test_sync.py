@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from graph.consistent import consistent_view
 from graph.db import Database
 from graph.dump import dump_scenario
+from graph.history import physical_name
 from graph.sync import ScenarioNameError, delete_scenario
 from loaders import load_bundle
 from tests.bundles import SMALL_BUNDLE, write_json, write_yaml
@@ -69,10 +71,12 @@ def test_sync_removes_what_the_bundle_no_longer_has(tmp_path: Path, db: Database
     }
     approvers = db.read(
         "MATCH (r:Role {scenario: $s})-[:APPROVES_CHANGE]->(:Model {id: 'm-score'}) RETURN r.id AS id",
-        {"s": scenario},
+        {"s": physical_name(db, scenario)},
     )
     assert approvers == [{"id": "r-ceo"}]
-    assert db.read("MATCH (c:Control {scenario: $s}) RETURN count(c) AS n", {"s": scenario}) == [{"n": 0}]
+    assert db.read("MATCH (c:Control {scenario: $s}) RETURN count(c) AS n", {"s": physical_name(db, scenario)}) == [
+        {"n": 0}
+    ]
 
 
 def test_an_id_that_changes_kind_is_replaced(tmp_path: Path, db: Database, scenario: str) -> None:
@@ -82,7 +86,9 @@ def test_an_id_that_changes_kind_is_replaced(tmp_path: Path, db: Database, scena
     changed["units"].append({"id": "k-cycle", "name": "Now a unit"})
     result = load_bundle(db, write_yaml(changed, tmp_path / "b.yaml"), scenario)
     assert result.entities["Kpi"].removed == 1 and result.entities["Unit"].created == 1
-    labels = db.read("MATCH (n:Entity {scenario: $s, id: 'k-cycle'}) RETURN labels(n) AS l", {"s": scenario})
+    labels = db.read(
+        "MATCH (n:Entity {scenario: $s, id: 'k-cycle'}) RETURN labels(n) AS l", {"s": physical_name(db, scenario)}
+    )
     assert [sorted(r["l"]) for r in labels] == [["Entity", "Unit"]]
 
 
@@ -158,7 +164,9 @@ def test_two_loads_of_one_scenario_do_not_interleave(
     children = [_load_in_child(p, scenario, cli_env) for p in paths]
     outcomes = [c.wait(timeout=300) for c in children]
     assert outcomes == [0, 0]
-    names = {r["n"] for r in db.read("MATCH (u:Unit {scenario: $s}) RETURN u.name AS n", {"s": scenario})}
+    names = {
+        r["n"] for r in db.read("MATCH (u:Unit {scenario: $s}) RETURN u.name AS n", {"s": physical_name(db, scenario)})
+    }
     parents = dump_scenario(db, scenario)["relationships"]
     expected = {json.dumps(sorted(x)) for x in (_rels_of(a), _rels_of(b))}
     # The result is exactly one of the two bundles, never a mix.
@@ -179,14 +187,24 @@ def _rels_of(bundle: dict[str, Any]) -> list[list[str]]:
     return rels
 
 
+COUNT = "MATCH (n:Entity {scenario: $s}) RETURN count(n) AS n"
+
+
 def test_concurrent_reader_never_sees_a_half_loaded_scenario(tmp_path: Path, db: Database, scenario: str) -> None:
     path = write_json(big_bundle(10_000), tmp_path / "big.json")
     counts: list[int] = []
     done = threading.Event()
 
+    def count() -> int:
+        # As every reader does: resolve the scenario to the version in force, then read it.
+        with consistent_view(db, scenario) as view:
+            if not view.found:
+                return 0
+            return int(view.read(COUNT, {"s": view.physical})[0]["n"])
+
     def read_counts() -> None:
         while not done.is_set():
-            counts.append(db.read("MATCH (n:Entity {scenario: $s}) RETURN count(n) AS n", {"s": scenario})[0]["n"])
+            counts.append(count())
 
     reader = threading.Thread(target=read_counts)
     reader.start()
@@ -195,6 +213,6 @@ def test_concurrent_reader_never_sees_a_half_loaded_scenario(tmp_path: Path, db:
     finally:
         done.set()
         reader.join()
-    counts.append(db.read("MATCH (n:Entity {scenario: $s}) RETURN count(n) AS n", {"s": scenario})[0]["n"])
+    counts.append(count())
     assert set(counts) <= {0, 30_000}
     assert counts[-1] == 30_000

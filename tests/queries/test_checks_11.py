@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from graph.db import Database
+from graph.history import physical_name
 from loaders import load_bundle
 from queries.authority import effective_holders
 from queries.catalog import CatalogError, load_catalog, load_check_file
@@ -82,15 +83,15 @@ def test_effective_holders_follow_delegations_in_force_one_step(db: Database, tm
         "  # r-mrm received the right by delegation only: it cannot pass it on\n"
         "  - {id: dl-again, from: r-mrm, to: r-dep, right: shutdown}\n",
     )
-    assert effective_holders(db, scenario, "m-1", "shutdown", AS_OF) == [
+    assert effective_holders(db, physical_name(db, scenario), "m-1", "shutdown", AS_OF) == [
         {"holder": "p-cro", "giver": "r-cro", "delegation": None},
         {"holder": "p-mrm", "giver": "r-cro", "delegation": "dl-role"},
     ]
-    assert effective_holders(db, scenario, "m-1", "shutdown", date(2026, 11, 23)) == [
+    assert effective_holders(db, physical_name(db, scenario), "m-1", "shutdown", date(2026, 11, 23)) == [
         {"holder": "p-cro", "giver": "r-cro", "delegation": None},
     ]
     with pytest.raises(ValueError, match="unknown decision right 'veto'"):
-        effective_holders(db, scenario, "m-1", "veto", AS_OF)
+        effective_holders(db, physical_name(db, scenario), "m-1", "veto", AS_OF)
 
 
 def test_access_approval_defaults_to_the_domain_owner(db: Database, tmp_path: Path, scenario: str) -> None:
@@ -106,11 +107,13 @@ def test_access_approval_defaults_to_the_domain_owner(db: Database, tmp_path: Pa
         " {id: a-2, data_domain: d-1, consumer: m-2, status: pending}]\n"
         "delegations: [{id: dl-1, from: r-owner, to: r-dpo, right: access_approval, models: [m-1]}]\n",
     )
-    assert effective_holders(db, scenario, "a-1", "access_approval", AS_OF) == [
+    assert effective_holders(db, physical_name(db, scenario), "a-1", "access_approval", AS_OF) == [
         {"holder": "p-dpo", "giver": "r-owner", "delegation": "dl-1"},
         {"holder": "p-owner", "giver": "r-owner", "delegation": None},
     ]
-    assert [r["holder"] for r in effective_holders(db, scenario, "a-2", "access_approval", AS_OF)] == ["p-owner"]
+    assert [
+        r["holder"] for r in effective_holders(db, physical_name(db, scenario), "a-2", "access_approval", AS_OF)
+    ] == ["p-owner"]
 
 
 def test_an_unknown_fragment_is_a_catalog_error(tmp_path: Path) -> None:

@@ -221,7 +221,7 @@ def test_the_loader_is_strict_and_names_file_line_and_field(tmp_path: Path) -> N
     assert error.value.problems == [
         f"{own / 'scale-bad.yaml'}:10: colour: unknown field",
         f"{own / 'scale-check.yaml'}:9: findings: unknown check id 'no-such-check'",
-        f"{own / 'scale-param.yaml'}:9: cypher: unknown parameter(s) $stage (known: $as_of, $scenario)",
+        f"{own / 'scale-param.yaml'}:9: cypher: unknown parameter(s) $stage (known: $as_of, $scenario, $scenario_name)",
     ]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from graph.db import Database
+from graph.history import physical_name
 from loaders import load_bundle
 from queries.catalog import load_catalog
 from queries.runner import CheckRunError, run_check, run_checks
@@ -147,7 +148,9 @@ def test_custom_check_that_writes_is_refused_and_changes_nothing(tmp_path: Path,
     )
     with pytest.raises(CheckRunError, match=refused):
         run_checks(db, load_catalog([tmp_path / "checks"]), risky, AS_OF, only=["sneaky-write"])
-    names = db.read("MATCH (m:Model {scenario: $s}) RETURN m.name AS name ORDER BY name", {"s": risky})
+    names = db.read(
+        "MATCH (m:Model {scenario: $s}) RETURN m.name AS name ORDER BY name", {"s": physical_name(db, risky)}
+    )
     assert [r["name"] for r in names] == MODEL_NAMES
 
 

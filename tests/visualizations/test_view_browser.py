@@ -12,6 +12,7 @@ from playwright.sync_api import Route
 
 from graph.db import Database
 from graph.errors import NotFound
+from graph.history import physical_name
 from loaders import load_bundle
 from queries.catalog import load_catalog
 from queries.runner import run_checks
@@ -63,7 +64,7 @@ def test_focus_view_loads_offline_with_the_query_nodes(
     data = fetch_view(db, insurer, focus=FOCUS, depth=2, as_of=AS_OF)
     expected = db.read(
         "MATCH (:Entity {scenario: $s, id: $f})-[*0..2]-(n:Entity {scenario: $s}) RETURN collect(DISTINCT n.id) AS ids",
-        {"s": insurer, "f": FOCUS},
+        {"s": physical_name(db, insurer), "f": FOCUS},
     )[0]["ids"]
     open_view(browser_page, render_view(data), tmp_path)
 
