@@ -926,7 +926,7 @@ class _Synth:
             self.plant_initiative_without_accountable(i)
             self.plant_overdue_initiative(i)
         self.plant_tom()
-        for i in range(max(1, n // 2)):  # three models each
+        for i in range(n if n >= 5 else 1):  # three models each: one in small, so that it has enough
             self.plant_single_point_of_shutdown(i)
         for i in range(n):
             self.plant_policy_missing_right(i)

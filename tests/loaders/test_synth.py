@@ -283,6 +283,32 @@ def test_a_catalog_10_plant_that_breaks_its_policy_is_listed_by_the_policy_check
         )
 
 
+def test_medium_plants_every_shape_of_a_single_point_of_shutdown(medium: tuple[dict, dict]) -> None:
+    """So that comparing medium's expected.json with a check run covers each way synth plants it."""
+    bundle, expected = medium
+    holds = {p["id"]: p["holds"] for p in bundle["people"]}
+    held = {r for roles in holds.values() for r in roles}
+    deputy = {r["id"]: r.get("deputy") for r in bundle["roles"]}
+    stand_ins = {d["from"]: d for d in bundle["delegations"] if d["right"] == "shutdown"}
+    shapes = []
+    for f in expected["findings"]:
+        if f["check"] == "single-point-of-shutdown":
+            roles = holds[f["subjects"][0]]
+            if any(deputy[r] in roles for r in roles):
+                shapes.append("holds its own deputy")
+            elif any(deputy[r] and deputy[r] not in held for r in roles):
+                shapes.append("deputy nobody holds")
+            elif any(r in stand_ins and stand_ins[r]["valid_to"] < expected["as_of"] for r in roles):
+                shapes.append("stand-in's delegation over")
+            elif len(roles) == 2:
+                shapes.append("two roles")
+            else:
+                shapes.append("alone")
+    assert sorted(shapes) == sorted(
+        ["alone", "holds its own deputy", "deputy nobody holds", "stand-in's delegation over", "two roles"]
+    )
+
+
 def test_unknown_size_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown size"):
         synth.generate("huge")
