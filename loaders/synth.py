@@ -91,6 +91,7 @@ on three whose stand-in's delegation ends on the as-of date ("up to and includin
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import random
@@ -1366,7 +1367,7 @@ class _Synth:
                 "name": f"{level.capitalize()}-risk model policy",
                 "risk_tier": level,
             }
-            self.add("policies", {**policy, **json.loads(json.dumps(rules))})
+            self.add("policies", {**policy, **copy.deepcopy(rules)})
         for m in self.sections["models"]:
             tier, stage = m.get("risk_tier"), m["stage"]
             if stage != "idea":
@@ -1408,6 +1409,8 @@ class _Synth:
         self.governance_near_misses()
 
     def governance_near_misses(self) -> None:
+        """The near misses of `governance` (its docstring lists them); their models are touched."""
+
         def documented(mid: str) -> bool:
             return mid not in self.touched and self.by_id[mid]["stage"] == "production" and mid in self.evidence_of
 
