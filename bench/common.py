@@ -3,6 +3,7 @@ cached on disk, and peak memory of a child process."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import resource
 import subprocess
@@ -28,8 +29,12 @@ def database() -> Database:
 
 
 def synth_bundle(size: str, seed: int = 0) -> Path:
-    """DIR with bundle.json and expected.json for (size, seed), generated once and cached."""
-    out = CACHE / f"{size}-{seed}"
+    """DIR with bundle.json and expected.json for (size, seed), generated once and cached.
+
+    The cache is keyed by the generator's source too, so that a change to loaders/synth.py (new
+    sections, new plants) never benchmarks an old bundle."""
+    version = hashlib.sha256(Path(synth.__file__).read_bytes()).hexdigest()[:12]
+    out = CACHE / f"{size}-{seed}-{version}"
     if not (out / "expected.json").exists():
         synth.write(size, seed, out)
     return out

@@ -51,8 +51,8 @@ HELP = (
     "Write a synthetic enterprise bundle with planted gaps.\n\n"
     "Writes DIR/bundle.json (the single-file JSON bundle) and DIR/expected.json: exactly what "
     "`tomgraph check --format json --as-of AS_OF` prints for it (every finding with check, severity, subjects, "
-    "accountable, message and remediation, in the same order), with a known number for every check in the "
-    "catalog; AS_OF is stored in expected.json."
+    "accountable, message, remediation and the details some checks add, in the same order), with a known "
+    "number for every check in the catalog; AS_OF is stored in expected.json."
 )
 
 

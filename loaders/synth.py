@@ -60,9 +60,19 @@ role); `data-ownership-deadlock` is the group's roles sorted by id.
 | overdue-initiative                | the TOM's owner (`meta.owner`)                         |
 | tom-without-owner                 | null (subject: the non-executive owner role)           |
 | tom-review-overdue                | null (subject: the TOM's owner role)                   |
+| policy-missing-right              | the model's owner                                      |
+| policy-missing-control            | the model's owner                                      |
+| policy-weak-oversight             | the model's owner                                      |
+| policy-review-overdue             | the model's owner                                      |
+| policy-missing-evidence           | the model's owner                                      |
+| delegated-self-approval           | the model's owner (subjects: model, person)            |
+| single-point-of-shutdown          | null (subject: the person)                             |
 
-Of catalog 1.1, the policy and delegation checks are not planted yet (their fixtures in
-queries/checks/ cover them); the bundle is written as format 1.1 with a `meta` mapping.
+The bundle is written as format 1.1 with a `meta` mapping, one policy per risk tier
+(`POLICIES`), evidence and delegations. A policy restates some catalog 1.0 rules, so a 1.0
+plant that breaks one of them is also a policy finding (`ECHOES`), listed in expected.json
+like any other. The three `policy-missing-*` findings carry `details: {missing: [...]}`, in
+the policy's order, as the check run prints them.
 
 Boundaries the background deliberately sits on (near-misses, never findings under the spec):
 one production high-risk model reviewed exactly `review_max_age_days` (365) before the as-of
@@ -70,11 +80,18 @@ date ("older than" is strict); one vendor whose contract ends on the as-of date 
 strict); an expired vendor that supplies only idea and retired models; an executive role without
 `escalates_to` that owns a production model; workflows owned by a domain's owner that read it
 without an access row; revoked rows next to a granted one; pending and denied rows for inactive
-consumers; vacant roles without decision rights; unacceptable-tier models at idea or retired.
+consumers; vacant roles without decision rights; unacceptable-tier models at idea or retired;
+technical documentation issued on the as-of date and one expiring the day after it, an expired
+risk assessment next to its current one; a limited-risk model reviewed exactly its policy's
+730 days before; change approval delegated to a developer that ended the day before, starts
+the day after, or covers another model; shutdown holidays delegated in force, over or to come;
+and, where the size leaves models, a person alone on two high-risk models only, and one alone
+on three whose stand-in's delegation ends on the as-of date ("up to and including").
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import random
@@ -84,7 +101,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from graph.ontology import KINDS
+from graph.ontology import DECISION_RIGHTS, KINDS
 from queries.catalog import SEVERITY_RANK, Catalog, load_catalog
 from queries.messages import join_names
 
@@ -122,7 +139,7 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "use-case-without-sponsor": "medium",
     "model-without-business-case": "medium",
     "kpi-without-owner": "low",
-    # catalog 1.1 additions planted so far (the policy and delegation checks are not yet)
+    # catalog 1.1 additions
     "late-incident-report": "critical",
     "incident-without-owner": "medium",
     "system-without-owner": "medium",
@@ -130,15 +147,53 @@ DEFAULT_SEVERITY: dict[str, str] = {
     "overdue-initiative": "high",
     "tom-without-owner": "high",
     "tom-review-overdue": "medium",
+    "policy-missing-right": "high",
+    "policy-missing-control": "high",
+    "policy-weak-oversight": "high",
+    "policy-review-overdue": "medium",
+    "policy-missing-evidence": "high",
+    "delegated-self-approval": "high",
+    "single-point-of-shutdown": "medium",
 }
-DERIVED_ONLY: dict[str, str] = {"single-point-of-shutdown": "medium"}
-"""Checks `derive_findings` looks for but synth does not plant: a generated bundle has none."""
 CHECK_IDS: tuple[str, ...] = tuple(DEFAULT_SEVERITY)
+SPOF_MIN_MODELS = 3
+POLICIES: dict[str, Entity] = {
+    "high": {
+        "require_rights": ["owner", "change_approvers", "deployment_approvers", "shutdown_authority"],
+        "require_controls": ["monitoring", "human_review", "model_review"],
+        "human_oversight": "in_the_loop",
+        "review_max_age_days": 365,
+        "approval_max_days": 10,
+        "require_evidence": ["technical_documentation", "risk_assessment"],
+    },
+    "limited": {
+        "require_rights": ["owner", "change_approvers"],
+        "require_controls": ["monitoring"],
+        "human_oversight": "on_the_loop",
+        "review_max_age_days": 730,
+        "approval_max_days": 20,
+    },
+    "minimal": {"require_rights": ["owner"], "approval_max_days": 30},
+}
+"""The bundle's policy per risk tier (what the background satisfies and the plants break)."""
+OVERSIGHT_LEVEL: dict[str, int] = {"on_the_loop": 1, "in_the_loop": 2}
+ECHOES: dict[str, tuple[str, str | None]] = {
+    "model-without-owner": ("policy-missing-right", "owner"),
+    "model-without-change-approver": ("policy-missing-right", "change_approvers"),
+    "no-shutdown-authority": ("policy-missing-right", "shutdown_authority"),
+    "unmonitored-production-model": ("policy-missing-control", "monitoring"),
+    "high-risk-without-human-oversight": ("policy-weak-oversight", None),
+    "overdue-model-review": ("policy-review-overdue", None),
+}
+"""Catalog 1.0 plants that break a rule of the model's policy too, and the policy check that
+says so (with what the policy must require for it to)."""
+DETAILS_CHECKS = frozenset({"policy-missing-right", "policy-missing-control", "policy-missing-evidence"})
+"""Checks whose findings carry `details: {missing: [...]}`."""
 TOM_REVIEW_MAX_AGE_DAYS = 365
 REPORT_DAYS: dict[str, int] = {"death": 10, "critical_infrastructure": 2, "widespread": 2}
 """Days from `aware` to the reporting deadline of a serious incident, by category (15 otherwise)."""
 CLOSED_INITIATIVE = frozenset({"done", "cancelled"})
-RAISED_FOR_HIGH_RISK = frozenset({"model-without-change-approver", "self-approved-model"})
+RAISED_FOR_HIGH_RISK = frozenset({"model-without-change-approver", "self-approved-model", "delegated-self-approval"})
 
 ACTIVE_MODEL = frozenset({"pilot", "production"})
 ACTIVE_WORKFLOW = frozenset({"pilot", "production"})
@@ -267,6 +322,8 @@ class _Synth:
         self.counters: dict[str, int] = {}
         self.meta: Entity = {}
         self.planted_for_tom_owner: list[tuple[str, str]] = []
+        self.evidence_of: dict[str, list[Entity]] = {}
+        self.no_deputy: set[str] = set()
 
     # --- building blocks ---------------------------------------------------------------------
 
@@ -370,6 +427,7 @@ class _Synth:
         self.group_controls(mrm, cdo)
         self.near_misses()
         self.format_11(ceo, coo, cro)
+        self.governance()
 
     def format_11(self, ceo: str, coo: str, cro: str) -> None:
         """Background of the format 1.1 sections, with near misses and no finding: the COO owns
@@ -869,12 +927,23 @@ class _Synth:
             self.plant_initiative_without_accountable(i)
             self.plant_overdue_initiative(i)
         self.plant_tom()
+        for i in range(n if n >= 5 else 1):  # three models each: one in small, so that it has enough
+            self.plant_single_point_of_shutdown(i)
+        for i in range(n):
+            self.plant_policy_missing_right(i)
+            self.plant_policy_missing_control(i)
+            self.plant_policy_weak_oversight(i)
+            self.plant_policy_review_overdue(i)
+            self.plant_policy_missing_evidence(i)
+            self.plant_delegated_self_approval(i)
+        self.spof_near_misses()
+        self.expect_policy_echoes()
         self.deputies()
 
     def deputies(self) -> None:
         """After the plants: every role that can stop a production high-risk model gets a deputy
-        held by someone else, so that no person is a single point of shutdown (the check is
-        not planted; `_derive_11` proves it stays silent)."""
+        held by someone else, so that no person is a single point of shutdown, but for the roles
+        of the single-point-of-shutdown plants and near misses (`no_deputy`)."""
         giving = sorted(
             {
                 r
@@ -885,7 +954,7 @@ class _Synth:
         )
         for rid in giving:
             role = self.by_id[rid]
-            if "deputy" in role:
+            if "deputy" in role or rid in self.no_deputy:
                 continue
             deputy = self.role(self.next_id(f"{rid}-dep"), f"Deputy {role['name']}", role["unit"], rid, rid)
             self.person([deputy])
@@ -1240,6 +1309,314 @@ class _Synth:
         del v["owner"]
         self.expect("vendor-without-owner", [v["id"]], None)
 
+    # --- catalog 1.1: policies, evidence, delegations ----------------------------------------
+
+    def evidence(
+        self, kind_: str, name: str, about: list[str], owner: str, issued: str, expires: str | None = None
+    ) -> Entity:
+        eid = self.next_id("ev-")
+        e: Entity = {"id": eid, "name": name, "kind": kind_, "about": list(about), "issued": issued, "owner": owner}
+        if expires:
+            e["expires"] = expires
+        e["uri"] = f"https://docs.example.com/ai-governance/{eid}"
+        for mid in about:
+            self.evidence_of.setdefault(mid, []).append(e)
+        return self.add("evidence", e)
+
+    def delegation(
+        self,
+        from_: str,
+        to: str,
+        right: str,
+        models: list[str] | None = None,
+        valid_from: str | None = None,
+        valid_to: str | None = None,
+    ) -> Entity:
+        d: Entity = {"id": self.next_id("dg-"), "from": from_, "to": to, "right": right}
+        if models:
+            d["models"] = list(models)
+        if valid_from:
+            d["valid_from"] = valid_from
+        if valid_to:
+            d["valid_to"] = valid_to
+        return self.add("delegations", d)
+
+    def holders_of(self, rid: str) -> list[Entity]:
+        return [p for p in self.sections["people"] if rid in p.get("holds", ())]
+
+    def governance(self) -> None:
+        """Background of policies, evidence and delegations, with near misses and no finding.
+
+        One policy per risk tier (`POLICIES`), which every active model of the tier meets: high
+        models are in the loop and can be stopped in pilot too, limited ones at least on the loop
+        and reviewed within two years. Each production high-risk model has its technical
+        documentation, and its department a current risk assessment of them all (one department
+        keeps an expired one next to it). Delegations: the group's model risk head passes change
+        approval to a validation lead; each division's data officer passes access approval to a
+        department's data owner; each department head passes shutdown to a product owner for a
+        holiday (in force, over, or to come). Models get an `operator_role` (deployer when a
+        vendor supplies them). Near misses: a tech doc issued on the as-of date, one expiring
+        the day after it; a limited model reviewed exactly 730 days before; change approvals
+        delegated to a developer that expired the day before, start the day after, or cover
+        another model.
+        """
+        rng = self.rng
+        for level, rules in POLICIES.items():
+            policy: Entity = {
+                "id": f"pol-{level}",
+                "name": f"{level.capitalize()}-risk model policy",
+                "risk_tier": level,
+            }
+            self.add("policies", {**policy, **copy.deepcopy(rules)})
+        for m in self.sections["models"]:
+            tier, stage = m.get("risk_tier"), m["stage"]
+            if stage != "idea":
+                m["operator_role"] = "deployer" if m.get("vendor") else "provider"
+            if stage not in ACTIVE_MODEL:
+                continue
+            if tier == "high":
+                m["human_oversight"] = "in_the_loop"
+                m.setdefault("shutdown_authority", [self.dept_of[m["id"]].mlops_lead])
+            elif tier == "limited":
+                if m.get("human_oversight") not in OVERSIGHT_LEVEL:
+                    m["human_oversight"] = "on_the_loop"
+                if stage == "production" and m.get("last_reviewed", "") < _day(
+                    POLICIES["limited"]["review_max_age_days"]
+                ):
+                    m["last_reviewed"] = _day(rng.randint(0, 700))
+        for dept in self.departments:
+            high = [
+                mid
+                for mid in dept.models
+                if self.by_id[mid]["stage"] == "production" and self.by_id[mid].get("risk_tier") == "high"
+            ]
+            for mid in high:
+                name = f"Technical documentation: {self.by_id[mid]['name']}"
+                self.evidence("technical_documentation", name, [mid], dept.ds_lead, _day(rng.randint(30, 700)))
+            if high:
+                issued = rng.randint(10, 300)
+                name = f"{dept.function} high-risk model risk assessment"
+                self.evidence("risk_assessment", name, high, dept.risk_officer, _day(issued), _day(issued - 365))
+        lead = self.role("r-g-mvl", "Model Validation Lead", "u-g", "r-g-mrm", "r-g-mrm")
+        self.person([lead])
+        self.delegation("r-g-mrm", lead, "change_approval", valid_from=_day(120), valid_to=_day(-240))
+        for div in self.divisions[1:]:
+            if div.departments:
+                self.delegation(div.data_officer, div.departments[0].data_owner, "access_approval", None, _day(200))
+        for dept in self.departments:
+            start = rng.choice((rng.randint(0, 20), rng.randint(0, 20), rng.randint(40, 200), -rng.randint(1, 30)))
+            self.delegation(dept.head, dept.product_owners[0], "shutdown", None, _day(start), _day(start - 21))
+        self.governance_near_misses()
+
+    def governance_near_misses(self) -> None:
+        """The near misses of `governance` (its docstring lists them); their models are touched."""
+
+        def documented(mid: str) -> bool:
+            return mid not in self.touched and self.by_id[mid]["stage"] == "production" and mid in self.evidence_of
+
+        dept = next(
+            d
+            for d in self.departments
+            if sum(1 for m in d.models if documented(m) and self.by_id[m].get("risk_tier") == "high") >= 2
+        )
+        first, second = [m for m in dept.models if documented(m) and self.by_id[m].get("risk_tier") == "high"][:2]
+        docs = {e["kind"]: e for e in self.evidence_of[first]}
+        docs["technical_documentation"]["issued"] = _day(0)
+        docs = {e["kind"]: e for e in self.evidence_of[second]}
+        docs["technical_documentation"]["expires"] = _day(-1)
+        current = docs["risk_assessment"]
+        self.evidence(
+            "risk_assessment",
+            current["name"] + " (previous)",
+            current["about"],
+            dept.risk_officer,
+            _day(500),
+            _day(135),
+        )
+        self.touched.update((first, second))
+        limited = next(
+            m
+            for m in self.sections["models"]
+            if m["stage"] == "production" and m.get("risk_tier") == "limited" and m["id"] not in self.touched
+        )
+        limited["last_reviewed"] = _day(POLICIES["limited"]["review_max_age_days"])
+        self.touched.add(limited["id"])
+        model, developer, other = next(self.scope_near_miss())
+        approver = model["change_approvers"][0]
+        self.delegation(approver, developer, "change_approval", [model["id"]], _day(60), _day(1))
+        self.delegation(approver, developer, "change_approval", [model["id"]], _day(-1))
+        self.delegation(approver, developer, "change_approval", [other["id"]], _day(30))
+        self.touched.update((model["id"], other["id"]))
+
+    def scope_near_miss(self) -> Iterator[tuple[Entity, str, Entity]]:
+        """(model, a developer role of it, another model of the department none of that role's
+        holders develops), both active and untouched."""
+        for dept in self.departments[1:]:
+            active = [
+                self.by_id[m] for m in dept.models if self.by_id[m]["stage"] in ACTIVE_MODEL and m not in self.touched
+            ]
+            for model in active:
+                for developer in model["developers"]:
+                    held = {r for p in self.holders_of(developer) for r in p["holds"]}
+                    for other in active:
+                        if not held & set(other["developers"]):
+                            yield model, developer, other
+
+    def plant_policy_missing_right(self, i: int) -> None:
+        """A high-risk model without deployment approvers; a pilot one that nobody can stop either."""
+
+        def high(stage: str) -> Callable[[Entity], bool]:
+            return lambda m: m["stage"] == stage and m.get("risk_tier") == "high"
+
+        m = self.take("models", high(("production", "pilot")[i % 2]), high("pilot"), high("production"))
+        del m["deployment_approvers"]
+        if m["stage"] == "pilot" and i % 2 == 1:
+            del m["shutdown_authority"]
+        self.expect("policy-missing-right", [m["id"]], m["owner"])
+
+    def plant_policy_missing_control(self, i: int) -> None:
+        """A production high-risk model taken out of its human review, its model reviews, or both."""
+        m = self.take("models", lambda m: m["stage"] == "production" and m.get("risk_tier") == "high")
+        kinds = (("human_review",), ("model_review",), ("human_review", "model_review"))[i % 3]
+        for c in self.sections["controls"]:
+            if c["kind"] in kinds and m["id"] in c.get("applies_to", ()):
+                c["applies_to"].remove(m["id"])
+        self.expect("policy-missing-control", [m["id"]], m["owner"])
+
+    def plant_policy_weak_oversight(self, i: int) -> None:
+        """A high-risk model only on the loop; limited ones with no oversight, said or unsaid."""
+        tier = ("high", "limited", "limited")[i % 3]
+        m = self.take("models", lambda m: m["stage"] in ACTIVE_MODEL and m.get("risk_tier") == tier)
+        if tier == "high":
+            m["human_oversight"] = "on_the_loop"
+        elif i % 3 == 1:
+            m["human_oversight"] = "none"
+        else:
+            del m["human_oversight"]
+        self.expect("policy-weak-oversight", [m["id"]], m["owner"])
+
+    def plant_policy_review_overdue(self, i: int) -> None:
+        """A limited-risk production model reviewed longer ago than its policy's 730 days, or never."""
+        m = self.take("models", lambda m: m["stage"] == "production" and m.get("risk_tier") == "limited")
+        if i % 2 == 0:
+            days = POLICIES["limited"]["review_max_age_days"]
+            m["last_reviewed"] = _day(self.rng.randint(days + 1, days + 300))
+        else:
+            del m["last_reviewed"]
+        self.expect("policy-review-overdue", [m["id"]], m["owner"])
+
+    def plant_policy_missing_evidence(self, i: int) -> None:
+        """A production high-risk model whose technical documentation expires on the as-of date, is
+        issued after it, or is gone, or that its department's risk assessment leaves out."""
+        m = self.take(
+            "models",
+            lambda m: m["stage"] == "production" and m.get("risk_tier") == "high" and m["id"] in self.evidence_of,
+        )
+        docs: dict[str, Entity] = {}
+        for e in self.evidence_of[m["id"]]:
+            docs.setdefault(e["kind"], e)  # the current one, not a previous expired one
+        variant = i % 4
+        if variant == 0:
+            docs["technical_documentation"]["expires"] = _day(0)
+        elif variant == 2:
+            docs["technical_documentation"]["issued"] = _day(-7)
+        if variant in (1, 3):
+            assessment = docs["risk_assessment"]
+            assessment["about"].remove(m["id"])
+            if not assessment["about"]:
+                self.dropped.add(assessment["id"])
+        if variant == 3:
+            self.dropped.add(docs["technical_documentation"]["id"])
+        self.expect("policy-missing-evidence", [m["id"]], m["owner"])
+
+    def plant_delegated_self_approval(self, i: int) -> None:
+        """A change approver of an active model delegates change approval of it to a developer: to
+        the developer's role, to the person up to the as-of date, or to the person twice."""
+        m = self.take("models", lambda m: m["stage"] in ACTIVE_MODEL and m["id"] in self.dept_of)
+        developer = m["developers"][0]
+        people = self.holders_of(developer)
+        approvers = m["change_approvers"]
+        variant = i % 3
+        if variant == 0:
+            self.delegation(approvers[0], developer, "change_approval", [m["id"]], _day(30))
+        else:
+            people = people[:1]
+            if variant == 1:
+                self.delegation(approvers[0], people[0]["id"], "change_approval", [m["id"]], _day(10), _day(0))
+            else:
+                self.delegation(approvers[0], people[0]["id"], "change_approval", [m["id"]], _day(20), _day(-20))
+                self.delegation(approvers[-1], people[0]["id"], "change_approval", [m["id"]], _day(5))
+        for person in people:
+            self.expect("delegated-self-approval", [m["id"], person["id"]], m["owner"], m.get("risk_tier"))
+
+    def plant_single_point_of_shutdown(self, i: int) -> None:
+        """One person alone can stop three production high-risk models through an incident
+        commander role: with no deputy, a deputy they hold themselves, a deputy nobody holds, a
+        stand-in whose delegation ended the day before, or through two roles."""
+        models = [
+            self.take("models", lambda m: m["stage"] == "production" and m.get("risk_tier") == "high")
+            for _ in range(SPOF_MIN_MODELS)
+        ]
+        role = self.role(self.next_id("r-g-aic"), f"AI Incident Commander {i + 1}", "u-g", "r-cro", "r-cro")
+        person = self.person([role])
+        self.no_deputy.add(role)
+        for m in models:
+            m["shutdown_authority"] = [role]
+        variant = i % 5
+        if variant in (1, 2):
+            deputy = self.role(self.next_id("r-g-aicd"), f"Deputy AI Incident Commander {i + 1}", "u-g", role, role)
+            self.by_id[role]["deputy"] = deputy
+            if variant == 1:
+                person["holds"].append(deputy)
+        elif variant == 3:
+            self.delegation(role, "r-coo", "shutdown", None, _day(30), _day(1))
+        elif variant == 4:
+            second = self.role(self.next_id("r-g-aic"), f"AI Platform Owner {i + 1}", "u-g", "r-cro", "r-cro")
+            person["holds"].append(second)
+            self.no_deputy.add(second)
+            models[-1]["shutdown_authority"] = [second]
+        self.expect("single-point-of-shutdown", [person["id"]], None)
+
+    def spof_near_misses(self) -> None:
+        """Where the size leaves production high-risk models: a commander alone on two models only,
+        and one alone on three whose stand-in's delegation is in force."""
+        for count, stand_in in ((SPOF_MIN_MODELS - 1, False), (SPOF_MIN_MODELS, True)):
+            try:
+                models = [
+                    self.take("models", lambda m: m["stage"] == "production" and m.get("risk_tier") == "high")
+                    for _ in range(count)
+                ]
+            except RuntimeError:
+                return
+            role = self.role(self.next_id("r-g-aic"), "AI Incident Commander", "u-g", "r-cro", "r-cro")
+            self.person([role])
+            self.no_deputy.add(role)
+            for m in models:
+                m["shutdown_authority"] = [role]
+            if stand_in:
+                self.delegation(role, "r-coo", "shutdown", None, _day(30), _day(0))
+
+    def expect_policy_echoes(self) -> None:
+        """The policy findings that catalog 1.0 plants set off: a policy restates some 1.0 rules
+        (an owner, change approvers, shutdown authority, monitoring, oversight, yearly review)."""
+        for check, _, subjects, accountable in list(self.planted):
+            if check not in ECHOES:
+                continue
+            echo, required = ECHOES[check]
+            policy = POLICIES.get(self.by_id[subjects[0]].get("risk_tier") or "")
+            if policy is None:
+                continue
+            if echo == "policy-missing-right":
+                applies = required in policy.get("require_rights", ())
+            elif echo == "policy-missing-control":
+                applies = required in policy.get("require_controls", ())
+            elif echo == "policy-weak-oversight":
+                applies = "human_oversight" in policy
+            else:  # the plant is older than REVIEW_MAX_AGE_DAYS, or never reviewed
+                applies = policy.get("review_max_age_days", REVIEW_MAX_AGE_DAYS + 1) <= REVIEW_MAX_AGE_DAYS
+            if applies:
+                self.expect(echo, [subjects[0]], accountable)
+
     # --- output ------------------------------------------------------------------------------
 
     def bundle(self) -> dict[str, Any]:
@@ -1294,7 +1671,9 @@ def with_texts(findings: list[dict[str, Any]], bundle: dict[str, Any], as_of: da
         check = catalog.get(f["check"])
         assert check.message is not None, f"built-in check {check.id} has no message template"
         variant, fields = values.of(f["check"], f["subjects"])
-        out.append({**f, "message": check.message.render(fields, variant), "remediation": check.spec.remediation})
+        text = {"message": check.message.render(fields, variant), "remediation": check.spec.remediation}
+        details = {"details": {"missing": fields["missing"]}} if f["check"] in DETAILS_CHECKS else {}
+        out.append({**f, **text, **details})
     return out
 
 
@@ -1359,8 +1738,7 @@ def derive_findings(bundle: dict[str, Any], as_of: date = AS_OF) -> list[dict[st
     found: list[tuple[str, str, list[str], str | None]] = []
 
     def add(check: str, subjects: list[str], accountable: str | None, tier: str | None = None) -> None:
-        default = DEFAULT_SEVERITY.get(check) or DERIVED_ONLY[check]
-        severity = "critical" if check in RAISED_FOR_HIGH_RISK and tier == "high" else default
+        severity = "critical" if check in RAISED_FOR_HIGH_RISK and tier == "high" else DEFAULT_SEVERITY[check]
         found.append((check, severity, subjects, accountable))
 
     held = {r for p in bundle["people"] for r in p.get("holds", ())}
@@ -1480,11 +1858,12 @@ def derive_findings(bundle: dict[str, Any], as_of: date = AS_OF) -> list[dict[st
         if not k.get("owner"):
             add("kpi-without-owner", [k["id"]], None)
     _derive_11(bundle, get, as_of, add)
+    _derive_governance(bundle, as_of, add)
     return _sorted_findings(found)
 
 
 def _derive_11(bundle: dict[str, Any], get: dict[str, Entity], as_of: date, add: Callable[..., None]) -> None:
-    """The catalog 1.1 checks planted so far, read plainly from gap-checks.md."""
+    """The catalog 1.1 checks on the TOM, incidents, systems and initiatives, read plainly from gap-checks.md."""
     meta = bundle.get("meta") or {}
     owner = meta.get("owner")
     if owner is None or not get[owner].get("executive"):
@@ -1501,26 +1880,6 @@ def _derive_11(bundle: dict[str, Any], get: dict[str, Entity], as_of: date, add:
         closed = i.get("closed")
         if (closed is None or date.fromisoformat(closed) > as_of) and not i.get("owner"):
             add("incident-without-owner", [i["id"]], None)
-    holders: dict[str, set[str]] = {}
-    for p in bundle["people"]:
-        for r in p.get("holds", ()):
-            holders.setdefault(r, set()).add(p["id"])
-    alone: dict[str, int] = {}
-    for m in bundle["models"]:
-        if m["stage"] != "production" or m.get("risk_tier") != "high":
-            continue
-        roles = m.get("shutdown_authority", ())
-        people = set().union(*(holders.get(r, set()) for r in roles)) if roles else set()
-        if len(people) == 1:
-            (person,) = people
-            deputised = any(
-                holders.get(get[r].get("deputy", ""), set()) - {person} for r in roles if person in holders.get(r, ())
-            )
-            if not deputised:
-                alone[person] = alone.get(person, 0) + 1
-    for person, n in alone.items():
-        if n >= 3:
-            add("single-point-of-shutdown", [person], None)
     for s in bundle.get("systems", ()):
         if s["stage"] in ("build", "production") and not s.get("owner"):
             add("system-without-owner", [s["id"]], None)
@@ -1531,6 +1890,134 @@ def _derive_11(bundle: dict[str, Any], get: dict[str, Entity], as_of: date, add:
             add("initiative-without-accountable", [n["id"]], owner)
         if n.get("due") and date.fromisoformat(n["due"]) < as_of:
             add("overdue-initiative", [n["id"]], owner)
+
+
+class _Authority:
+    """Who effectively holds a decision right on a model (gap-checks.md 1.1, "Terms"), read plainly
+    from the bundle: a person holding a role that has the right, or named (or holding a role
+    named) by a delegation in force from such a role, for that right, whose `models` are empty
+    or include the model. Delegations are followed one step."""
+
+    def __init__(self, bundle: dict[str, Any], as_of: date) -> None:
+        self.people = {p["id"]: p for p in bundle["people"]}
+        self.roles = {r["id"]: r for r in bundle["roles"]}
+        self.holders: dict[str, set[str]] = {}
+        for p in bundle["people"]:
+            for r in p.get("holds", ()):
+                self.holders.setdefault(r, set()).add(p["id"])
+        self.delegations: dict[tuple[str, str], list[Entity]] = {}
+        for d in bundle.get("delegations", ()):
+            starts, ends = d.get("valid_from"), d.get("valid_to")
+            if (starts is None or date.fromisoformat(starts) <= as_of) and (
+                ends is None or as_of <= date.fromisoformat(ends)
+            ):
+                self.delegations.setdefault((d["from"], d["right"]), []).append(d)
+
+    def ways(self, model: Entity, right: str) -> set[tuple[str, str, str | None]]:
+        """(person, giving role, delegation id or None) for every way `right` on `model` reaches a person."""
+        out: set[tuple[str, str, str | None]] = set()
+        for giver in model.get(DECISION_RIGHTS[right][1], ()):
+            out.update((p, giver, None) for p in self.holders.get(giver, ()))
+            for d in self.delegations.get((giver, right), ()):
+                if d.get("models") and model["id"] not in d["models"]:
+                    continue
+                to = d["to"]
+                people = {to} if to in self.people else self.holders.get(to, set())
+                out.update((p, giver, d["id"]) for p in people)
+        return out
+
+    def only_delegated(self, model: Entity) -> dict[str, list[str]]:
+        """Developers of `model` who may approve its changes only through delegations: person -> delegation ids."""
+        by_person: dict[str, list[str | None]] = {}
+        for person, _, delegation in self.ways(model, "change_approval"):
+            by_person.setdefault(person, []).append(delegation)
+        developers = set(model.get("developers", ()))
+        return {
+            person: sorted({d for d in ds if d})
+            for person, ds in by_person.items()
+            if None not in ds and developers & set(self.people[person].get("holds", ()))
+        }
+
+    def sole_stopper(self, model: Entity) -> str | None:
+        """The one person who can stop `model`, when no role giving them the right has a deputy held by someone else."""
+        ways = self.ways(model, "shutdown")
+        people = {p for p, _, _ in ways}
+        if len(people) != 1:
+            return None
+        (person,) = people
+        for giver in {g for _, g, _ in ways}:
+            deputy = self.roles[giver].get("deputy")
+            if deputy and self.holders.get(deputy, set()) - {person}:
+                return None
+        return person
+
+
+def _policy_gaps(model: Entity, policy: Entity, bundle_index: dict[str, Any], as_of: date) -> dict[str, Any]:
+    """What `model` lacks of its tier's `policy` on `as_of`: {check id: missing list, or True}."""
+    gaps: dict[str, Any] = {}
+    mid, stage = model["id"], model["stage"]
+    if stage not in ACTIVE_MODEL:
+        return gaps
+    rights = [r for r in policy.get("require_rights", ()) if not model.get(r)]
+    if rights:
+        gaps["policy-missing-right"] = rights
+    needed = policy.get("human_oversight")
+    if needed and OVERSIGHT_LEVEL.get(model.get("human_oversight", ""), 0) < OVERSIGHT_LEVEL[needed]:
+        gaps["policy-weak-oversight"] = True
+    if stage != "production":
+        return gaps
+    kinds = bundle_index["controls"].get(mid, set())
+    controls = [k for k in policy.get("require_controls", ()) if k not in kinds]
+    if controls:
+        gaps["policy-missing-control"] = controls
+    max_age = policy.get("review_max_age_days")
+    reviewed = model.get("last_reviewed")
+    if max_age is not None and (reviewed is None or date.fromisoformat(reviewed) < as_of - timedelta(days=max_age)):
+        gaps["policy-review-overdue"] = True
+    held = bundle_index["evidence"].get(mid, set())
+    evidence = [k for k in policy.get("require_evidence", ()) if k not in held]
+    if evidence:
+        gaps["policy-missing-evidence"] = evidence
+    return gaps
+
+
+def _policy_index(bundle: dict[str, Any], as_of: date) -> dict[str, Any]:
+    """Policies by tier, control kinds by model, and kinds of evidence in force by model."""
+    controls: dict[str, set[str]] = {}
+    for c in bundle["controls"]:
+        for mid in c.get("applies_to", ()):
+            controls.setdefault(mid, set()).add(c["kind"])
+    evidence: dict[str, set[str]] = {}
+    for e in bundle.get("evidence", ()):
+        expires = e.get("expires")
+        if date.fromisoformat(e["issued"]) <= as_of and (expires is None or as_of < date.fromisoformat(expires)):
+            for target in e["about"]:
+                evidence.setdefault(target, set()).add(e["kind"])
+    policies = {p["risk_tier"]: p for p in bundle.get("policies", ())}
+    return {"controls": controls, "evidence": evidence, "policies": policies}
+
+
+def _derive_governance(bundle: dict[str, Any], as_of: date, add: Callable[..., None]) -> None:
+    """The catalog 1.1 checks on policies and delegations, read plainly from gap-checks.md."""
+    index = _policy_index(bundle, as_of)
+    authority = _Authority(bundle, as_of)
+    alone: dict[str, int] = {}
+    for m in bundle["models"]:
+        mid, owner, tier = m["id"], m.get("owner"), m.get("risk_tier")
+        policy = index["policies"].get(tier)
+        if policy is not None:
+            for check in _policy_gaps(m, policy, index, as_of):
+                add(check, [mid], owner)
+        if m["stage"] in ACTIVE_MODEL:
+            for developer in authority.only_delegated(m):
+                add("delegated-self-approval", [mid, developer], owner, tier)
+        if m["stage"] == "production" and tier == "high":
+            sole = authority.sole_stopper(m)
+            if sole:
+                alone[sole] = alone.get(sole, 0) + 1
+    for person, n in alone.items():
+        if n >= SPOF_MIN_MODELS:
+            add("single-point-of-shutdown", [person], None)
 
 
 def _reaches_executive(role: Entity, get: dict[str, Entity]) -> bool:
@@ -1576,6 +2063,32 @@ class _MessageValues:
         self.catalog = catalog
         self.get: dict[str, Entity] = {e["id"]: e for s in SECTIONS for e in bundle.get(s, ())}
         self.model_ids = {m["id"] for m in bundle["models"]}
+        self._index: dict[str, Any] | None = None
+        self._authority: _Authority | None = None
+        self._stops: dict[str, list[str]] | None = None
+
+    @property
+    def index(self) -> dict[str, Any]:
+        if self._index is None:
+            self._index = _policy_index(self.bundle, self.as_of)
+        return self._index
+
+    @property
+    def authority(self) -> _Authority:
+        if self._authority is None:
+            self._authority = _Authority(self.bundle, self.as_of)
+        return self._authority
+
+    def stops(self, person: str) -> list[str]:
+        """Ids of the production high-risk models `person` alone can stop with no deputy, sorted."""
+        if self._stops is None:
+            self._stops = {}
+            for m in self.bundle["models"]:
+                if m["stage"] == "production" and m.get("risk_tier") == "high":
+                    sole = self.authority.sole_stopper(m)
+                    if sole:
+                        self._stops.setdefault(sole, []).append(m["id"])
+        return sorted(self._stops.get(person, ()))
 
     def name(self, entity_id: str) -> str:
         return str(self.get[entity_id]["name"])
@@ -1653,7 +2166,36 @@ class _MessageValues:
             return None, {"initiative": name, "status": first["status"]}
         if check == "overdue-initiative":
             return None, {"initiative": name, "status": first["status"], "due": first["due"]}
+        if check.startswith("policy-"):
+            return self.policy(check, first)
+        if check == "delegated-self-approval":
+            ids = self.authority.only_delegated(first)[subjects[1]]
+            values = {"person": self.name(subjects[1]), "model": name}
+            return None, {**values, "delegations": [f"delegation {d}" for d in ids]}
+        if check == "single-point-of-shutdown":
+            models = self.stops(subjects[0])
+            return None, {"person": name, "count": len(models), "models": [self.name(m) for m in models]}
         raise ValueError(f"synth: no message values for check {check!r}")
+
+    def policy(self, check: str, model: Entity) -> tuple[str | None, dict[str, object]]:
+        """The policy checks' values: what the model lacks of its tier's policy, in the policy's order."""
+        policy = self.index["policies"][model["risk_tier"]]
+        name = model["name"]
+        if check == "policy-weak-oversight":
+            has = model.get("human_oversight")
+            return None, {
+                "model": name,
+                "oversight": "no" if has in (None, "none") else has,
+                "required": policy["human_oversight"],
+            }
+        if check == "policy-review-overdue":
+            days = policy["review_max_age_days"]
+            if "last_reviewed" not in model:
+                return "never", {"model": name, "max_age_days": days}
+            values = {"model": name, "last_reviewed": model["last_reviewed"], "max_age_days": days}
+            return "overdue", {**values, "as_of": self.as_of.isoformat()}
+        missing = _policy_gaps(model, policy, self.index, self.as_of)[check]
+        return None, {"model": name, "tier": model["risk_tier"], "missing": missing}
 
     def tom(self, check: str, subjects: list[str]) -> tuple[str | None, dict[str, object]]:
         meta = self.bundle.get("meta") or {}

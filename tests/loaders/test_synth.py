@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,7 @@ def test_expected_json_is_written_as_tomgraph_check_prints_json(tmp_path: Path) 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_small_has_about_a_thousand_entities(seed: int) -> None:
     entities, _ = synth.count(synth.generate("small", seed)[0])
-    assert 800 <= entities <= 1200
+    assert 800 <= entities <= 1250
 
 
 def test_medium_has_about_20k_entities_and_100k_relationships(medium: tuple[dict, dict]) -> None:
@@ -120,22 +121,13 @@ def test_small_bundle_passes_the_loader_validation(tmp_path: Path) -> None:
 
 
 def test_every_catalog_check_is_planted(small: tuple[dict, dict], medium: tuple[dict, dict]) -> None:
-    assert len(synth.CHECK_IDS) == 32
+    assert len(synth.CHECK_IDS) == 39
     catalog = {
         p.name.split(".")[0]
         for p in BUILTIN_CHECK_DIR.glob("*.yaml")
         if not any(p.name.endswith(suffix + ".yaml") for suffix in FIXTURE_SUFFIXES)
     }
-    # not planted yet: the policy and delegation checks of catalog 1.1 (their fixtures cover them)
-    assert catalog - set(synth.CHECK_IDS) == {
-        "policy-missing-right",
-        "policy-missing-control",
-        "policy-weak-oversight",
-        "policy-review-overdue",
-        "policy-missing-evidence",
-        "delegated-self-approval",
-        "single-point-of-shutdown",
-    }
+    assert catalog == set(synth.CHECK_IDS)
     for _, expected in (small, medium):
         assert {f["check"] for f in expected["findings"]} == set(synth.CHECK_IDS)
 
@@ -146,7 +138,9 @@ def test_expected_has_the_check_run_shape_and_order(medium: tuple[dict, dict]) -
     assert expected["scenario"] == "current"
     assert expected["as_of"] == "2026-06-30"
     findings = expected["findings"]
-    assert all(list(f) == ["check", "severity", "subjects", "accountable", "message", "remediation"] for f in findings)
+    keys = ["check", "severity", "subjects", "accountable", "message", "remediation"]
+    assert all(list(f) == keys + (["details"] if f["check"] in synth.DETAILS_CHECKS else []) for f in findings)
+    assert all(list(f["details"]) == ["missing"] and f["details"]["missing"] for f in findings if "details" in f)
     assert findings == sorted(findings, key=lambda f: (synth.SEVERITY_RANK[f["severity"]], f["check"], f["subjects"]))
     identities = [(f["check"], frozenset(f["subjects"])) for f in findings]
     assert len(identities) == len(set(identities))
@@ -201,6 +195,12 @@ PLANTED_VARIANTS = {
         ": owner of",
     ],  # budget owner: the sixth plant, in large only
     "late-incident-report": ["was reported on", "is still not reported"],
+    "policy-review-overdue": ["has never been reviewed", "was last reviewed on"],
+    "policy-weak-oversight": ["runs with no human oversight", "runs with on_the_loop human oversight"],
+    "policy-missing-right": [": owner", ": deployment_approvers, shutdown_authority"],
+    "policy-missing-control": [": monitoring", ": human_review, model_review"],
+    "policy-missing-evidence": [": technical_documentation", ": risk_assessment", ": technical_documentation, risk"],
+    "delegated-self-approval": ["through delegation dg-", ", delegation dg-"],
 }
 
 
@@ -235,8 +235,78 @@ def test_severity_rises_to_critical_for_high_risk_models(medium: tuple[dict, dic
     bundle, expected = medium
     tier = {m["id"]: m.get("risk_tier") for m in bundle["models"]}
     for f in expected["findings"]:
-        if f["check"] in ("model-without-change-approver", "self-approved-model"):
+        if f["check"] in ("model-without-change-approver", "self-approved-model", "delegated-self-approval"):
             assert f["severity"] == ("critical" if tier[f["subjects"][0]] == "high" else "high")
+
+
+def test_the_background_with_its_deputies_has_no_finding() -> None:
+    """Policies, evidence and delegations included: every finding of a bundle is a planted one."""
+    background = synth._Synth(synth.SIZES["small"], 1)
+    background.build()
+    background.deputies()
+    bundle = background.bundle()
+    assert sorted(p["risk_tier"] for p in bundle["policies"]) == ["high", "limited", "minimal"]
+    rights = Counter(d["right"] for d in bundle["delegations"])
+    # a holiday stand-in per department, a steward per division, the validation lead and three near misses
+    assert rights == {"shutdown": len(background.departments), "access_approval": 3, "change_approval": 4}
+    documented = {m for e in bundle["evidence"] for m in e["about"]}
+    assert documented == {
+        m["id"] for m in bundle["models"] if m["stage"] == "production" and m.get("risk_tier") == "high"
+    }
+    assert synth.derive_findings(bundle) == []
+
+
+def test_a_catalog_10_plant_that_breaks_its_policy_is_listed_by_the_policy_check_too(
+    medium: tuple[dict, dict],
+) -> None:
+    bundle, expected = medium
+    tier = {m["id"]: m.get("risk_tier") for m in bundle["models"]}
+    policy = {p["risk_tier"]: p for p in bundle["policies"]}
+    by_check: dict[str, dict[str, dict]] = {}
+    for f in expected["findings"]:
+        by_check.setdefault(f["check"], {})[f["subjects"][0]] = f
+    echoes = {"model-without-owner": "owner", "no-shutdown-authority": "shutdown_authority"}
+    seen = 0
+    for check, right in echoes.items():
+        for model in by_check[check]:
+            echo = by_check["policy-missing-right"].get(model)
+            if right in policy[tier[model]]["require_rights"]:
+                assert echo is not None and echo["details"] == {"missing": [right]}
+                seen += 1
+            else:
+                assert echo is None
+    assert seen >= 6
+    for model in by_check["overdue-model-review"]:
+        assert (
+            by_check["policy-review-overdue"][model]["accountable"]
+            == by_check["overdue-model-review"][model]["accountable"]
+        )
+
+
+def test_medium_plants_every_shape_of_a_single_point_of_shutdown(medium: tuple[dict, dict]) -> None:
+    """So that comparing medium's expected.json with a check run covers each way synth plants it."""
+    bundle, expected = medium
+    holds = {p["id"]: p["holds"] for p in bundle["people"]}
+    held = {r for roles in holds.values() for r in roles}
+    deputy = {r["id"]: r.get("deputy") for r in bundle["roles"]}
+    stand_ins = {d["from"]: d for d in bundle["delegations"] if d["right"] == "shutdown"}
+    shapes = []
+    for f in expected["findings"]:
+        if f["check"] == "single-point-of-shutdown":
+            roles = holds[f["subjects"][0]]
+            if any(deputy[r] in roles for r in roles):
+                shapes.append("holds its own deputy")
+            elif any(deputy[r] and deputy[r] not in held for r in roles):
+                shapes.append("deputy nobody holds")
+            elif any(r in stand_ins and stand_ins[r]["valid_to"] < expected["as_of"] for r in roles):
+                shapes.append("stand-in's delegation over")
+            elif len(roles) == 2:
+                shapes.append("two roles")
+            else:
+                shapes.append("alone")
+    assert sorted(shapes) == sorted(
+        ["alone", "holds its own deputy", "deputy nobody holds", "stand-in's delegation over", "two roles"]
+    )
 
 
 def test_unknown_size_is_refused() -> None:
