@@ -51,7 +51,7 @@ from graph.ontology import (
     kinds_by_section,
     rel_types,
 )
-from queries.authority import delegated_query, who_answer, who_query
+from queries.authority import authority_paths, authority_paths_query, delegated_query, who_answer, who_query
 from queries.findings import Finding
 
 Direction = Literal["upstream", "downstream"]
@@ -401,6 +401,31 @@ async def who(db: ApiDatabase, scenario: str, entity_id: str, as_of: date | None
     if answer is None:
         raise _no_entity(scenario, entity_id)
     return WhoAnswer.model_validate(answer)
+
+
+AUTHORITY_TARGET = """
+OPTIONAL MATCH (sc:Scenario {name: $scenario})
+OPTIONAL MATCH (n:Entity {scenario: $scenario, id: $id})
+RETURN sc IS NOT NULL AS scenario_found, n IS NOT NULL AS found, labels(n) AS labels, n.name AS name
+"""
+
+
+async def authority(db: ApiDatabase, scenario: str, entity_id: str, as_of: date | None = None) -> dict[str, Any]:
+    """Every path by which a person reaches a decision right on a model or access row on `as_of`
+    (default today): through the roles they hold, delegations in force and deputies
+    (`queries.authority.authority_paths` gives the shape). Another kind of entity has no
+    delegable decision right: its answer lists nobody. 404 for a missing scenario or entity."""
+    row = await db.one_row(AUTHORITY_TARGET, {"scenario": scenario, "id": entity_id})
+    if not row["scenario_found"]:
+        raise _no_scenario(scenario)
+    if not row["found"]:
+        raise _no_entity(scenario, entity_id)
+    day = as_of or date.today()
+    rows = await db.rows(
+        authority_paths_query(),
+        {"scenario": scenario, "id": entity_id, "rights": list(DECISION_RIGHTS), "as_of": day},
+    )
+    return authority_paths(scenario, entity_id, _kind(row["labels"]), row["name"], day, rows)
 
 
 def open_counts(findings: list[Finding]) -> dict[str, int]:

@@ -385,11 +385,12 @@ async def diff_page(
 
 @router.get("/ui/switch")
 async def switch(
-    page: Literal["catalog", "entity", "explore", "findings", "diff"] = "catalog",
+    page: Literal["catalog", "entity", "explore", "findings", "diff", "coverage", "maturity"] = "catalog",
     scenario: Annotated[str | None, Query(pattern=SCENARIO_PATTERN)] = None,
     b: Annotated[str | None, Query(pattern=SCENARIO_PATTERN)] = None,
     id: Annotated[str | None, Query(max_length=128)] = None,
     by: Choice = None,
+    framework: Annotated[str | None, Query(max_length=64)] = None,
     as_of: AsOf = None,
     at: At = None,
 ) -> RedirectResponse:
@@ -402,6 +403,8 @@ async def switch(
         target = f"/ui/scenarios/{s}/explore" + state.query(focus=id)
     elif page == "findings" and scenario:
         target = f"/ui/scenarios/{s}/findings" + state.query(by=_choice("by", by, GROUPINGS))
+    elif page in ("coverage", "maturity") and scenario:
+        target = f"/ui/scenarios/{s}/{page}" + state.query(framework=framework if page == "coverage" else None)
     elif page == "diff" and scenario and b:
         target = f"/ui/diff/{s}/{quote(b, safe='')}" + state.query()
     else:
