@@ -35,7 +35,7 @@ from queries.maturity.catalog import STAGES, CriteriaError, load_criteria
 from queries.maturity.scorecard import scorecard
 from queries.waivers import UnknownScenarioError
 from visualizations.coverage import crosswalk
-from visualizations.report import maturity_section, previous_maturity
+from visualizations.report import SNAPSHOT_LABEL, maturity_section, previous_maturity
 
 router = APIRouter(include_in_schema=False)
 
@@ -227,7 +227,12 @@ async def maturity_page(
         await _scenarios(request, db)
         await ensure_up(db)
         day = state.as_of or date.today()
-        key = (s, day.isoformat(), await _fingerprint(request, db, s))
+        # a weekly report stored since changes the movement: the last one before the day is in the key
+        last = await db.rows(
+            f"MATCH (r:{SNAPSHOT_LABEL} {{scenario: $scenario}}) WHERE r.as_of < $day RETURN max(r.as_of) AS last",
+            {"scenario": s, "day": day},
+        )
+        key = (s, day.isoformat(), await _fingerprint(request, db, s), str(last[0]["last"] if last else None))
         answer = _recall(request, "explorer_maturity", key)
         if answer is None:
             try:
@@ -243,6 +248,13 @@ async def maturity_page(
     if scope and scope not in unit_names:
         raise PageError(404, "Not found", f"no unit '{scope}' in scenario '{s}'")
     shown = next(x for x in card["scopes"] if x["scope"] == scope) if scope else org
+    # Evidence is mostly entity ids (linked), but not always (improve-trend: report dates).
+    wanted = sorted({e for c in shown["criteria"] for e in c["evidence"][:EVIDENCE_SHOWN]})
+    async with as_page():
+        found = await db.rows(
+            "UNWIND $ids AS wanted MATCH (n:Entity {scenario: $scenario, id: wanted}) RETURN n.id AS id",
+            {"scenario": s, "ids": wanted},
+        )
     base = f"/ui/scenarios/{quote(s, safe='')}/maturity"
     stage_counts = {st: sum(1 for u in units if u["stage"] == st) for st in ("none", *STAGES)}
     return render(
@@ -260,6 +272,7 @@ async def maturity_page(
         unit_names=unit_names,
         shown=shown,
         criteria=criteria,
+        entities={r["id"] for r in found},
         stages=STAGES,
         evidence_shown=EVIDENCE_SHOWN,
         offset=offset,

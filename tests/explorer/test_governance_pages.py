@@ -7,7 +7,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,10 +16,12 @@ from graph.db import Database
 from graph.sync import delete_scenario
 from loaders import load_bundle
 from queries.authority import effective_holders
+from queries.catalog import load_catalog
 from tests.api.conftest import ApiClient
 from tests.browser import chromium
 from tests.browser.chromium import BrowserPage
 from tests.explorer.conftest import LiveApi, csp_errors_only, outside, sign_in
+from visualizations.report import build_report, maturity_section
 
 browser = chromium.browser
 browser_page = chromium.browser_page
@@ -134,17 +136,24 @@ def test_coverage_page_is_a_matrix_of_obligations_by_models_linking_failures(
 
 
 def test_maturity_page_shows_each_stage_with_the_evidence_per_criterion(
-    live: LiveApi, api: ApiClient, governed: str, browser_page: BrowserPage
+    live: LiveApi, api: ApiClient, governed: str, db: Database, browser_page: BrowserPage
 ) -> None:
+    # last week's report, whose stages the page measures movement against
+    last_week = build_report(db, load_catalog(), governed, date.today() - timedelta(days=7))
     card = api.get(f"/scenarios/{governed}/maturity?by_unit=true", key="reader").json()
     org, *units = card["scopes"]
+    moves = maturity_section(card, last_week["maturity"])
     sign_in(browser_page, live, next_path=f"/ui/scenarios/{governed}/findings")
     page = browser_page.page
     page.click("#nav-maturity")
     page.wait_for_load_state()
     assert page.locator("#org-stage .stage").text_content() == org["stage"]
-    rows = page.locator("#unit-stages tbody tr").evaluate_all("r => r.map(x => [x.dataset.unit, x.dataset.stage])")
-    assert rows == [[u["scope"], u["stage"]] for u in units]
+    rows = page.locator("#unit-stages tbody tr").evaluate_all(
+        "r => r.map(x => [x.dataset.unit, x.dataset.stage, x.querySelector('.move').textContent])"
+    )
+    assert rows == [[u["scope"], u["stage"], m["movement"]] for u, m in zip(units, moves["units"], strict=True)]
+    assert page.locator("#org-stage .move").text_content() == moves["movement"]
+    assert moves["movement"] == "unchanged" or moves["movement"].startswith(("up from", "down from"))
     shown = page.locator("#criteria tbody tr").evaluate_all("r => r.map(x => [x.dataset.criterion, x.dataset.passed])")
     assert shown == [[c["id"], "yes" if c["passed"] else "no"] for c in org["criteria"]]
     shot(browser_page, "explorer-maturity.png")
@@ -153,9 +162,12 @@ def test_maturity_page_shows_each_stage_with_the_evidence_per_criterion(
     page.click(f"#unit-stages tr[data-unit='{unit['scope']}'] a.scope-link")
     page.wait_for_load_state()
     for c in unit["criteria"]:
-        cell = page.locator(f"#criteria tr[data-criterion='{c['id']}'] td.evidence a")
+        cell = page.locator(f"#criteria tr[data-criterion='{c['id']}'] td.evidence").locator("a, span.plain")
         assert cell.all_inner_texts() == c["evidence"][:12], c["id"]
-    with_evidence = next(c for c in unit["criteria"] if c["evidence"])
+    # the last report's date is evidence of the trend criterion, as text: it is no entity
+    trend = page.locator("#criteria tr[data-criterion='improve-trend'] td.evidence")
+    assert trend.locator("span.plain").all_inner_texts() == [last_week["as_of"]]
+    with_evidence = next(c for c in unit["criteria"] if c["evidence"] and c["id"] != "improve-trend")
     page.click(f"#criteria tr[data-criterion='{with_evidence['id']}'] td.evidence a >> nth=0")
     page.wait_for_load_state()
     assert page.locator("#entity-id").inner_text() == with_evidence["evidence"][0]
