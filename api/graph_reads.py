@@ -180,6 +180,23 @@ RETURN sc IS NOT NULL AS scenario_found, n IS NOT NULL AS found, labels(n) AS la
 
 
 @cache
+def _entity_capped(cap: int) -> str:
+    """ENTITY with each direction's list cut at `cap` (a literal: batched reads take no LIMIT $p)."""
+    if cap < 0:
+        raise ValueError("cap must be >= 0")
+    return f"""
+OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
+OPTIONAL MATCH (n:Entity {{scenario: $scenario, id: $id}})
+RETURN sc IS NOT NULL AS scenario_found, n IS NOT NULL AS found, labels(n) AS labels, properties(n) AS props,
+  COLLECT {{ MATCH (n)-[r]->(m:Entity) WITH r, m ORDER BY type(r), m.id LIMIT {cap}
+            RETURN {{type: type(r), id: m.id, name: m.name, labels: labels(m)}} }} AS outgoing,
+  COLLECT {{ MATCH (n)<-[r]-(m:Entity) WITH r, m ORDER BY type(r), m.id LIMIT {cap}
+            RETURN {{type: type(r), id: m.id, name: m.name, labels: labels(m)}} }} AS incoming,
+  COUNT {{ (n)-->(:Entity) }} AS outgoing_total, COUNT {{ (n)<--(:Entity) }} AS incoming_total
+"""
+
+
+@cache
 def _edge_fields() -> dict[tuple[str, str, str], tuple[str, bool]]:
     return {(e.start, e.rel_type, e.end): (f"{e.section}.{e.field}", e.dependency) for e in edge_types()}
 
@@ -195,8 +212,13 @@ def _relationships(own_label: str, raw: list[dict[str, Any]], outgoing: bool) ->
     return sorted(out, key=lambda x: (x.type, x.entity.id))
 
 
-async def get_entity(db: ApiDatabase, scenario: str, entity_id: str) -> EntityDetail:
-    row = await db.one_row(ENTITY, {"scenario": scenario, "id": entity_id})
+async def get_entity(db: ApiDatabase, scenario: str, entity_id: str, cap: int | None = None) -> EntityDetail:
+    """One entity with its fields and relationships in and out, each sorted by (type, other id).
+    With `cap`, each direction lists at most its first `cap` relationships, read that way (a
+    vendor of 5,000 models costs 2 x `cap` rows, not 5,000), and `outgoing_total` /
+    `incoming_total` count them all. 404 for a missing scenario or entity."""
+    params: dict[str, Any] = {"scenario": scenario, "id": entity_id}
+    row = await db.one_row(ENTITY if cap is None else _entity_capped(cap), params)
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     if not row["found"]:
@@ -214,6 +236,8 @@ async def get_entity(db: ApiDatabase, scenario: str, entity_id: str) -> EntityDe
         fields={k: json_value(v) for k, v in sorted(props.items())},
         outgoing=_relationships(own_label, row["outgoing"], outgoing=True),
         incoming=_relationships(own_label, row["incoming"], outgoing=False),
+        outgoing_total=row.get("outgoing_total", len(row["outgoing"])),
+        incoming_total=row.get("incoming_total", len(row["incoming"])),
     )
 
 

@@ -50,6 +50,8 @@ BOARD_ROWS = 5
 BOARD_GROUPS = 50
 GROUP_PAGE = 200
 DIFF_ROWS = 500
+RELATIONSHIPS_SHOWN = 300
+"""Relationships an entity page lists each way (read capped: a vendor may have thousands)."""
 STAGES: tuple[str, ...] = tuple(
     dict.fromkeys(
         choice
@@ -212,7 +214,7 @@ async def entity_page(
     async with as_page():
         await _scenarios(request, db)
         entity, who, upstream, impact, (_key, run) = await asyncio.gather(
-            graph_reads.get_entity(db, s, id),
+            graph_reads.get_entity(db, s, id, RELATIONSHIPS_SHOWN),
             graph_reads.who(db, s, id),
             graph_reads.dependencies(db, s, id, "upstream", MAX_DEPTH, 1000, None),
             graph_reads.impact(db, s, id, 200, None),
@@ -235,6 +237,7 @@ async def entity_page(
         upstream_total=upstream.total,
         depth=depth,
         max_depth=MAX_DEPTH,
+        shown=RELATIONSHIPS_SHOWN,
         impact=impact,
         impact_groups=sorted(impact.by_kind.items()),
         findings=findings,
