@@ -51,6 +51,7 @@ from graph.ontology import (
     kinds_by_section,
     rel_types,
 )
+from graph.schema import SEARCH_INDEX
 from queries.authority import authority_paths, authority_paths_query, delegated_query, who_answer, who_query
 from queries.findings import Finding
 
@@ -589,6 +590,59 @@ RETURN sc IS NOT NULL AS scenario_found, items
 """
 
 
+SEARCH_CANDIDATES = 5000
+"""At most this many full-text candidates are checked; more means the words are common, and the
+scan in id order finds a page of matches sooner."""
+
+
+def lucene_search(scenario: str, q: str) -> str | None:
+    """The full-text query whose hits include every entity of `scenario` whose id or name contains
+    `q` (lower case), or None when `q` has no word this can be sure of (the catalog then scans).
+
+    Each word of `q` (a run of ASCII letters, digits and `_`) lies inside one word of a matching
+    id or name, since the standard tokenizer never splits such a run (Unicode UAX #29); so every
+    word must match some indexed word as `*word*`. Hits are candidates: the catalog keeps those
+    that contain `q` itself. A word of another script, or none, gives None."""
+    if any(ord(c) > 127 for c in q):
+        return None
+    runs = list(dict.fromkeys(r for r in re.split(r"[^a-z0-9_]+", q) if r))
+    if not runs:
+        return None
+    escaped = scenario.replace("\\", "\\\\").replace('"', '\\"')
+    terms = " AND ".join(f"(id:*{r}* OR name:*{r}*)" for r in runs)
+    return f'scenario:"{escaped}" AND {terms}'
+
+
+@cache
+def _search_query(label: str, filters: tuple[str, ...]) -> str:
+    """The catalog's read through the full-text index: candidates, then the catalog's own
+    conditions (`q` as a substring, the filters) on them, in id order."""
+    conditions = {
+        "after": "n.id > $after",
+        "q": "(toLower(n.id) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q)",
+        "stage": "n.stage = $stage",
+        "risk_tier": "n.risk_tier = $risk_tier",
+        "unit": _IN_UNIT,
+    }
+    where = "".join(f"\n    AND {conditions[f]}" for f in filters)
+    return f"""
+OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
+CALL {{
+  CALL db.index.fulltext.queryNodes('{SEARCH_INDEX}', $lucene) YIELD node
+  WITH node LIMIT {SEARCH_CANDIDATES + 1}
+  RETURN collect(node) AS candidates
+}}
+CALL (candidates) {{
+  UNWIND candidates AS n
+  WITH n WHERE n.scenario = $scenario AND n:{label}{where}
+  WITH n ORDER BY n.id LIMIT $take
+  RETURN collect({{id: n.id, name: n.name, labels: labels(n), stage: n.stage, risk_tier: n.risk_tier,
+                  unit: {_UNIT_OF}}}) AS items
+}}
+RETURN sc IS NOT NULL AS scenario_found, size(candidates) > {SEARCH_CANDIDATES} AS overflow, items
+"""
+
+
 async def catalog_page(
     db: ApiDatabase,
     scenario: str,
@@ -614,21 +668,28 @@ async def catalog_page(
     if open_only:
         ids = sorted(i for i, c in open_by_id.items() if c and (after is None or i > after["id"]))
     values = {"q": q, "stage": stage, "risk_tier": risk_tier, "unit": unit, "after": after}
-    used = tuple(f for f, v in values.items() if v is not None and not (f == "after" and label == ENTITY_LABEL))
-    rows = await db.rows(
-        _catalog_query(label, ids is not None, used),
-        {
-            "scenario": scenario,
-            "q": q.lower() if q else None,
-            "after": after and after["id"],
-            "after_id": after["id"] if after else "",
-            "stage": stage,
-            "risk_tier": risk_tier,
-            "unit": unit,
-            "ids": ids,
-            "take": limit + 1,
-        },
-    )
+    params = {
+        "scenario": scenario,
+        "q": q.lower() if q else None,
+        "after": after and after["id"],
+        "after_id": after["id"] if after else "",
+        "stage": stage,
+        "risk_tier": risk_tier,
+        "unit": unit,
+        "ids": ids,
+        "take": limit + 1,
+    }
+    rows: list[dict[str, Any]] = []
+    lucene = lucene_search(scenario, q.lower()) if q and ids is None else None
+    if lucene is not None:
+        # A search reads its few candidates from the full-text index instead of every entity.
+        searched = tuple(f for f, v in values.items() if v is not None)
+        rows = await db.rows(_search_query(label, searched), {**params, "lucene": lucene})
+        if rows[0]["overflow"]:
+            rows = []
+    if not rows:
+        used = tuple(f for f, v in values.items() if v is not None and not (f == "after" and label == ENTITY_LABEL))
+        rows = await db.rows(_catalog_query(label, ids is not None, used), params)
     if not rows[0]["scenario_found"]:
         raise _no_scenario(scenario)
     items = [

@@ -5,6 +5,9 @@ from __future__ import annotations
 from graph.db import Database
 from graph.ontology import ENTITY_LABEL, KINDS
 
+SEARCH_INDEX = "entity_search"
+"""The full-text index of entities' scenario, id and name (Lucene, standard tokenizer, lower case)."""
+
 
 def _snake(label: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in label).lstrip("_")
@@ -19,6 +22,12 @@ def schema_statements() -> list[str]:
         f"CREATE INDEX entity_scenario IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.scenario)",
         "CREATE INDEX waiver_scenario IF NOT EXISTS FOR (w:Waiver) ON (w.scenario)",
         "CREATE INDEX snapshot_scenario IF NOT EXISTS FOR (s:Snapshot) ON (s.scenario)",
+        # The explorer's catalog search (api/graph_reads.py, `search_query`): words of an entity's
+        # scenario, id and name, lower-cased, no stop words; candidates for a substring search.
+        f"CREATE FULLTEXT INDEX {SEARCH_INDEX} IF NOT EXISTS "
+        f"FOR (n:{ENTITY_LABEL}) ON EACH [n.scenario, n.id, n.name] "
+        "OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words',"
+        " `fulltext.eventually_consistent`: false}}",
     ]
     for kind in KINDS:
         statements.append(
