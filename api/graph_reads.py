@@ -590,6 +590,8 @@ RETURN sc IS NOT NULL AS scenario_found, items
 """
 
 
+OPEN_IDS_CHUNK = 500
+"""Ids with open findings the catalog reads at a time (filtered, until a page is full)."""
 SEARCH_CANDIDATES = 5000
 """At most this many full-text candidates are checked; more means the words are common, and the
 scan in id order finds a page of matches sooner."""
@@ -689,7 +691,21 @@ async def catalog_page(
             rows = []
     if not rows:
         used = tuple(f for f, v in values.items() if v is not None and not (f == "after" and label == ENTITY_LABEL))
-        rows = await db.rows(_catalog_query(label, ids is not None, used), params)
+        query = _catalog_query(label, ids is not None, used)
+        if ids is None:
+            rows = await db.rows(query, params)
+        else:
+            # The ids with open findings, in order, a chunk at a time until a page is full:
+            # the first page of thousands reads a few hundred entities, not all of them.
+            found: list[dict[str, Any]] = []
+            scenario_found = True
+            for start in range(0, max(len(ids), 1), OPEN_IDS_CHUNK):
+                chunk = await db.rows(query, {**params, "ids": ids[start : start + OPEN_IDS_CHUNK]})
+                scenario_found = chunk[0]["scenario_found"]
+                found += chunk[0]["items"]
+                if not scenario_found or len(found) > limit:
+                    break
+            rows = [{"scenario_found": scenario_found, "items": found[: limit + 1]}]
     if not rows[0]["scenario_found"]:
         raise _no_scenario(scenario)
     items = [

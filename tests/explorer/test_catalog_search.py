@@ -59,7 +59,7 @@ def test_lucene_query_words_and_when_it_gives_up() -> None:
 @pytest.fixture
 def named(db: Database, scenario: str, tmp_path: Path) -> str:
     models = [
-        {"id": f"m-{i:02d}", "name": name, "stage": "production", "risk_tier": "limited"}
+        {"id": f"m-{i:02d}", "name": name, "stage": "production", "risk_tier": "limited" if i % 3 else "high"}
         for i, name in enumerate(NAMES)
     ]
     path = tmp_path / "bundle.json"
@@ -98,3 +98,20 @@ def test_too_many_candidates_fall_back_to_the_scan(
         assert shown(api, named, "e") == expected(db, named, "e")
     finally:
         graph_reads._search_query.cache_clear()
+
+
+def test_open_findings_filter_reads_ids_a_chunk_at_a_time(
+    api: ApiClient, db: Database, named: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    findings = api.get(f"/scenarios/{named}/findings", key="reader").json()["findings"]
+    flagged = sorted({s for f in findings if "waived" not in f for s in f["subjects"]})
+    high = {
+        r["id"] for r in db.read("MATCH (n:Model {scenario: $s, risk_tier: 'high'}) RETURN n.id AS id", {"s": named})
+    }
+    wanted = [i for i in flagged if i in high]
+    assert 1 < len(wanted) < len(flagged)
+    monkeypatch.setattr(graph_reads, "OPEN_IDS_CHUNK", 2)
+    html = api.get("/", params={"scenario": named, "open_only": "true", "risk_tier": "high"}, key="reader").text
+    assert re.findall(r'<tr data-id="([^"]+)"', html) == wanted
+    html = api.get("/", params={"scenario": named, "open_only": "true"}, key="reader").text
+    assert re.findall(r'<tr data-id="([^"]+)"', html) == flagged[:50]
