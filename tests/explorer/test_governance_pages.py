@@ -131,6 +131,14 @@ def test_coverage_page_is_a_matrix_of_obligations_by_models_linking_failures(
     first.locator("a").click()
     page.wait_for_load_state()
     assert page.locator("#entity-id").inner_text() == one
+
+    page.goto(f"{live.origin}/ui/scenarios/{governed}/coverage?framework=nist-ai-rmf")
+    page.fill("#switch-as-of", "2030-01-01")
+    page.click(".switcher button")
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/ui/scenarios/{governed}/coverage?as_of=2030-01-01&framework=nist-ai-rmf")
+    assert "as of 2030-01-01" in page.locator("h1").inner_text()
+    assert page.locator("#coverage-matrix").get_attribute("data-framework") == "nist-ai-rmf"
     assert outside(browser_page, live) == []
     assert browser_page.errors == []
 
