@@ -62,7 +62,8 @@ from graph.ontology import (
     kinds_by_section,
     rel_types,
 )
-from queries.authority import delegated_query, who_answer, who_query
+from graph.schema import SEARCH_INDEX
+from queries.authority import authority_paths, authority_paths_query, delegated_query, who_answer, who_query
 from queries.findings import Finding
 
 Direction = Literal["upstream", "downstream"]
@@ -273,6 +274,22 @@ RETURN {FOUND}, n IS NOT NULL AS found, labels(n) AS labels, properties(n) AS pr
 
 
 @cache
+def _entity_capped(cap: int) -> str:
+    """ENTITY with each direction's list cut at `cap` (a literal: batched reads take no LIMIT $p)."""
+    if cap < 0:
+        raise ValueError("cap must be >= 0")
+    return f"""{RESOLVE}
+OPTIONAL MATCH (n:Entity {{scenario: tg_p, id: $id}})
+RETURN {FOUND}, n IS NOT NULL AS found, labels(n) AS labels, properties(n) AS props,
+  COLLECT {{ MATCH (n)-[r]->(m:Entity) WITH r, m ORDER BY type(r), m.id LIMIT {cap}
+            RETURN {{type: type(r), id: m.id, name: m.name, labels: labels(m)}} }} AS outgoing,
+  COLLECT {{ MATCH (n)<-[r]-(m:Entity) WITH r, m ORDER BY type(r), m.id LIMIT {cap}
+            RETURN {{type: type(r), id: m.id, name: m.name, labels: labels(m)}} }} AS incoming,
+  COUNT {{ (n)-->(:Entity) }} AS outgoing_total, COUNT {{ (n)<--(:Entity) }} AS incoming_total
+"""
+
+
+@cache
 def _edge_fields() -> dict[tuple[str, str, str], tuple[str, bool]]:
     return {(e.start, e.rel_type, e.end): (f"{e.section}.{e.field}", e.dependency) for e in edge_types()}
 
@@ -288,8 +305,16 @@ def _relationships(own_label: str, raw: list[dict[str, Any]], outgoing: bool) ->
     return sorted(out, key=lambda x: (x.type, x.entity.id))
 
 
-async def get_entity(db: ApiDatabase, scenario: str, entity_id: str, at: date | None = None) -> EntityDetail:
-    row = await _versioned_row(db, ENTITY, {"scenario": scenario, "id": entity_id, "at": on_day(at)}, batched=True)
+async def get_entity(
+    db: ApiDatabase, scenario: str, entity_id: str, at: date | None = None, cap: int | None = None
+) -> EntityDetail:
+    """One entity of the version of `scenario` in force on `at` (default today) with its fields
+    and relationships in and out, each sorted by (type, other id). With `cap`, each direction
+    lists at most its first `cap` relationships, read that way (a vendor of 5,000 models costs
+    2 x `cap` rows, not 5,000), and `outgoing_total` / `incoming_total` count them all. 404 for a
+    missing scenario, version or entity."""
+    params: dict[str, Any] = {"scenario": scenario, "id": entity_id, "at": on_day(at)}
+    row = await _versioned_row(db, ENTITY if cap is None else _entity_capped(cap), params, batched=True)
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     if not row["found"]:
@@ -307,6 +332,8 @@ async def get_entity(db: ApiDatabase, scenario: str, entity_id: str, at: date | 
         fields={k: json_value(v) for k, v in sorted(props.items())},
         outgoing=_relationships(own_label, row["outgoing"], outgoing=True),
         incoming=_relationships(own_label, row["incoming"], outgoing=False),
+        outgoing_total=row.get("outgoing_total", len(row["outgoing"])),
+        incoming_total=row.get("incoming_total", len(row["incoming"])),
     )
 
 
@@ -519,6 +546,35 @@ async def who(
     return WhoAnswer.model_validate(answer)
 
 
+AUTHORITY_TARGET = f"""{RESOLVE}
+OPTIONAL MATCH (n:Entity {{scenario: tg_p, id: $id}})
+RETURN {FOUND}, tg_p AS physical, n IS NOT NULL AS found, labels(n) AS labels, n.name AS name
+"""
+
+
+async def authority(
+    db: ApiDatabase, scenario: str, entity_id: str, as_of: date | None = None, at: date | None = None
+) -> dict[str, Any]:
+    """Every path by which a person reaches a decision right on a model or access row on `as_of`
+    (default today), in the version of `scenario` in force on `at` (default today): through the
+    roles they hold, delegations in force and deputies (`queries.authority.authority_paths`
+    gives the shape). Another kind of entity has no delegable decision right: its answer lists
+    nobody. 404 for a missing scenario, version or entity."""
+    row = await _versioned_row(
+        db, AUTHORITY_TARGET, {"scenario": scenario, "id": entity_id, "at": on_day(at)}, batched=True
+    )
+    if not row["scenario_found"]:
+        raise _no_scenario(scenario)
+    if not row["found"]:
+        raise _no_entity(scenario, entity_id)
+    day = as_of or date.today()
+    rows = await db.rows(
+        authority_paths_query(),
+        {"scenario": row["physical"], "id": entity_id, "rights": list(DECISION_RIGHTS), "as_of": day},
+    )
+    return authority_paths(scenario, entity_id, _kind(row["labels"]), row["name"], day, rows)
+
+
 def open_counts(findings: list[Finding]) -> dict[str, int]:
     """Open (unwaived) findings per subject id."""
     counts: dict[str, int] = {}
@@ -662,6 +718,61 @@ RETURN {FOUND}, items
 """
 
 
+OPEN_IDS_CHUNK = 500
+"""Ids with open findings the catalog reads at a time (filtered, until a page is full)."""
+SEARCH_CANDIDATES = 5000
+"""At most this many full-text candidates are checked; more means the words are common, and the
+scan in id order finds a page of matches sooner."""
+
+
+def lucene_search(scenario: str, q: str) -> str | None:
+    """The full-text query whose hits include every entity of `scenario` whose id or name contains
+    `q` (lower case), or None when `q` has no word this can be sure of (the catalog then scans).
+
+    Each word of `q` (a run of ASCII letters, digits and `_`) lies inside one word of a matching
+    id or name, since the standard tokenizer never splits such a run (Unicode UAX #29); so every
+    word must match some indexed word as `*word*`. Hits are candidates: the catalog keeps those
+    that contain `q` itself. A word of another script, or none, gives None."""
+    if any(ord(c) > 127 for c in q):
+        return None
+    runs = list(dict.fromkeys(r for r in re.split(r"[^a-z0-9_]+", q) if r))
+    if not runs:
+        return None
+    escaped = scenario.replace("\\", "\\\\").replace('"', '\\"')
+    terms = " AND ".join(f"(id:*{r}* OR name:*{r}*)" for r in runs)
+    return f'scenario:"{escaped}" AND {terms}'
+
+
+@cache
+def _search_query(label: str, filters: tuple[str, ...]) -> str:
+    """The catalog's read through the full-text index: candidates, then the catalog's own
+    conditions (`q` as a substring, the filters) on them, in id order."""
+    conditions = {
+        "after": "n.id > $after",
+        "q": "(toLower(n.id) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q)",
+        "stage": "n.stage = $stage",
+        "risk_tier": "n.risk_tier = $risk_tier",
+        "unit": _IN_UNIT,
+    }
+    where = "".join(f"\n    AND {conditions[f]}" for f in filters)
+    return f"""
+OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
+CALL {{
+  CALL db.index.fulltext.queryNodes('{SEARCH_INDEX}', $lucene) YIELD node
+  WITH node LIMIT {SEARCH_CANDIDATES + 1}
+  RETURN collect(node) AS candidates
+}}
+CALL (candidates) {{
+  UNWIND candidates AS n
+  WITH n WHERE n.scenario = $physical AND n:{label}{where}
+  WITH n ORDER BY n.id LIMIT $take
+  RETURN collect({{id: n.id, name: n.name, labels: labels(n), stage: n.stage, risk_tier: n.risk_tier,
+                  unit: {_UNIT_OF}}}) AS items
+}}
+RETURN sc IS NOT NULL AS scenario_found, size(candidates) > {SEARCH_CANDIDATES} AS overflow, items
+"""
+
+
 async def catalog_page(
     db: ApiDatabase,
     scenario: str,
@@ -689,24 +800,47 @@ async def catalog_page(
     if open_only:
         ids = sorted(i for i, c in open_by_id.items() if c and (after is None or i > after["id"]))
     values = {"q": q, "stage": stage, "risk_tier": risk_tier, "unit": unit, "after": after}
-    used = tuple(f for f, v in values.items() if v is not None and not (f == "after" and label == ENTITY_LABEL))
-    row = await _versioned_row(
-        db,
-        _catalog_query(label, ids is not None, used),
-        {
-            "scenario": scenario,
-            "at": on_day(at),
-            "q": q.lower() if q else None,
-            "after": after and after["id"],
-            "after_id": after["id"] if after else "",
-            "stage": stage,
-            "risk_tier": risk_tier,
-            "unit": unit,
-            "ids": ids,
-            "take": limit + 1,
-        },
-        batched=False,
-    )
+    params: dict[str, Any] = {
+        "scenario": scenario,
+        "at": on_day(at),
+        "q": q.lower() if q else None,
+        "after": after and after["id"],
+        "after_id": after["id"] if after else "",
+        "stage": stage,
+        "risk_tier": risk_tier,
+        "unit": unit,
+        "ids": ids,
+        "take": limit + 1,
+    }
+    rows: list[dict[str, Any]] = []
+    physical = await physical_name(db, scenario, at)  # 404 for a missing scenario or version
+    lucene = lucene_search(physical, q.lower()) if q and ids is None else None
+    if lucene is not None:
+        # A search reads its few candidates from the full-text index instead of every entity.
+        searched = tuple(f for f, v in values.items() if v is not None)
+        rows = await db.rows(_search_query(label, searched), {**params, "physical": physical, "lucene": lucene})
+        if rows[0]["overflow"]:
+            rows = []
+    if not rows:
+        used = tuple(f for f, v in values.items() if v is not None and not (f == "after" and label == ENTITY_LABEL))
+        query = _catalog_query(label, ids is not None, used)
+        if ids is None:
+            rows = [await _versioned_row(db, query, params, batched=False)]
+        else:
+            # The ids with open findings, in order, a chunk at a time until a page is full:
+            # the first page of thousands reads a few hundred entities, not all of them.
+            found: list[dict[str, Any]] = []
+            scenario_found = True
+            for start in range(0, max(len(ids), 1), OPEN_IDS_CHUNK):
+                chunk = await _versioned_row(
+                    db, query, {**params, "ids": ids[start : start + OPEN_IDS_CHUNK]}, batched=False
+                )
+                scenario_found = chunk["scenario_found"]
+                found += chunk["items"]
+                if not scenario_found or len(found) > limit:
+                    break
+            rows = [{"scenario_found": scenario_found, "items": found[: limit + 1]}]
+    row = rows[0]
     if not row["scenario_found"]:
         raise _no_scenario(scenario)
     items = [

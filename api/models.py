@@ -92,6 +92,8 @@ class EntityDetail(BaseModel):
     fields: dict[str, JsonValue] = Field(description="Every other stored field; dates as YYYY-MM-DD.")
     outgoing: list[Relationship]
     incoming: list[Relationship]
+    outgoing_total: int = Field(description="Relationships out (all of them are in `outgoing`).")
+    incoming_total: int = Field(description="Relationships in (all of them are in `incoming`).")
 
 
 class DependencyHit(BaseModel):

@@ -13,6 +13,8 @@ in through the sign-in page, and every figure is what the browser itself measure
   and the layout has settled (the page's own `lastExpand.ms`);
 - 500 visible nodes laid out: the explorer grown to 500 or more visible nodes, then laid out again
   from scratch (`lastLayout.ms`; `capped` says whether the 2.5 s layout budget froze it);
+- coverage and maturity pages: navigation to load end, the first time (coverage of every
+  framework, or the by-unit scorecard, computed and kept) and again (from memory);
 - findings board usable: navigation to load end of the board grouped by check and by unit, with
   10,000 findings or more (a custom check from a directory in TOMGRAPH_CHECK_DIRS adds one
   finding per KPI, as a user's own check would).
@@ -174,11 +176,12 @@ def measure(scenario: str, runs: int) -> dict[str, Any]:
                 expands = []
                 for _ in range(runs):
                     page.goto(f"{base}/ui/scenarios/{quote(scenario)}/explore?focus={quote(fifty['start'])}")
-                    page.wait_for_function("window.tomgraphExplorer && tomgraphExplorer.ready")
+                    _wait(page, "() => window.tomgraphExplorer && tomgraphExplorer.ready")
                     page.evaluate("id => tomgraphExplorer.expand(id)", fifty["centre"])
-                    page.wait_for_function(
+                    _wait(
+                        page,
                         "id => tomgraphExplorer.lastExpand && tomgraphExplorer.lastExpand.id === id",
-                        arg=fifty["centre"],
+                        fifty["centre"],
                     )
                     expands.append(page.evaluate("tomgraphExplorer.lastExpand"))
                 out["expand"] = {
@@ -226,6 +229,13 @@ def measure(scenario: str, runs: int) -> dict[str, Any]:
                     "rows_on_page": page.locator("li.finding").count(),
                     "groups": page.locator("section.group").count(),
                 }
+            out["governance_ms"] = {}
+            for name in ("coverage", "maturity"):
+                loads = []
+                for _ in range(2):  # the first computes (and keeps) the whole answer, the second pages it
+                    page.goto(f"{base}/ui/scenarios/{quote(scenario)}/{name}")
+                    loads.append(page.evaluate(NAV)["loaded"])
+                out["governance_ms"][name] = {"first": round(loads[0], 1), "again": round(loads[1], 1)}
             out["requests"] = len(requested)
             out["requests_outside_origin"] = [u for u in requested if not u.startswith(base + "/")]
             browser.close()

@@ -5,7 +5,8 @@ the findings run, queries/diff.py), with a little JavaScript of our own and vend
 for the graph explorer. No page holds a business rule: who holds a right, what depends on what
 and which findings exist all come from the functions the JSON routes call.
 
-`install(app)` mounts everything on the API: the pages (`/` and `/ui/...`), their static files
+`install(app)` mounts everything on the API: the pages (`/` and `/ui/...`; the coverage and
+maturity pages in explorer/governance.py), their static files
 (`/ui/static/...`), sign-in by key into a session cookie, and `/docs` and `/redoc` with their
 assets served locally.
 """
@@ -16,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.auth import SessionStore
-from explorer import docs, pages
+from explorer import docs, governance, pages
 from explorer.web import STATIC_DIR, install_page_errors
 
 
@@ -26,5 +27,6 @@ def install(app: FastAPI) -> None:
     app.state.sessions = SessionStore()
     install_page_errors(app)
     app.include_router(pages.router)
+    app.include_router(governance.router)
     app.include_router(docs.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="explorer-static")

@@ -55,6 +55,8 @@ BOARD_ROWS = 5
 BOARD_GROUPS = 50
 GROUP_PAGE = 200
 DIFF_ROWS = 500
+RELATIONSHIPS_SHOWN = 300
+"""Relationships an entity page lists each way (read capped: a vendor may have thousands)."""
 STAGES: tuple[str, ...] = tuple(
     dict.fromkeys(
         choice
@@ -218,7 +220,7 @@ async def entity_page(
     async with as_page():
         await _scenarios(request, db)
         entity, who, upstream, impact, (_key, run) = await asyncio.gather(
-            graph_reads.get_entity(db, s, id, state.at),
+            graph_reads.get_entity(db, s, id, state.at, RELATIONSHIPS_SHOWN),
             graph_reads.who(db, s, id, state.as_of, state.at),
             graph_reads.dependencies(db, s, id, "upstream", MAX_DEPTH, 1000, None, state.at),
             graph_reads.impact(db, s, id, 200, None, state.at),
@@ -241,6 +243,7 @@ async def entity_page(
         upstream_total=upstream.total,
         depth=depth,
         max_depth=MAX_DEPTH,
+        shown=RELATIONSHIPS_SHOWN,
         impact=impact,
         impact_groups=sorted(impact.by_kind.items()),
         findings=findings,
@@ -401,11 +404,12 @@ async def diff_page(
 
 @router.get("/ui/switch")
 async def switch(
-    page: Literal["catalog", "entity", "explore", "findings", "diff"] = "catalog",
+    page: Literal["catalog", "entity", "explore", "findings", "diff", "coverage", "maturity"] = "catalog",
     scenario: Annotated[str | None, Query(pattern=SCENARIO_PATTERN)] = None,
     b: Annotated[str | None, Query(pattern=SCENARIO_PATTERN)] = None,
     id: Annotated[str | None, Query(max_length=128)] = None,
     by: Choice = None,
+    framework: Annotated[str | None, Query(max_length=64)] = None,
     as_of: AsOf = None,
     at: At = None,
 ) -> RedirectResponse:
@@ -418,6 +422,8 @@ async def switch(
         target = f"/ui/scenarios/{s}/explore" + state.query(focus=id)
     elif page == "findings" and scenario:
         target = f"/ui/scenarios/{s}/findings" + state.query(by=_choice("by", by, GROUPINGS))
+    elif page in ("coverage", "maturity") and scenario:
+        target = f"/ui/scenarios/{s}/{page}" + state.query(framework=framework if page == "coverage" else None)
     elif page == "diff" and scenario and b:
         target = f"/ui/diff/{s}/{quote(b, safe='')}" + state.query()
     else:

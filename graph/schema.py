@@ -6,6 +6,9 @@ from graph.db import Database
 from graph.history import COPY_LABEL, DELTA_LABEL, VERSION_LABEL
 from graph.ontology import ENTITY_LABEL, KINDS
 
+SEARCH_INDEX = "entity_search"
+"""The full-text index of entities' scenario, id and name (Lucene, standard tokenizer, lower case)."""
+
 
 def _snake(label: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in label).lstrip("_")
@@ -24,6 +27,12 @@ def schema_statements() -> list[str]:
         f"CREATE INDEX delta_scenario_seq IF NOT EXISTS FOR (d:{DELTA_LABEL}) ON (d.scenario, d.seq)",
         f"CREATE INDEX copy_scenario IF NOT EXISTS FOR (c:{COPY_LABEL}) ON (c.scenario)",
         f"CREATE CONSTRAINT copy_physical IF NOT EXISTS FOR (c:{COPY_LABEL}) REQUIRE c.physical IS UNIQUE",
+        # The explorer's catalog search (api/graph_reads.py, `search_query`): words of an entity's
+        # scenario, id and name, lower-cased, no stop words; candidates for a substring search.
+        f"CREATE FULLTEXT INDEX {SEARCH_INDEX} IF NOT EXISTS "
+        f"FOR (n:{ENTITY_LABEL}) ON EACH [n.scenario, n.id, n.name] "
+        "OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words',"
+        " `fulltext.eventually_consistent`: false}}",
     ]
     for kind in KINDS:
         statements.append(

@@ -264,6 +264,121 @@ def effective_holders(db: Reader, scenario: str, target_id: str, right: str, as_
     return [dict(r) for r in rows]
 
 
+def authority_paths_query() -> str:
+    """Every way a person reaches a decision right (``DECISION_RIGHTS``) on the model or access
+    row ``$id`` of ``$scenario`` on ``$as_of``: the ``EFFECTIVE_HOLDERS`` rule (roles held and
+    delegations in force), plus the people holding a *deputy* of a role that itself holds the
+    right (roles.deputy: "acts for this role when its holders are absent"; domain.md, "Effective
+    authority"). One row per (right, holder, giver, delegation, through, deputy), each a map
+    ``{id, name}`` or null; ``through`` is the role a delegation names when it names a role the
+    holder holds. For ``authority_paths(rows)``."""
+    return f"""
+MATCH (m:Entity {{scenario: $scenario, id: $id}}) WHERE m:Model OR m:AccessRequest
+UNWIND $rights AS right
+CALL (m, right) {{
+  {EFFECTIVE_HOLDERS}
+  OPTIONAL MATCH (delegation)-[:DELEGATED_TO]->(through:Role)<-[:HOLDS]-(holder)
+  RETURN giver, holder, delegation, through, null AS deputy
+  UNION
+  WITH m, right, {_right_to_rel_type()} AS rel_type
+  MATCH (giver:Role)-[g:{_rel_types()}]->(m)
+  WHERE type(g) = rel_type
+  MATCH (holder:Person)-[:HOLDS]->(deputy:Role)-[:DEPUTIZES_FOR]->(giver)
+  RETURN giver, holder, null AS delegation, null AS through, deputy
+}}
+WITH DISTINCT right, holder, giver, delegation, through, deputy
+RETURN right, {{id: holder.id, name: holder.name}} AS holder, {{id: giver.id, name: giver.name}} AS giver,
+  CASE WHEN delegation IS NULL THEN null ELSE {{id: delegation.id, name: delegation.name}} END AS delegation,
+  CASE WHEN through IS NULL THEN null ELSE {{id: through.id, name: through.name}} END AS through,
+  CASE WHEN deputy IS NULL THEN null ELSE {{id: deputy.id, name: deputy.name}} END AS deputy
+ORDER BY holder.id, right, giver.id, delegation.id, through.id, deputy.id
+"""
+
+
+def _rel_type_of(right: str) -> str:
+    section, field = DECISION_RIGHTS[right]
+    return kind(section).reference(field).rel_type  # type: ignore[union-attr]
+
+
+def authority_paths(
+    scenario: str, entity_id: str, section: str, name: str | None, as_of: date, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Shape the rows of ``authority_paths_query()`` as the answer of ``GET
+    /scenarios/{s}/entities/{id}/authority``: ``{"scenario", "id", "kind", "name", "as_of",
+    "people": [{"id", "name", "paths": [{"right", "how", "text", "nodes": [{"id", "kind", "name"}],
+    "relationships": [{"start", "type", "end"}]}]}]}``, people by id. ``how`` is ``role`` (the
+    person holds a role that holds the right), ``delegation`` (a delegation in force names the
+    person, or a role the person holds) or ``deputy`` (the person holds the deputy of a role that
+    holds the right: only while its holders are absent). Each path runs from the person to the
+    entity along relationships as stored (``start`` -[``type``]-> ``end``)."""
+    target = {"id": entity_id, "kind": section, "name": name}
+    people: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        holder, giver, delegation, through, deputy = (
+            r["holder"],
+            r["giver"],
+            r["delegation"],
+            r["through"],
+            r["deputy"],
+        )
+        right_rel = {"start": giver["id"], "type": _rel_type_of(r["right"]), "end": entity_id}
+        person = {"id": holder["id"], "kind": "people", "name": holder["name"]}
+        role = {"id": giver["id"], "kind": "roles", "name": giver["name"]}
+        giver_name = _named(giver["name"], giver["id"])
+        verb = r["right"].replace("_", " ")
+        if delegation is not None:
+            d = {"id": delegation["id"], "kind": "delegations", "name": delegation["name"]}
+            rels = [
+                {"start": giver["id"], "type": "DELEGATES", "end": delegation["id"]},
+                right_rel,
+            ]
+            if through is not None:
+                via = {"id": through["id"], "kind": "roles", "name": through["name"]}
+                nodes = [person, via, d, role, target]
+                rels = [
+                    {"start": holder["id"], "type": "HOLDS", "end": through["id"]},
+                    {"start": delegation["id"], "type": "DELEGATED_TO", "end": through["id"]},
+                    *rels,
+                ]
+                text = (
+                    f"{verb}: holds {_named(through['name'], through['id'])}, to which delegation "
+                    f"{delegation['id']} passes it from {giver_name}"
+                )
+            else:
+                nodes = [person, d, role, target]
+                rels = [{"start": delegation["id"], "type": "DELEGATED_TO", "end": holder["id"]}, *rels]
+                text = f"{verb}: by delegation {delegation['id']} from {giver_name}"
+            how = "delegation"
+        elif deputy is not None:
+            dep = {"id": deputy["id"], "kind": "roles", "name": deputy["name"]}
+            nodes = [person, dep, role, target]
+            rels = [
+                {"start": holder["id"], "type": "HOLDS", "end": deputy["id"]},
+                {"start": deputy["id"], "type": "DEPUTIZES_FOR", "end": giver["id"]},
+                right_rel,
+            ]
+            text = (
+                f"{verb}: holds {_named(deputy['name'], deputy['id'])}, the deputy of {giver_name}"
+                " (only while its holders are absent)"
+            )
+            how = "deputy"
+        else:
+            nodes = [person, role, target]
+            rels = [{"start": holder["id"], "type": "HOLDS", "end": giver["id"]}, right_rel]
+            text = f"{verb}: holds {giver_name}"
+            how = "role"
+        entry = people.setdefault(holder["id"], {"id": holder["id"], "name": holder["name"], "paths": []})
+        entry["paths"].append({"right": r["right"], "how": how, "text": text, "nodes": nodes, "relationships": rels})
+    return {
+        "scenario": scenario,
+        "id": entity_id,
+        "kind": section,
+        "name": name,
+        "as_of": as_of.isoformat(),
+        "people": [people[k] for k in sorted(people)],
+    }
+
+
 FRAGMENTS: dict[str, str] = {"effective_holders": EFFECTIVE_HOLDERS}
 """Cypher fragments a check file may include as ``{{name}}`` (expanded by queries.catalog)."""
 
@@ -289,6 +404,8 @@ __all__ = [
     "EFFECTIVE_HOLDERS",
     "RIGHTS",
     "Right",
+    "authority_paths",
+    "authority_paths_query",
     "delegated_query",
     "effective_holders",
     "rights_for",

@@ -20,7 +20,7 @@ from queries.coverage import CoverageResult, item_label
 from visualizations.spreadsheet import guard_cell
 
 TEMPLATES = Path(__file__).parent / "templates"
-ENTITY_URL = "/ui/s/{scenario}/entity/{id}"
+ENTITY_URL = "/ui/scenarios/{scenario}/entities/{id}"
 """The explorer's entity page (failing cells link to it)."""
 NO_UNIT = "(no unit)"
 

@@ -311,6 +311,14 @@ def _previous_report(db: Reader, scenario: str, as_of: date) -> Report | None:
     return report
 
 
+def previous_maturity(db: Reader, scenario: str, as_of: date) -> dict[str, Any] | None:
+    """The ``maturity`` section of the last stored report before ``as_of`` (None when there is
+    none, or it has no scorecard): what ``maturity_section`` measures movement against."""
+    previous = _previous_report(db, scenario, as_of)
+    section: dict[str, Any] | None = (previous or {}).get("maturity")
+    return section
+
+
 def _trend_before(db: Reader, scenario: str, as_of: date) -> list[dict[str, Any]]:
     rows = db.read(
         f"MATCH (s:{SNAPSHOT_LABEL} {{scenario: $scenario}}) WHERE s.as_of < $as_of "

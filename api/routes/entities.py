@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -122,6 +122,27 @@ async def get_who(
     shutdown). The rule lives in `queries/authority.py`. Read from the version in force on `at`
     (default today)."""
     return await graph_reads.who(db, s, id, as_of, at)
+
+
+@router.get("/scenarios/{s}/entities/{id}/authority")
+async def get_authority(
+    s: ScenarioName,
+    id: EntityId,
+    db: DbDep,
+    _: ReaderKey,
+    as_of: Annotated[date | None, Query(description="The day delegations are judged in force (default today).")] = None,
+    at: AtQuery = None,
+) -> dict[str, Any]:
+    """Every path by which a person reaches a decision right (change approval, deployment
+    approval, shutdown, access approval) on a model or access row: through a role they hold,
+    a delegation in force on `as_of`, or as the deputy of a role that holds it (domain.md,
+    "Effective authority"; the rule is `queries/authority.py`'s, as for `who` and the checks).
+    `{"scenario", "id", "kind", "name", "as_of", "people": [{"id", "name", "paths": [{"right",
+    "how": "role" | "delegation" | "deputy", "text", "nodes": [{"id", "kind", "name"}],
+    "relationships": [{"start", "type", "end"}]}]}]}`. The explorer highlights these paths.
+    Read from the version in force on `at` (default today). 404 for a missing scenario, version
+    or entity."""
+    return await graph_reads.authority(db, s, id, as_of, at)
 
 
 def comma_list(value: str | None, field: str, known: tuple[str, ...] | list[str]) -> list[str] | None:

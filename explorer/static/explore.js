@@ -282,6 +282,9 @@
     actions.appendChild(button(expanded[id] ? "Expand again" : "Expand neighbours", "btn-expand", function () { expand(id); }));
     actions.appendChild(button("What breaks if it fails", "btn-impact", function () { highlightReach(id, "impact"); }));
     actions.appendChild(button("What it depends on", "btn-deps", function () { highlightReach(id, "upstream"); }));
+    if (n.kind === "models" || n.kind === "access") {
+      actions.appendChild(button("Who can decide: paths", "btn-authority", function () { showAuthority(id); }));
+    }
     var link = el("a", "button", "Open its page");
     link.href = pageUrl(id);
     link.id = "details-link";
@@ -394,7 +397,9 @@
   function clearHighlight() {
     highlighted = null;
     api.highlighted = null;
+    api.highlightedEdges = null;
     nodes.update(nodes.get().map(function (n) { return { id: n.id, opacity: 1, borderWidth: n.isGroup ? 3 : (n.open ? 4 : 1) }; }));
+    edges.update(edges.get().map(function (e) { return { id: e.id, width: 1, color: e.baseColor || null }; }));
     setStatus("");
   }
   api.clearHighlight = clearHighlight;
@@ -407,7 +412,7 @@
         var from = direction === "upstream" ? a : b, to = direction === "upstream" ? b : a;
         var id = from + "|depends on|" + to;
         if (!edges.get(id) && !add.some(function (e) { return e.id === id; })) {
-          add.push({ id: id, from: from, to: to, type: "depends on", label: "depends on", dashes: [2, 4], color: { color: "#6d4c41" } });
+          add.push({ id: id, from: from, to: to, type: "depends on", label: "depends on", dashes: [2, 4], color: { color: "#6d4c41" }, baseColor: { color: "#6d4c41" } });
         }
       }
     });
@@ -455,6 +460,92 @@
     }).catch(fail("Could not find a path"));
   }
   api.showPath = showPath;
+
+  // ---- authority: every path by which a person reaches a decision right on a model ----
+  var AUTHORITY = "#6a1b9a";
+  function markEdges(edgeIds) {
+    edges.update(edges.get().map(function (e) {
+      return edgeIds[e.id] ? { id: e.id, width: 4, color: { color: AUTHORITY, highlight: AUTHORITY } } : { id: e.id, width: 1, color: { color: "#e0e0e0", highlight: "#bdbdbd", hover: "#bdbdbd" } };
+    }));
+    api.highlightedEdges = Object.keys(edgeIds).sort();
+  }
+  function highlightPaths(centre, paths, what) {
+    var ids = {}, edgeIds = {}, newNodes = [], newEdges = [];
+    paths.forEach(function (p) {
+      p.nodes.forEach(function (n) {
+        ids[n.id] = true;
+        if (!nodes.get(n.id) && !newNodes.some(function (a) { return a.id === n.id; })) {
+          newNodes.push(entityNode({ id: n.id, kind: n.kind, name: n.name, open: 0 }));
+        }
+      });
+      p.relationships.forEach(function (r) {
+        var id = r.start + "|" + r.type + "|" + r.end;
+        edgeIds[id] = true;
+        if (!edges.get(id) && !newEdges.some(function (e) { return e.id === id; })) {
+          newEdges.push({ id: id, from: r.start, to: r.end, type: r.type, label: r.type });
+        }
+      });
+    });
+    placeAround(centre, newNodes);
+    nodes.add(newNodes);
+    edges.add(newEdges);
+    var keep = {};
+    newNodes.forEach(function (n) { keep[n.id] = true; });
+    var done = function () { highlightIds(Object.keys(ids), what, false); markEdges(edgeIds); };
+    if (newNodes.length) { layout(keep, done); } else { done(); }
+  }
+  api.highlightPaths = highlightPaths;
+  function showAuthority(id) {
+    var params = asOf ? { as_of: asOf } : {};
+    setStatus("Reading who can decide on " + id + "\u2026");
+    getJson(apiUrl("/entities/" + encodeURIComponent(id) + "/authority", params)).then(function (answer) {
+      var old = document.getElementById("details-authority");
+      if (old) { old.parentNode.removeChild(old); }
+      var box = el("div");
+      box.id = "details-authority";
+      var count = answer.people.reduce(function (t, p) { return t + p.paths.length; }, 0);
+      box.appendChild(el("h3", null, "Who can decide (" + answer.people.length + " people, " + count + " paths, as of " + answer.as_of + ")"));
+      if (!answer.people.length) { box.appendChild(el("p", "muted", "Nobody holds a decision right on it.")); }
+      var all = [];
+      answer.people.forEach(function (p) { all = all.concat(p.paths); });
+      if (all.length) {
+        box.appendChild(button("Highlight every path", "btn-authority-all", function () {
+          highlightPaths(id, all, count + " paths to decision rights on " + (answer.name || id));
+        }));
+      }
+      var ul = el("ul", "authority");
+      ul.id = "authority-list";
+      answer.people.forEach(function (p) {
+        var li = el("li");
+        li.setAttribute("data-person", p.id);
+        var a = el("a", null, p.name || p.id);
+        a.href = pageUrl(p.id);
+        li.appendChild(a);
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(button("Highlight", null, function () {
+          highlightPaths(id, p.paths, p.paths.length + " path" + (p.paths.length > 1 ? "s" : "") + " of " + (p.name || p.id));
+        }));
+        var sub = el("ul");
+        p.paths.forEach(function (x) {
+          var item = el("li", "how-" + x.how, x.text);
+          item.setAttribute("data-how", x.how);
+          item.setAttribute("data-right", x.right);
+          sub.appendChild(item);
+        });
+        li.appendChild(sub);
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+      var current = document.getElementById("details-name");
+      if (current && nodes.get(id) && current.textContent === (nodes.get(id).name || id)) {
+        var findingsBox = document.getElementById("details-findings");
+        if (findingsBox) { details.insertBefore(box, findingsBox); } else { details.appendChild(box); }
+      }
+      api.authority = answer;
+      setStatus(answer.people.length + " people can decide on " + (answer.name || id) + ".");
+    }).catch(fail("Could not read who can decide on " + id));
+  }
+  api.showAuthority = showAuthority;
 
   // ---- controls ----
   var kindBox = document.getElementById("kind-filters");

@@ -1,5 +1,6 @@
 """Signing in by key into a session cookie (rest.md v1.1), CSRF on every form, and hostile names
-rendered as text on every explorer page, in Debian's Chromium."""
+rendered as text on every explorer page (catalog, entity, findings, explorer with its authority
+paths, coverage, maturity), in Debian's Chromium."""
 
 from __future__ import annotations
 
@@ -99,6 +100,7 @@ def hostile(db: Database, scenario: str, tmp_path: Path) -> str:
     roles = [{"id": f"r-{i}", "name": text.strip() or f"r{i}", "description": text} for i, text in enumerate(HOSTILE)]
     roles.append({"id": "r-x", "name": HOSTILE_NAME})
     bundle = {
+        "units": [{"id": "u-x", "name": HOSTILE_NAME}],
         "roles": roles,
         "people": [{"id": "p-x", "name": HOSTILE_NAME, "holds": ["r-x"]}],
         "vendors": [{"id": "v-x", "name": HOSTILE_NAME, "owner": "r-x"}],
@@ -108,6 +110,7 @@ def hostile(db: Database, scenario: str, tmp_path: Path) -> str:
                 "name": HOSTILE_NAME,
                 "stage": "production",
                 "risk_tier": "high",
+                "unit": "u-x",
                 "owner": "r-x",
                 "vendor": "v-x",
                 "developers": ["r-0"],
@@ -143,8 +146,20 @@ def test_hostile_names_render_as_text_on_every_page(live: LiveApi, hostile: str,
     page.goto(f"{live.origin}/ui/scenarios/{hostile}/explore?focus=m-x")
     browser_page.wait_until("window.tomgraphExplorer && tomgraphExplorer.ready", 90)
     assert page.locator("#details-name").text_content() == HOSTILE_NAME
+    browser_page.page.click("#btn-authority")
+    browser_page.wait_until("document.querySelector('#authority-list li[data-person=\"p-x\"] a') !== null")
+    assert page.locator("#authority-list li[data-person='p-x'] > a").text_content() == HOSTILE_NAME
+    assert page.locator("#authority-list li[data-person='p-x'] li").first.text_content() == (
+        f"shutdown: holds {HOSTILE_NAME} (r-x)"
+    )
     browser_page.page.evaluate("tomgraphExplorer.showDetails('v-x')")
     assert page.locator("#details-name").text_content() == HOSTILE_NAME
+
+    page.goto(f"{live.origin}/ui/scenarios/{hostile}/coverage")
+    headers = page.locator("#coverage-matrix th.subject a").evaluate_all("a => a.map(x => x.textContent)")
+    assert HOSTILE_NAME in headers
+    page.goto(f"{live.origin}/ui/scenarios/{hostile}/maturity")
+    assert page.locator("#unit-stages tr[data-unit='u-x'] td a").first.text_content() == HOSTILE_NAME
 
     assert page.evaluate("window.pwned === undefined")
     assert page.evaluate("document.querySelectorAll('img').length") == 0
