@@ -44,5 +44,5 @@ def test_csv_has_one_guarded_row_per_applicable_pair() -> None:
 def test_html_escapes_and_links_failing_cells() -> None:
     page = to_html(RESULT)
     assert "&lt;b&gt;stop&lt;/b&gt;" in page and "<b>stop</b>" not in page
-    assert '<a href="/ui/s/current/entity/%40m-2">@m-2</a>' in page
+    assert '<a href="/ui/scenarios/current/entities/%40m-2">@m-2</a>' in page
     assert "<li>field: unit = -u</li>" in page

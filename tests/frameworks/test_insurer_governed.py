@@ -106,7 +106,7 @@ def test_cli_coverage_and_check_framework(db: Database, test_settings: Settings,
     } in rows
 
     printed = _cli(db, test_settings, "coverage", "-s", scenario, "-f", "eu-ai-act", "--as-of", day, "--format", "html")
-    assert f'<a href="/ui/s/{scenario}/entity/m-fraud-score">m-fraud-score</a>' in printed.stdout
+    assert f'<a href="/ui/scenarios/{scenario}/entities/m-fraud-score">m-fraud-score</a>' in printed.stdout
 
     printed = _cli(
         db,
