@@ -11,6 +11,7 @@ BENCHMARKS = {
     "checks": "bench.checks",
     "coverage": "bench.coverage",
     "report": "bench.report",
+    "report-tree": "bench.report_tree",
     "view": "bench.view",
     "api": "bench.api",
     "soak": "bench.soak",

@@ -89,3 +89,17 @@ def consistent_view(
         finally:
             if not tx.closed():
                 tx.rollback()
+
+
+@contextmanager
+def pinned_view(db: Database, view: ScenarioView) -> Iterator[ScenarioView]:
+    """Another read transaction on exactly the version `view` reads, without resolving again: a
+    published copy never changes, so several threads can read one version side by side (the
+    diff does). Hold `view` open meanwhile: its end checks that the copy was not deleted."""
+    with db.errors(), db.session(default_access_mode=READ_ACCESS) as session:
+        tx = session.begin_transaction()
+        try:
+            yield ScenarioView(tx, view.scenario, view.resolved)
+        finally:
+            if not tx.closed():
+                tx.rollback()

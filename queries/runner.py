@@ -25,7 +25,8 @@ from queries.postprocess import RowShapeError, raw_findings
 from queries.waivers import UnknownScenarioError, apply_waivers, read_waivers
 
 if TYPE_CHECKING:
-    from queries.frameworks import Frameworks
+    from queries.coverage import CoverageResult
+    from queries.frameworks import Framework, Frameworks
 
 
 class CheckRunError(Exception):
@@ -127,10 +128,15 @@ def run_checks_in(
     only: Iterable[str] | None = None,
     frameworks: Sequence[str] | None = None,
     registry: Frameworks | None = None,
+    coverage: CoverageResult | None = None,
 ) -> RunResult:
-    """`run_checks` inside a view the caller holds (to read more of the same version after it)."""
-    from queries.coverage import OBLIGATION_UNMET, coverage_in, frameworks_in_force, unmet_findings
-    from queries.frameworks import load_frameworks
+    """`run_checks` inside a view the caller holds (to read more of the same version after it).
+
+    ``coverage``: the coverage of the frameworks in force, already evaluated in this view and as of
+    ``as_of`` (:func:`coverage_in_force`); its unmet obligations become the ``obligation-unmet``
+    findings instead of evaluating the frameworks again (the weekly report shows that coverage too).
+    """
+    from queries.coverage import OBLIGATION_UNMET, unmet_findings
 
     wanted = None if only is None else list(only)
     checks = catalog.select(None if wanted is None else [i for i in wanted if i != OBLIGATION_UNMET])
@@ -141,19 +147,45 @@ def run_checks_in(
     known = {c.id for c in checks}
     if wanted is None or OBLIGATION_UNMET in wanted:
         known.add(OBLIGATION_UNMET)
-        named = frameworks_in_force(view) if frameworks is None else list(frameworks)
-        if named and registry is None:
-            from graph.settings import Settings
-
-            registry = load_frameworks(Settings().framework_dirs)
-        if named and registry is not None:
-            # A bundle may name frameworks tomgraph does not know (e.g. dora): those have no obligations here.
-            in_force = named if frameworks is not None else [i for i in named if i in registry.ids()]
-            if in_force:
-                result = coverage_in(view, registry.select(in_force), catalog, as_of)
-                findings.extend(unmet_findings(view, result))
+        if coverage is None:
+            in_force = coverage_in_force(view, catalog, as_of, frameworks, registry)
+            coverage = in_force[1] if in_force is not None else None
+        if coverage is not None:
+            findings.extend(unmet_findings(view, coverage))
     findings, expired = apply_waivers(findings, read_waivers(view, scenario), as_of, known)
     result_: RunResult = {"scenario": scenario, "as_of": as_of.isoformat(), "findings": sort_findings(findings)}
     if expired:
         result_["expired_waivers"] = expired
     return result_
+
+
+def coverage_in_force(
+    view: ScenarioView,
+    catalog: Catalog,
+    as_of: date,
+    frameworks: Sequence[str] | None = None,
+    registry: Frameworks | None = None,
+) -> tuple[list[Framework], CoverageResult] | None:
+    """The frameworks in force on the scenario of ``view`` and their coverage as of ``as_of``
+    (obligations.md "Coverage"), or None when none is in force.
+
+    ``frameworks``: ids named by the caller (``check --framework``); None means the bundle's
+    ``meta.frameworks``, of which ids tomgraph does not know (e.g. dora) are left out.
+    ``registry``: the frameworks to pick from (default: the shipped ones and TOMGRAPH_FRAMEWORK_DIRS).
+    """
+    from queries.coverage import coverage_in, frameworks_in_force
+    from queries.frameworks import load_frameworks
+
+    named = frameworks_in_force(view) if frameworks is None else list(frameworks)
+    if not named:
+        return None
+    if registry is None:
+        from graph.settings import Settings
+
+        registry = load_frameworks(Settings().framework_dirs)
+    # A bundle may name frameworks tomgraph does not know (e.g. dora): those have no obligations here.
+    in_force = named if frameworks is not None else [i for i in named if i in registry.ids()]
+    if not in_force:
+        return None
+    selected = registry.select(in_force)
+    return list(selected), coverage_in(view, selected, catalog, as_of)

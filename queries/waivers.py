@@ -217,7 +217,8 @@ def replace_waivers(db: Database, scenario: str, waivers: Sequence[Waiver]) -> i
         if loaded is None:
             raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
         found = tx.run(
-            "UNWIND $ids AS id MATCH (r:Role {scenario: $scenario, id: id}) RETURN collect(r.id) AS ids",
+            # by the (scenario, id) key of every entity: Role's own index is on scenario alone
+            "UNWIND $ids AS id MATCH (r:Entity {scenario: $scenario, id: id}) WHERE r:Role RETURN collect(r.id) AS ids",
             ids=sorted({w.accepted_by for w in waivers}),
             scenario=loaded,
         ).single(strict=True)["ids"]

@@ -21,7 +21,7 @@ from visualizations.spreadsheet import guard_cell
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENTITY_URL = "/ui/scenarios/{scenario}/entities/{id}"
-"""The explorer's entity page (failing cells link to it)."""
+"""The explorer's entity page (explorer/pages.py; failing cells link to it)."""
 NO_UNIT = "(no unit)"
 
 
@@ -44,6 +44,11 @@ def subject_units(view: ScenarioView, result: CoverageResult) -> dict[str, str]:
         {"scenario": view.physical, "ids": sorted(_subjects(result))},
     )
     return {r["id"]: r["unit"] or NO_UNIT for r in rows}
+
+
+def entity_url(scenario: str, entity_id: str) -> str:
+    """The path of an entity's page in the explorer (ENTITY_URL), both parts percent-encoded."""
+    return ENTITY_URL.format(scenario=quote(scenario, safe=""), id=quote(entity_id, safe=""))
 
 
 def _subjects(result: CoverageResult) -> set[str]:
@@ -163,7 +168,7 @@ def to_html(result: CoverageResult) -> str:
                     "subject": s,
                     "state": "fails" if s in failing else ("holds" if s in applies else "n/a"),
                     "failing": [item_label(i) for i in failing.get(s, [])],
-                    "url": ENTITY_URL.format(scenario=quote(result["scenario"], safe=""), id=quote(s, safe="")),
+                    "url": entity_url(result["scenario"], s),
                 }
                 for s in subjects
             ]

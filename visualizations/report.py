@@ -35,6 +35,7 @@ import csv
 import io
 import json
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from functools import cache
@@ -48,17 +49,21 @@ from neo4j import ManagedTransaction
 from graph.consistent import Reader, consistent_view
 from graph.db import Database
 from graph.errors import NotFound
-from graph.ontology import SEVERITIES, kind
+from graph.ontology import ENTITY_LABEL, SEVERITIES, kind
 from queries.catalog import SEVERITY_RANK, Catalog
+from queries.coverage import CoverageResult, item_label
 from queries.findings import Finding, finding_identity, group_by, severity_counts, top
 from queries.maturity.catalog import STAGES, Criterion, load_criteria
-from queries.maturity.scorecard import scorecard
-from queries.runner import run_checks_in
+from queries.maturity.scorecard import scorecard_in
+from queries.runner import coverage_in_force, run_checks_in
 from queries.waivers import Waiver, read_waivers
+from visualizations.coverage import entity_url
 from visualizations.spreadsheet import guard_cell
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from queries.frameworks import Framework
 
 SNAPSHOT_LABEL = "Snapshot"
 TEMPLATE_DIR = Path(__file__).parent / "report_templates"
@@ -126,19 +131,28 @@ def build_report(
 
     ``criteria``: the maturity criteria of the scorecard (default: the built-in ones); the report's
     ``maturity`` holds the organisation's and every unit's stage and how each moved since the
-    previous report (maturity.md, "Scorecard").
+    previous report (maturity.md, "Scorecard"). Besides the findings, the report has ``incidents``
+    (with their reporting deadlines, :func:`_incidents`), ``evidence`` expiring within
+    EVIDENCE_WITHIN_DAYS or expired (:func:`_evidence_due`) and, when a framework is in force
+    (obligations.md), ``coverage`` (:func:`coverage_section`). Everything is read in one view of
+    the scenario, and the checks run once: the scorecard counts this run's findings, and the
+    ``obligation-unmet`` findings come from the same coverage as the section.
     Raises ``queries.waivers.UnknownScenarioError`` when the scenario has not been loaded.
     """
+    if criteria is None:
+        criteria = load_criteria(known_checks=catalog.ids())
     # One version of the scenario for every read, in one read transaction.
     with consistent_view(db, scenario, at) as view:
-        result = run_checks_in(view, catalog, as_of)
+        in_force = coverage_in_force(view, catalog, as_of)
+        result = run_checks_in(view, catalog, as_of, coverage=in_force[1] if in_force else None)
         waivers = read_waivers(view, scenario)
         role_ids = {f["accountable"] for f in result["findings"] if f["accountable"]} | {w.accepted_by for w in waivers}
+        previous = _previous_report(view, scenario, as_of)
         report = compose_report(
             scenario,
             as_of,
             result["findings"],
-            _previous_report(view, scenario, as_of),
+            previous,
             _role_details(view, view.physical, role_ids),
             waivers,
             _trend_before(view, scenario, as_of),
@@ -146,11 +160,11 @@ def build_report(
         )
         report["top_open"] = _top_open(view, view.physical, report)
         report["incidents"] = _incidents(view, view.physical, as_of)
-        previous = _previous_report(view, scenario, as_of)
-    # after the view: the scorecard takes a view of its own (one at a time per scenario)
-    if criteria is None:
-        criteria = load_criteria(known_checks=catalog.ids())
-    card = scorecard(db, catalog, criteria, scenario, as_of, by_unit=True, at=at)
+        report["evidence"] = _evidence_due(view, view.physical, as_of)
+        if in_force is not None:
+            report["coverage"] = coverage_section(*in_force)
+        # the scorecard counts this run's findings: the checks run once per report
+        card = scorecard_in(view, catalog, criteria, as_of, by_unit=True, findings=result["findings"])
     report["maturity"] = maturity_section(card, (previous or {}).get("maturity"))
     _store_snapshot(db, report)
     return report
@@ -415,23 +429,199 @@ def _initiative_dues(db: Reader, scenario: str, subjects: Iterable[str]) -> dict
     return out
 
 
+REPORTING_DAYS = {"death": 10, "critical_infrastructure": 2, "widespread": 2}
+"""Days from ``aware`` to the reporting deadline of a serious incident, by ``category``; 15 for any
+other (EU AI Act Art. 73(2)-(4); the same rule as the check late-incident-report)."""
+REPORTING_DAYS_OTHERWISE = 15
+
+
+def reporting_deadline(serious: bool, category: str | None, aware: date) -> date | None:
+    """The day by which a serious incident must reach the authority (EU AI Act Art. 73); None when
+    the incident is not serious (no deadline)."""
+    if not serious:
+        return None
+    return aware + timedelta(days=REPORTING_DAYS.get(category or "", REPORTING_DAYS_OTHERWISE))
+
+
 def _incidents(db: Reader, scenario: str, as_of: date) -> dict[str, Any]:
-    """Incidents open on ``as_of`` (aware on or before it, not closed by it; bundle-format.md 1.1):
-    how many, how many serious, and the INCIDENTS_LISTED most severe (serious first, then oldest)."""
-    if _optional_reference("incidents", "owner") is None:
-        return {"open": 0, "serious": 0, "items": []}
+    """The report's ``incidents``: every incident the organisation knew of on ``as_of`` (aware on or
+    before it) that is open then (not closed by it) or was reported late; bundle-format.md 1.1.
+
+    ``{"open", "serious", "late", "items": [{"id", "name", "severity", "serious", "category",
+    "aware", "reported", "closed", "open", "owner", "deadline", "late", "days_left"}]}``:
+    ``open`` and ``serious`` count the open ones, ``late`` every serious one reported after its
+    deadline or still unreported past it (as late-incident-report finds them). ``deadline`` is
+    :func:`reporting_deadline` (None when not serious); ``days_left`` the days from ``as_of`` to
+    it while the incident is unreported (negative once past), else None. Items: late first, then
+    serious, most severe, oldest."""
+    owner = _optional_reference("incidents", "owner")
+    if owner is None:
+        return {"open": 0, "serious": 0, "late": 0, "items": []}
     rows = db.read(
-        "MATCH (n:Incident {scenario: $scenario}) WHERE n.aware <= $as_of AND (n.closed IS NULL OR n.closed > $as_of) "
+        "MATCH (n:Incident {scenario: $scenario}) WHERE n.aware <= $as_of "
+        f"OPTIONAL MATCH (r:Role)-[:{owner.rel_type}]->(n) "
         "RETURN n.id AS id, n.name AS name, n.severity AS severity, coalesce(n.serious, false) AS serious, "
-        "toString(n.aware) AS aware, toString(n.reported) AS reported",
+        "n.category AS category, n.aware AS aware, n.reported AS reported, n.closed AS closed, min(r.id) AS owner",
         {"scenario": scenario, "as_of": as_of},
     )
-    items = sorted(rows, key=lambda r: (not r["serious"], SEVERITY_RANK.get(r["severity"], 9), r["aware"], r["id"]))
+    items = []
+    for r in rows:
+        aware = r["aware"].to_native()
+        reported = r["reported"].to_native() if r["reported"] is not None else None
+        closed = r["closed"].to_native() if r["closed"] is not None else None
+        deadline = reporting_deadline(r["serious"], r["category"], aware)
+        late = deadline is not None and (reported > deadline if reported is not None else as_of > deadline)
+        is_open = closed is None or closed > as_of
+        if not (is_open or late):
+            continue
+        items.append(
+            {
+                "id": r["id"],
+                "name": r["name"],
+                "severity": r["severity"],
+                "serious": r["serious"],
+                "category": r["category"],
+                "aware": aware.isoformat(),
+                "reported": reported.isoformat() if reported else None,
+                "closed": closed.isoformat() if closed else None,
+                "open": is_open,
+                "owner": r["owner"],
+                "deadline": deadline.isoformat() if deadline else None,
+                "late": late,
+                "days_left": (deadline - as_of).days if deadline is not None and reported is None else None,
+            }
+        )
+    items.sort(
+        key=lambda i: (not i["late"], not i["serious"], SEVERITY_RANK.get(i["severity"], 9), i["aware"], i["id"])
+    )
     return {
-        "open": len(items),
-        "serious": sum(1 for r in items if r["serious"]),
-        "items": [dict(r) for r in items[:INCIDENTS_LISTED]],
+        "open": sum(1 for i in items if i["open"]),
+        "serious": sum(1 for i in items if i["open"] and i["serious"]),
+        "late": sum(1 for i in items if i["late"]),
+        "items": items,
     }
+
+
+EVIDENCE_WITHIN_DAYS = 30
+"""The report lists evidence that expires within this many days of its as-of date (issue 18)."""
+
+
+def _evidence_due(db: Reader, scenario: str, as_of: date) -> dict[str, Any]:
+    """The report's ``evidence``: documents to renew (bundle-format.md 1.1: evidence is in force from
+    ``issued`` up to the day before ``expires``).
+
+    ``{"within_days", "expiring": [...], "expired": [...]}``; each item ``{"id", "name", "kind",
+    "about": [ids], "issued", "expires", "owner", "days"}``. ``expiring``: in force on ``as_of`` and
+    expiring within ``within_days`` (as_of < expires <= as_of + within_days; ``days`` until it
+    expires); ``expired``: issued by ``as_of`` and no longer in force (expires <= as_of; ``days``
+    since). A document is left out once renewed: when everything it is about has evidence of the
+    same kind in force on ``as_of`` that lasts longer. Soonest (or longest expired) first."""
+    about = _optional_reference("evidence", "about")
+    owner = _optional_reference("evidence", "owner")
+    if about is None or owner is None:
+        return {"within_days": EVIDENCE_WITHIN_DAYS, "expiring": [], "expired": []}
+    rows = db.read(
+        "MATCH (e:Evidence {scenario: $scenario}) "
+        "WHERE e.issued <= $as_of AND e.expires IS NOT NULL AND e.expires <= $until "
+        f"AND EXISTS {{ MATCH (e)-[:{about.rel_type}]->(x) WHERE NOT EXISTS {{ "
+        f"MATCH (o:Evidence {{scenario: $scenario, kind: e.kind}})-[:{about.rel_type}]->(x) "
+        "WHERE o <> e AND o.issued <= $as_of "
+        "AND (o.expires IS NULL OR (o.expires > e.expires AND o.expires > $as_of)) } } "
+        f"OPTIONAL MATCH (r:Role)-[:{owner.rel_type}]->(e) "
+        "RETURN e.id AS id, e.name AS name, e.kind AS kind, e.issued AS issued, e.expires AS expires, "
+        f"min(r.id) AS owner, COLLECT {{ MATCH (e)-[:{about.rel_type}]->(x) RETURN x.id ORDER BY x.id }} AS about "
+        "ORDER BY expires, id",
+        {"scenario": scenario, "as_of": as_of, "until": as_of + timedelta(days=EVIDENCE_WITHIN_DAYS)},
+    )
+    expiring: list[dict[str, Any]] = []
+    expired: list[dict[str, Any]] = []
+    for r in rows:
+        expires = r["expires"].to_native()
+        item = {
+            "id": r["id"],
+            "name": r["name"],
+            "kind": r["kind"],
+            "about": list(r["about"]),
+            "issued": r["issued"].to_native().isoformat(),
+            "expires": expires.isoformat(),
+            "owner": r["owner"],
+            "days": abs((expires - as_of).days),
+        }
+        (expiring if expires > as_of else expired).append(item)
+    return {"within_days": EVIDENCE_WITHIN_DAYS, "expiring": expiring, "expired": expired}
+
+
+COVERAGE_MODELS_SHOWN = 20
+"""The report's coverage matrix has this many model columns: the models failing most obligations."""
+COVERAGE_OTHERS_SHOWN = 25
+"""Failing (obligation, subject) pairs listed for subjects that are not models (vendors, incidents)."""
+
+
+def coverage_section(frameworks: Sequence[Framework], result: CoverageResult) -> dict[str, Any]:
+    """The report's ``coverage`` (obligations.md "Coverage") from the coverage of the frameworks in
+    force: per framework its coverage, each obligation's applicable and satisfied counts, and a matrix
+    of obligations by models for the COVERAGE_MODELS_SHOWN models failing most obligations (pure).
+
+    ``{"frameworks": [{"framework", "title", "coverage", "applicable", "satisfied", "models":
+    [shown model ids], "models_failing", "obligations": [{"id", "ref", "title", "kind",
+    "applicable", "satisfied", "cells": {model: "holds" | [failing items]}}], "others":
+    [{"subject", "kind", "obligation", "ref", "failing"}], "others_failing"}]}``. ``cells`` has the
+    shown models the obligation applies to; ``others`` lists failing pairs of other kinds."""
+    out = []
+    for framework, f in zip(frameworks, result["frameworks"], strict=True):
+        kinds = {o.id: o.applies_to.kind for o in framework.spec.obligations}
+        failing_count: dict[str, int] = defaultdict(int)
+        others = []
+        for o in f["obligations"]:
+            for u in o["unsatisfied"]:
+                if kinds[o["id"]] == "models":
+                    failing_count[u["subject"]] += 1
+                else:
+                    others.append(
+                        {
+                            "subject": u["subject"],
+                            "kind": kinds[o["id"]],
+                            "obligation": o["id"],
+                            "ref": o["ref"],
+                            "failing": [item_label(i) for i in u["failing"]],
+                        }
+                    )
+        shown = sorted(failing_count, key=lambda m: (-failing_count[m], m))[:COVERAGE_MODELS_SHOWN]
+        obligations = []
+        for o in f["obligations"]:
+            failing = {u["subject"]: u["failing"] for u in o["unsatisfied"]}
+            applies = set(o.get("subjects", [])) if kinds[o["id"]] == "models" else set()
+            obligations.append(
+                {
+                    "id": o["id"],
+                    "ref": o["ref"],
+                    "title": o["title"],
+                    "kind": kinds[o["id"]],
+                    "applicable": o["applicable"],
+                    "satisfied": o["satisfied"],
+                    "cells": {
+                        m: [item_label(i) for i in failing[m]] if m in failing else "holds"
+                        for m in shown
+                        if m in applies
+                    },
+                }
+            )
+        others.sort(key=lambda x: (x["subject"], x["ref"]))
+        out.append(
+            {
+                "framework": f["framework"],
+                "title": framework.spec.title,
+                "coverage": f["coverage"],
+                "applicable": sum(o["applicable"] for o in f["obligations"]),
+                "satisfied": sum(o["satisfied"] for o in f["obligations"]),
+                "models": shown,
+                "models_failing": len(failing_count),
+                "obligations": obligations,
+                "others": others[:COVERAGE_OTHERS_SHOWN],
+                "others_failing": len(others),
+            }
+        )
+    return {"frameworks": out}
 
 
 def _optional_reference(section: str, name: str) -> Any:
@@ -446,7 +636,8 @@ def _role_details(db: Reader, scenario: str, role_ids: Iterable[str]) -> dict[st
     """Name, unit and holders (who must act) of each accountable role, in one query."""
     assert _HOLDS is not None and _IN_UNIT is not None
     rows = db.read(
-        "UNWIND $ids AS rid MATCH (r:Role {scenario: $scenario, id: rid}) "
+        # by the (scenario, id) key of every entity: Role has an index on scenario alone
+        f"UNWIND $ids AS rid MATCH (r:{ENTITY_LABEL} {{scenario: $scenario, id: rid}}) WHERE r:Role "
         f"OPTIONAL MATCH (r)-[:{_IN_UNIT.rel_type}]->(u:Unit) "
         "RETURN r.id AS id, r.name AS name, u.id AS unit, u.name AS unit_name, "
         f"COLLECT {{ MATCH (p:Person)-[:{_HOLDS.rel_type}]->(r) "
@@ -731,8 +922,30 @@ def render_html(report: Report, png: bytes | None = None) -> str:
             units_maturity_more=units_maturity_more,
             signed=_signed,
             role_title=role_title,
+            **_incident_and_evidence_views(report),
+            entity_url=lambda entity_id: entity_url(report["scenario"], entity_id),
         )
     )
+
+
+def _incident_and_evidence_views(report: Report) -> dict[str, Any]:
+    """report.html's incidents and evidence lists, cut to TOP_ROLES rows each ("and K more").
+    Reports stored before these sections existed have none."""
+    incidents = report.get("incidents") or {"open": 0, "serious": 0, "late": 0, "items": []}
+    evidence = report.get("evidence") or {"within_days": EVIDENCE_WITHIN_DAYS, "expiring": [], "expired": []}
+    shown_incidents, incidents_more = top(incidents["items"], TOP_ROLES)
+    expiring, expiring_more = top(evidence["expiring"], TOP_ROLES)
+    expired, expired_more = top(evidence["expired"], TOP_ROLES)
+    return {
+        "incidents": shown_incidents,
+        "incidents_more": incidents_more,
+        "incidents_counts": {k: incidents.get(k, 0) for k in ("open", "serious", "late")},
+        "evidence_days": evidence["within_days"],
+        "evidence_expiring": expiring,
+        "evidence_expiring_more": expiring_more,
+        "evidence_expired": expired,
+        "evidence_expired_more": expired_more,
+    }
 
 
 SUMMARY_RISKS = 5
@@ -757,7 +970,8 @@ def render_summary_html(report: Report, png: bytes | None = None) -> str:
             stage_moved=maturity.get("movement"),
             movement=movement_text(report),
             top_open=report.get("top_open", []),
-            incidents=report.get("incidents") or {"open": 0, "serious": 0, "items": []},
+            incidents=report.get("incidents") or {"open": 0, "serious": 0, "late": 0, "items": []},
+            incidents_listed=INCIDENTS_LISTED,
             risks=risks,
             risks_more=risks_more,
             signed=_signed,
@@ -833,6 +1047,7 @@ def render_markdown(report: Report) -> str:
         else f"Expiring within {waivers['expiring_within_days']} days: none."
     )
     lines += [_waiver_line(w) for w in waivers["expiring_soon"]]
+    lines += _markdown_incidents_evidence_coverage(report)
     lines += ["", "## Resolved since last time", ""]
     lines += [f"- `{f['check']}` ({_ids(f['subjects'])}): {_md(f['message'])}" for f in report["resolved"]] or ["None."]
     lines += ["", "## All findings", ""]
@@ -846,6 +1061,42 @@ def render_markdown(report: Report) -> str:
             f"{_md(f['remediation'])} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _markdown_incidents_evidence_coverage(report: Report) -> list[str]:
+    """report.md's incidents (with reporting deadlines), evidence to renew and framework coverage."""
+    incidents = report.get("incidents") or {"items": []}
+    lines = ["", "## Incidents", ""]
+    for i in incidents["items"]:
+        deadline = f", reporting deadline {i['deadline']}" if i.get("deadline") else ""
+        late = " **(reported late)**" if i.get("late") else ""
+        state = "open" if i.get("open", True) else f"closed {i['closed']}"
+        reported = f"reported {i['reported']}" if i["reported"] else "not reported"
+        lines.append(
+            f"- **{i['severity']}**{' serious' if i['serious'] else ''} {_md(i['name'])} (`{i['id']}`): aware "
+            f"{i['aware']}{deadline}, {reported}{late}; {state}"
+        )
+    if not incidents["items"]:
+        lines.append("None.")
+    evidence = report.get("evidence")
+    if evidence is not None:
+        lines += ["", "## Evidence to renew", ""]
+        for title, rows, word in (
+            (f"Expiring within {evidence['within_days']} days", evidence["expiring"], "left"),
+            ("Expired, not replaced", evidence["expired"], "ago"),
+        ):
+            lines.append(f"{title}:" if rows else f"{title}: none.")
+            lines += [
+                f"- {_md(e['name'])} (`{e['id']}`, {e['kind']}) about {_ids(e['about'])}: expires {e['expires']} "
+                f"({e['days']} days {word})"
+                for e in rows
+            ]
+    for f in (report.get("coverage") or {}).get("frameworks", []):
+        lines += ["", f"## Coverage: {_md(f['title'])} (`{f['framework']}`)", ""]
+        lines.append(f"{f['coverage'] * 100:.1f}% covered: {f['satisfied']} of {f['applicable']} pairs hold.")
+        lines += ["", "| obligation | title | holds |", "| --- | --- | ---: |"]
+        lines += [f"| {o['ref']} | {_md(o['title'])} | {o['satisfied']}/{o['applicable']} |" for o in f["obligations"]]
+    return lines
 
 
 def finding_rows(report: Report) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from graph.db import Database
 from graph.errors import NotFound
 from graph.ontology import ENTITY_LABEL, kind
 from queries.catalog import Catalog
+from queries.findings import Finding
 from queries.maturity.catalog import STAGES, Criterion
 from queries.runner import run_checks_in
 from queries.waivers import UnknownScenarioError
@@ -92,6 +93,7 @@ def scorecard(
     unit: str | None = None,
     by_unit: bool = False,
     at: date | None = None,
+    findings: Sequence[Finding] | None = None,
 ) -> dict[str, Any]:
     """The scorecard JSON of maturity.md: ``{"scenario", "as_of", "scopes": [{"scope", "stage",
     "criteria": [{"id", "stage", "passed", "value", "threshold", "evidence", "assessment"}]}]}``.
@@ -104,15 +106,67 @@ def scorecard(
     Reads the version of the scenario in force on ``at`` (default today), in one read transaction
     (graph/consistent.py); a criterion's ``$scenario`` is bound to that version's physical name.
     Raises ``graph.history.NoVersionAt`` (a NotFound) when no version was in force then.
+
+    ``findings``: the findings of a run of the whole catalog on the same version of the scenario and
+    as-of date (``queries.runner.run_checks_in``), for the criteria that count findings; None runs the
+    checks those criteria name. The weekly report passes its own, so the checks run once.
     """
     with consistent_view(db, scenario, at) as view:
-        if not view.found:
-            raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
-        units = _unit_tree(view, view.physical)
-        if unit is not None and unit not in units.parent:
-            raise NotFound(f"no unit '{unit}' in scenario '{scenario}'")
-        rows = _rows(view, catalog, criteria, view.physical, as_of)
-        assessments = _assessments(view, view.physical, as_of)
+        inputs = _inputs(view, catalog, criteria, as_of, unit, findings)
+    # the scopes are counted after the view, so a waiting load is not held up by them
+    return _card(scenario, as_of, criteria, inputs, unit, by_unit)
+
+
+def scorecard_in(
+    view: ScenarioView,
+    catalog: Catalog,
+    criteria: Sequence[Criterion],
+    as_of: date,
+    *,
+    unit: str | None = None,
+    by_unit: bool = False,
+    findings: Sequence[Finding] | None = None,
+) -> dict[str, Any]:
+    """:func:`scorecard` inside a view the caller holds (the weekly report reads the scenario once)."""
+    inputs = _inputs(view, catalog, criteria, as_of, unit, findings)
+    return _card(view.scenario, as_of, criteria, inputs, unit, by_unit)
+
+
+@dataclass
+class _Inputs:
+    units: _Units
+    rows: dict[str, list[_Row]]
+    assessments: dict[tuple[str, str | None], str]
+
+
+def _inputs(
+    view: ScenarioView,
+    catalog: Catalog,
+    criteria: Sequence[Criterion],
+    as_of: date,
+    unit: str | None,
+    findings: Sequence[Finding] | None,
+) -> _Inputs:
+    """Everything the scorecard reads from the scenario, in one view."""
+    scenario = view.scenario
+    if not view.found:
+        raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
+    units = _unit_tree(view, view.physical)
+    if unit is not None and unit not in units.parent:
+        raise NotFound(f"no unit '{unit}' in scenario '{scenario}'")
+    rows = _rows(view, catalog, criteria, view.physical, as_of, findings)
+    return _Inputs(units, rows, _assessments(view, view.physical, as_of))
+
+
+def _card(
+    scenario: str,
+    as_of: date,
+    criteria: Sequence[Criterion],
+    inputs: _Inputs,
+    unit: str | None,
+    by_unit: bool,
+) -> dict[str, Any]:
+    units, rows, assessments = inputs.units, inputs.rows, inputs.assessments
     scopes: list[str | None] = [unit] if unit is not None else [None]
     if by_unit and unit is None:
         scopes += sorted(units.parent)
@@ -209,12 +263,19 @@ def _unit_tree(db: Reader, scenario: str) -> _Units:
 
 
 def _rows(
-    db: ScenarioView, catalog: Catalog, criteria: Sequence[Criterion], scenario: str, as_of: date
+    db: ScenarioView,
+    catalog: Catalog,
+    criteria: Sequence[Criterion],
+    scenario: str,
+    as_of: date,
+    findings: Sequence[Finding] | None = None,
 ) -> dict[str, list[_Row]]:
-    """Each criterion's rows, with the units of the entities that decide their scope."""
+    """Each criterion's rows, with the units of the entities that decide their scope. ``findings``:
+    those of a run the caller made (None: run the checks the criteria name)."""
     out: dict[str, list[_Row]] = {}
     needed = sorted({check for c in criteria for check in c.spec.findings or ()})
-    findings = run_checks_in(db, catalog, as_of, needed)["findings"] if needed else []
+    if findings is None:
+        findings = run_checks_in(db, catalog, as_of, needed)["findings"] if needed else []
     for c in criteria:
         rows: list[_Row] = []
         if c.spec.findings is not None:

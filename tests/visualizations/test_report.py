@@ -454,7 +454,8 @@ def test_summary_pdf_is_one_a4_page_with_the_executive_facts(two_weeks: dict[str
     for _, check in TOP_OPEN_WEEK2:
         assert check in text
     assert "nobody accountable" in text and "no date" in text
-    assert "1 open, 0 serious." in text and "inc-2026-assistant-disclosure" in text
+    assert "1 open (0 serious); 1 reported late." in text and "inc-2026-assistant-disclosure" in text
+    assert "inc-2026-fraud-declines (closed) 2026-08-03 2026-08-18 late 2026-08-25" in text
     assert "use-case-without-kpi" in text and "Chief Operating Officer" in text and "2026-12-01" in text
     # rendered to PNG for a look (poppler's pdftoppm)
     subprocess.run(
