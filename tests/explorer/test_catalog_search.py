@@ -13,6 +13,7 @@ import pytest
 from api import graph_reads
 from api.graph_reads import lucene_search
 from graph.db import Database
+from graph.history import physical_name
 from loaders import load_bundle
 from tests.api.conftest import ApiClient
 
@@ -77,7 +78,7 @@ def expected(db: Database, scenario: str, q: str) -> list[str]:
     rows = db.read(
         "MATCH (n:Entity {scenario: $s}) WHERE toLower(n.id) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q "
         "RETURN n.id AS id ORDER BY id",
-        {"s": scenario, "q": q.lower()},
+        {"s": physical_name(db, scenario), "q": q.lower()},
     )
     return [r["id"] for r in rows]
 
@@ -106,7 +107,10 @@ def test_open_findings_filter_reads_ids_a_chunk_at_a_time(
     findings = api.get(f"/scenarios/{named}/findings", key="reader").json()["findings"]
     flagged = sorted({s for f in findings if "waived" not in f for s in f["subjects"]})
     high = {
-        r["id"] for r in db.read("MATCH (n:Model {scenario: $s, risk_tier: 'high'}) RETURN n.id AS id", {"s": named})
+        r["id"]
+        for r in db.read(
+            "MATCH (n:Model {scenario: $s, risk_tier: 'high'}) RETURN n.id AS id", {"s": physical_name(db, named)}
+        )
     }
     wanted = [i for i in flagged if i in high]
     assert 1 < len(wanted) < len(flagged)

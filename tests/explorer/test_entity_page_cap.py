@@ -11,6 +11,7 @@ import pytest
 
 from explorer import pages
 from graph.db import Database
+from graph.history import physical_name
 from loaders import load_bundle
 from tests.api.conftest import ApiClient
 
@@ -43,7 +44,7 @@ def test_entity_page_lists_the_first_relationships_by_type_and_id_and_counts_the
 
     incoming = db.read(
         "MATCH (:Entity {scenario: $s, id: 'v-big'})<-[r]-(m:Entity) RETURN type(r) AS t, m.id AS id ORDER BY t, id",
-        {"s": scenario},
+        {"s": physical_name(db, scenario)},
     )
     assert len(incoming) == 13  # 12 models and the owner
     assert f"<h3>In ({len(incoming)})</h3>" in html

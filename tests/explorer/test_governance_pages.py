@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from graph.db import Database
+from graph.history import physical_name
 from graph.sync import delete_scenario
 from loaders import load_bundle
 from queries.authority import effective_holders
@@ -54,7 +55,7 @@ def test_authority_paths_are_the_effective_holders_plus_deputies(api: ApiClient,
 
     today = date.today()
     for right in ("change_approval", "deployment_approval", "shutdown"):
-        held = effective_holders(db, governed, MODEL, right, today)
+        held = effective_holders(db, physical_name(db, governed), MODEL, right, today)
         via_roles_and_delegations = sorted(
             (person, nodes[-2], nodes[-3] if how == "delegation" else None)
             for person, r, how, nodes in paths
@@ -65,7 +66,7 @@ def test_authority_paths_are_the_effective_holders_plus_deputies(api: ApiClient,
         "MATCH (m:Model {scenario: $s, id: $id})<-[:APPROVES_CHANGE|APPROVES_DEPLOYMENT|CAN_SHUT_DOWN]-(giver:Role) "
         "MATCH (p:Person)-[:HOLDS]->(d:Role)-[:DEPUTIZES_FOR]->(giver) "
         "RETURN DISTINCT p.id AS p, d.id AS d, giver.id AS g",
-        {"s": governed, "id": MODEL},
+        {"s": physical_name(db, governed), "id": MODEL},
     )
     assert deputies, "the example gives the change approver and the shutdown role a deputy"
     assert sorted({(p, nodes[1], nodes[2]) for p, _r, how, nodes in paths if how == "deputy"}) == sorted(
