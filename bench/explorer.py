@@ -39,6 +39,7 @@ from urllib.parse import quote
 import httpx
 
 from graph.db import Database
+from graph.history import physical_name
 from graph.settings import Settings
 
 TARGETS_MS = {"search": 300, "entity": 1000, "expand": 500, "layout_500": 3000, "board": 2000}
@@ -63,6 +64,7 @@ NAV = """() => { const t = performance.getEntriesByType('navigation')[0];
 def _pick(db: Database, scenario: str) -> dict[str, Any]:
     """Ids to open: per kind the entity with most relationships; an entity with 40-60 neighbours
     (no kind above 25, so none is grouped) and a neighbour of it to start from; search terms."""
+    physical = physical_name(db, scenario)  # the latest version's entities (graph/history.py)
     busiest = db.read(
         """
         UNWIND ['Model', 'Vendor', 'Role', 'UseCase', 'Workflow', 'DataDomain'] AS label
@@ -73,7 +75,7 @@ def _pick(db: Database, scenario: str) -> dict[str, Any]:
         }
         RETURN label, id, degree
         """,
-        {"s": scenario},
+        {"s": physical},
     )
     fifty = db.read(
         """
@@ -86,9 +88,9 @@ def _pick(db: Database, scenario: str) -> dict[str, Any]:
         MATCH (n)--(start:Entity) WHERE COUNT { (start)--() } <= 10
         RETURN n.id AS centre, degree, start.id AS start LIMIT 1
         """,
-        {"s": scenario},
+        {"s": physical},
     )
-    some = db.read("MATCH (n:Model {scenario: $s}) WITH n SKIP 777 LIMIT 1 RETURN n.name AS name", {"s": scenario})
+    some = db.read("MATCH (n:Model {scenario: $s}) WITH n SKIP 777 LIMIT 1 RETURN n.name AS name", {"s": physical})
     word = (some[0]["name"] or "model").split()[-1].lower() if some else "model"
     return {"busiest": busiest, "fifty": fifty[0] if fifty else None, "word": word}
 

@@ -4,8 +4,17 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
+from typing import Any
 
+from graph.consistent import consistent_view
+from graph.db import Database
+from loaders import load_bundle
+from queries.catalog import load_catalog
+from queries.coverage import coverage_in
+from queries.frameworks import load_frameworks
+from queries.plan import transition_plan
 from tests.bundles import SMALL_BUNDLE, write_yaml
 from tests.cli.test_cli import tomgraph
 
@@ -56,3 +65,44 @@ def test_a_bad_date_is_exit_2_naming_the_option(cli_env: dict[str, str], scenari
     bad_load = tomgraph("load", str(CURRENT), "-s", scenario, "--effective", "soon", env=cli_env)
     assert bad_load.returncode == 2
     assert bad_load.stderr.strip() == "error: --effective: 'soon' is not a date YYYY-MM-DD"
+
+
+def test_maturity_coverage_plan_and_who_read_the_version_in_force_at(
+    db: Database, tmp_path: Path, cli_env: dict[str, str], scenario: str
+) -> None:
+    january, march, february, as_of = date(2026, 1, 5), date(2026, 3, 2), "2026-02-01", date(2026, 3, 9)
+    load_bundle(db, write_yaml(SMALL_BUNDLE, tmp_path / "small.yaml"), scenario, effective=january)
+    load_bundle(db, CURRENT, scenario, effective=march)
+    catalog = load_catalog()
+
+    maturity = tomgraph("maturity", "-s", scenario, "--by-unit", "--at", february, "--format", "json", env=cli_env)
+    assert maturity.returncode == 0, maturity.stderr
+    scopes = [s["scope"] for s in json.loads(maturity.stdout)["scopes"]]
+    assert scopes[1:] == sorted(u["id"] for u in SMALL_BUNDLE["units"])
+
+    args = ("-s", scenario, "--at", february, "--as-of", as_of.isoformat(), "--format", "json")
+    coverage = tomgraph("coverage", *args, env=cli_env)
+    assert coverage.returncode == 0, coverage.stderr
+    with consistent_view(db, scenario, date.fromisoformat(february)) as view:
+        expected = coverage_in(view, load_frameworks().select(None), catalog, as_of)
+
+    def applicable(result: Any) -> list[tuple[str, int, int]]:
+        return [(o["id"], o["applicable"], o["satisfied"]) for f in result["frameworks"] for o in f["obligations"]]
+
+    assert applicable(json.loads(coverage.stdout)) == applicable(expected)
+
+    plan = tomgraph(
+        "plan", f"{scenario}@{january}", scenario, "--as-of", as_of.isoformat(), "--format", "json", env=cli_env
+    )
+    assert plan.returncode == 0, plan.stderr
+    assert (
+        json.loads(plan.stdout)["counts"]
+        == transition_plan(db, catalog, scenario, scenario, as_of, at_a=january)["counts"]
+    )
+
+    assert tomgraph("who", "m-uw-risk-score", "-s", scenario, env=cli_env).returncode == 0
+    missing = tomgraph("who", "m-uw-risk-score", "-s", scenario, "--at", february, env=cli_env)
+    assert missing.returncode == 1
+    bad = tomgraph("coverage", "-s", scenario, "--at", "soon", env=cli_env)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "error: --at: 'soon' is not a date YYYY-MM-DD"

@@ -101,9 +101,11 @@ def test_format_11_forms_load_to_identical_graphs_with_the_new_edges(
         "MATCH (a:Entity {scenario: $s})-[r]->(b:Entity) "
         "WHERE type(r) IN ['SUPPLIED_BY', 'DEPENDS_ON', 'RUNS_ON', 'OPERATES', 'DELEGATED_TO', 'HEADS', "
         "'DEPUTIZES_FOR'] OR b:Meta RETURN a.id AS a, type(r) AS t, b.id AS b ORDER BY a, t, b",
-        {"s": f"{scenario}-yaml"},
+        {"s": physical_name(db, f"{scenario}-yaml")},
     )
-    meta = db.read("MATCH (m:Meta {scenario: $s}) RETURN properties(m) AS p", {"s": f"{scenario}-yaml"})
+    meta = db.read(
+        "MATCH (m:Meta {scenario: $s}) RETURN properties(m) AS p", {"s": physical_name(db, f"{scenario}-yaml")}
+    )
     for name in dumps:
         delete_scenario(db, f"{scenario}-{name}")
     assert all(d == dumps["yaml"] for d in dumps.values())
