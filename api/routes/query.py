@@ -22,6 +22,7 @@ router = APIRouter(tags=["query"])
             "Invalid body, a Cypher error, a query over the size limits, past the time limit, "
             "over the memory limit, or an answer over the byte cap"
         ),
+        413: problem_response("The request body is larger than the limit (api/guard.py)"),
         429: problem_response("As many ad-hoc queries as allowed are running; retry after Retry-After"),
     },
 )
