@@ -6,6 +6,20 @@ from graph.db import Database
 from graph.ontology import ENTITY_LABEL, KINDS
 
 
+EVENT_SCHEMA: tuple[str, ...] = (
+    "CREATE CONSTRAINT event_scenario_id IF NOT EXISTS FOR (e:Event) REQUIRE (e.scenario, e.id) IS UNIQUE",
+    "CREATE INDEX event_scenario IF NOT EXISTS FOR (e:Event) ON (e.scenario)",
+    "CREATE INDEX event_scenario_day IF NOT EXISTS FOR (e:Event) ON (e.scenario, e.day)",
+    "CREATE INDEX event_scenario_activity_day IF NOT EXISTS FOR (e:Event) ON (e.scenario, e.activity, e.day)",
+    "CREATE INDEX event_scenario_object_activity_time IF NOT EXISTS FOR (e:Event) "
+    "ON (e.scenario, e.object, e.activity, e.time)",
+    "CREATE INDEX event_scenario_actor IF NOT EXISTS FOR (e:Event) ON (e.scenario, e.actor)",
+)
+"""Event logs (events/, docs/graph-model.md "Events"): one event per (scenario, id), and the
+indexes the conformance checks and the stats seek by (activity and day; object, activity and
+time; actor)."""
+
+
 def _snake(label: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in label).lstrip("_")
 
@@ -19,6 +33,7 @@ def schema_statements() -> list[str]:
         f"CREATE INDEX entity_scenario IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.scenario)",
         "CREATE INDEX waiver_scenario IF NOT EXISTS FOR (w:Waiver) ON (w.scenario)",
         "CREATE INDEX snapshot_scenario IF NOT EXISTS FOR (s:Snapshot) ON (s.scenario)",
+        *EVENT_SCHEMA,
     ]
     for kind in KINDS:
         statements.append(
