@@ -371,6 +371,7 @@ async def shortest_paths(db: ApiDatabase, scenario: str, source: str, target: st
 FINDINGS_STATE = """
 OPTIONAL MATCH (s:Scenario {name: $scenario})
 RETURN s IS NOT NULL AS found, toString(s.loaded_at) AS loaded_at, s.bundle_digest AS digest,
+  toString(s.events_loaded_at) AS events_loaded_at,
   COLLECT { MATCH (w:Waiver {scenario: $scenario})
             RETURN [w.check, toString(w.expires), w.accepted_by, w.reason] + w.subjects AS waiver
             ORDER BY waiver } AS waivers
@@ -383,7 +384,7 @@ async def findings_state(db: ApiDatabase, scenario: str) -> str | None:
     row = await db.one_row(FINDINGS_STATE, {"scenario": scenario})
     if not row["found"]:
         return None
-    return json.dumps([row["loaded_at"], row["digest"], row["waivers"]], separators=(",", ":"))
+    return json.dumps([row["loaded_at"], row["digest"], row["waivers"], row["events_loaded_at"]], separators=(",", ":"))
 
 
 async def who(db: ApiDatabase, scenario: str, entity_id: str, as_of: date | None = None) -> WhoAnswer:

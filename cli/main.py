@@ -23,6 +23,7 @@ from cli import (
     coverage_cmd,
     diff_cmd,
     entity_cmd,
+    events_cmd,
     import_cmd,
     keys_cmd,
     maturity_cmd,
@@ -115,6 +116,7 @@ view_cmd.register(app, get_context)
 keys_cmd.register(app, get_context)
 entity_cmd.register(app, get_context)
 import_cmd.register(app, get_context)
+events_cmd.register(app, get_context)
 maturity_cmd.register(app, get_context)
 maturity_cmd.register_plan(app, get_context)
 

@@ -69,9 +69,7 @@ def detect_form(path: Path, head: bytes) -> str:
         return "jsonl"
     if name.endswith(".json"):
         return "json"
-    raise FormError(
-        f"{path.name}: cannot tell the log's form; name it .csv, .json, .jsonl, .xes or .jsonocel"
-    )
+    raise FormError(f"{path.name}: cannot tell the log's form; name it .csv, .json, .jsonl, .xes or .jsonocel")
 
 
 def _lines(stream: IO[str], name: str, problems: ProblemList) -> Iterator[tuple[int, str]]:
@@ -180,7 +178,9 @@ def _read_document(stream: IO[str], name: str, problems: ProblemList) -> str | N
     text = stream.read(MAX_DOCUMENT_BYTES + 1)
     if len(text) > MAX_DOCUMENT_BYTES:
         problems.append(
-            Problem(name, "file", f"larger than {MAX_DOCUMENT_BYTES >> 20} MiB; give a log this large as CSV or JSON Lines")
+            Problem(
+                name, "file", f"larger than {MAX_DOCUMENT_BYTES >> 20} MiB; give a log this large as CSV or JSON Lines"
+            )
         )
         return None
     return text
@@ -232,7 +232,12 @@ def read_json(stream: IO[str], name: str, problems: ProblemList) -> Iterator[Raw
 
 
 OCEL_ACTOR_ATTRIBUTES = ("org:resource", "actor")
-OCEL_FIELD_ATTRIBUTES = {"request": "request", "tom:request": "request", "to_stage": "to_stage", "tom:to_stage": "to_stage"}
+OCEL_FIELD_ATTRIBUTES = {
+    "request": "request",
+    "tom:request": "request",
+    "to_stage": "to_stage",
+    "tom:to_stage": "to_stage",
+}
 
 
 def read_ocel(stream: IO[str], name: str, problems: ProblemList, known: set[str] | None = None) -> Iterator[RawRecord]:
@@ -346,13 +351,14 @@ class _XesHandler(ContentHandler):
         self.event_line = 0
         self.progress = 0
 
-    def setDocumentLocator(self, locator: Locator) -> None:  # noqa: N802 (SAX's name)
+    def setDocumentLocator(self, locator: Locator) -> None:
         self.locator = locator
 
     def _line(self) -> int:
-        return self.locator.getLineNumber() if self.locator is not None else 0
+        line = self.locator.getLineNumber() if self.locator is not None else None
+        return line or 0
 
-    def startElement(self, name: str, attrs: Any) -> None:  # noqa: N802
+    def startElement(self, name: str, attrs: Any) -> None:
         self.progress += 1
         parent = self.depth[-1] if self.depth else None
         self.depth.append(name)
@@ -372,7 +378,7 @@ class _XesHandler(ContentHandler):
             assert self.event is not None
             self.event[key] = _xes_value(name, value)
 
-    def endElement(self, name: str) -> None:  # noqa: N802
+    def endElement(self, name: str) -> None:
         self.progress += 1
         self.depth.pop()
         if name != "event" or self.event is None:
@@ -388,7 +394,7 @@ class _XesHandler(ContentHandler):
         if "object" not in fields and self.trace_name is not None:
             fields["object"] = self.trace_name
         if "id" not in fields:
-            canonical = json.dumps(sorted((k, str(v)) for k, v in attributes.items()) + [("trace", self.trace_name)])
+            canonical = json.dumps([*sorted((k, str(v)) for k, v in attributes.items()), ("trace", self.trace_name)])
             fields["id"] = "xes-" + hashlib.sha256(canonical.encode()).hexdigest()[:24]
         if properties:
             fields["properties"] = properties
@@ -419,15 +425,15 @@ def read_xes(stream: IO[bytes], name: str, problems: ProblemList) -> Iterator[Ra
     handler = _XesHandler(name, problems)
     parser = make_parser()
     parser.setFeature(xml.sax.handler.feature_external_ges, False)
-    parser.forbid_dtd = True  # type: ignore[attr-defined]
-    parser.forbid_entities = True  # type: ignore[attr-defined]
-    parser.forbid_external = True  # type: ignore[attr-defined]
+    parser.forbid_dtd = True
+    parser.forbid_entities = True
+    parser.forbid_external = True
     parser.setContentHandler(handler)
     fed_since_progress = 0
     try:
         while chunk := stream.read(CHUNK):
             before = handler.progress
-            parser.feed(chunk)  # type: ignore[attr-defined]
+            parser.feed(chunk)
             fed_since_progress = 0 if handler.progress != before else fed_since_progress + len(chunk)
             if fed_since_progress > MAX_LINE_CHARS:
                 problems.append(
@@ -440,7 +446,7 @@ def read_xes(stream: IO[bytes], name: str, problems: ProblemList) -> Iterator[Ra
                 return
             yield from handler.records
             handler.records.clear()
-        parser.close()  # type: ignore[attr-defined]
+        parser.close()
     except DefusedXmlException as e:
         problems.append(Problem(f"{name}:{handler._line()}", "xml", f"refused: {_defused_reason(e)}"))
         return

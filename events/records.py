@@ -156,7 +156,9 @@ def validate_record(record: RawRecord) -> tuple[EventRow | None, list[Problem]]:
             problems.append(Problem(place, "time", reason))
     activity = _text(fields.get("activity"), "activity", place, problems, required=True)
     if activity is not None and activity not in ACTIVITIES:
-        problems.append(Problem(place, "activity", f"unknown activity '{activity[:64]}' (known: {', '.join(ACTIVITIES)})"))
+        problems.append(
+            Problem(place, "activity", f"unknown activity '{activity[:64]}' (known: {', '.join(ACTIVITIES)})")
+        )
     obj = _text(fields.get("object"), "object", place, problems, required=True)
     actor = _text(fields.get("actor"), "actor", place, problems, required=activity not in NO_ACTOR)
     request = _text(fields.get("request"), "request", place, problems, required=False)

@@ -121,8 +121,7 @@ def read_log(
         if not batch:
             return
         stored = {
-            r["id"]: r["digest"]
-            for r in db.read(EXISTING, {"scenario": scenario, "ids": [row.id for _, row in batch]})
+            r["id"]: r["digest"] for r in db.read(EXISTING, {"scenario": scenario, "ids": [row.id for _, row in batch]})
         }
         fresh = []
         for place, row in batch:
@@ -161,7 +160,7 @@ def _spooled(spool: IO[bytes]) -> Iterator[list[dict[str, Any]]]:
     spool.seek(0)
     while True:
         try:
-            yield pickle.load(spool)  # noqa: S301 (our own temporary file)
+            yield pickle.load(spool)
         except EOFError:
             return
 
@@ -220,9 +219,69 @@ def load_events(
                 f"another load of events into scenario '{scenario}' wrote some of these ids meanwhile; "
                 f"run the load again ({e.message})"
             ) from None
-    count = db.read(
-        f"MATCH (e:{EVENT_LABEL} {{scenario: $scenario}}) RETURN count(e) AS n", {"scenario": scenario}
-    )
+    count = db.read(f"MATCH (e:{EVENT_LABEL} {{scenario: $scenario}}) RETURN count(e) AS n", {"scenario": scenario})
     result.event_count = count[0]["n"]
     result.seconds = time.monotonic() - started
     return result
+
+
+LIST_EVENTS = f"""
+MATCH (e:{EVENT_LABEL} {{scenario: $scenario}})
+WHERE ($object IS NULL OR e.object = $object)
+  AND ($actors IS NULL OR e.actor IN $actors)
+  AND ($since IS NULL OR e.day >= $since)
+  AND ($before_time IS NULL OR e.time < $before_time OR (e.time = $before_time AND e.id < $before_id))
+RETURN e {{.*}} AS event
+ORDER BY e.time DESC, e.id DESC
+LIMIT $limit
+"""
+
+
+def event_json(props: dict[str, Any]) -> dict[str, Any]:
+    """A stored event as JSON: its fields (time as written, with its offset; `day` left out),
+    and its properties under ``properties``."""
+    out: dict[str, Any] = {
+        k: props.get(k) for k in ("id", "time", "activity", "object", "actor", "request", "to_stage")
+    }
+    out["time"] = props["time"].iso_format() if hasattr(props["time"], "iso_format") else str(props["time"])
+    out["properties"] = {
+        k.removeprefix("properties."): v for k, v in sorted(props.items()) if k.startswith("properties.")
+    }
+    return out
+
+
+def list_events(
+    db: Database,
+    scenario: str,
+    *,
+    object_id: str | None = None,
+    actor: str | None = None,
+    since: Any = None,
+    limit: int = 100,
+    cursor: tuple[Any, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The events of `scenario`, most recent first, at most `limit`: only those on `object_id`,
+    by `actor` (a person's id matches their aliases too, in the latest version of the scenario),
+    from the day `since` on, and after `cursor` (the (time, id) of the last event of the page
+    before). Each as `event_json`."""
+    from events.conformance import actor_names
+
+    actors = None
+    if actor is not None:
+        physical = windows_for(db, scenario, None, None)[-1].physical
+        names = actor_names(db, [physical])[physical]
+        person = names.get(actor)
+        actors = sorted({actor, *(n for n, p in names.items() if person is not None and p == person)})
+    rows = db.read(
+        LIST_EVENTS,
+        {
+            "scenario": scenario,
+            "object": object_id,
+            "actors": actors,
+            "since": since,
+            "before_time": cursor[0] if cursor else None,
+            "before_id": cursor[1] if cursor else None,
+            "limit": limit,
+        },
+    )
+    return [event_json(r["event"]) for r in rows]

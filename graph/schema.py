@@ -5,7 +5,6 @@ from __future__ import annotations
 from graph.db import Database
 from graph.ontology import ENTITY_LABEL, KINDS
 
-
 EVENT_SCHEMA: tuple[str, ...] = (
     "CREATE CONSTRAINT event_scenario_id IF NOT EXISTS FOR (e:Event) REQUIRE (e.scenario, e.id) IS UNIQUE",
     "CREATE INDEX event_scenario IF NOT EXISTS FOR (e:Event) ON (e.scenario)",

@@ -118,6 +118,7 @@ async def findings_run(
     s: str,
     as_of: date | None,
     check: list[str] | None = None,
+    since: date | None = None,
 ) -> tuple[FindingsKey, RunResult]:
     """The gap checks' run on scenario `s` as of `as_of` (default today), from the app's cache
     (see `get_findings`): (its cache key, the run). 404 for a scenario never loaded. Shared by
@@ -127,12 +128,13 @@ async def findings_run(
     if state is None:
         raise not_found(f"scenario '{s}' has not been loaded")
     cache: FindingsCache = request.app.state.findings_cache
-    key = (s, day.isoformat(), tuple(sorted(check)) if check else None, state)
+    when = day.isoformat() if since is None else f"{day.isoformat()} since {since.isoformat()}"
+    key = (s, when, tuple(sorted(check)) if check else None, state)
     try:
         result = await cache.get_or_run(
             key,
             lambda: run_in_threadpool(
-                run_checks, sync_db, catalog, s, day, check or None, None, request.app.state.frameworks
+                run_checks, sync_db, catalog, s, day, check or None, None, request.app.state.frameworks, since
             ),
         )
     except UnknownCheckError as e:
@@ -153,6 +155,9 @@ async def get_findings(
     check: Annotated[list[str] | None, Query(description="Only these check ids (repeat the parameter).")] = None,
     severity: Annotated[Severity | None, Query(description="Only findings at or above this severity.")] = None,
     as_of: Annotated[date | None, Query(description="The day to run the checks for (default today).")] = None,
+    since: Annotated[
+        date | None, Query(description="Event-log checks judge only the events from this day on (events.md).")
+    ] = None,
 ) -> Response:
     """Run the gap checks on scenario `s` (gap-checks.md), waivers applied, most severe first.
 
@@ -163,7 +168,7 @@ async def get_findings(
         unknown = sorted(set(check) - set(catalog.ids()) - {OBLIGATION_UNMET})
         if unknown:
             raise invalid("query", "check", f"unknown check id: {', '.join(unknown)}")
-    key, result = await findings_run(request, db, sync_db, catalog, s, as_of, check)
+    key, result = await findings_run(request, db, sync_db, catalog, s, as_of, check, since)
     cache: FindingsCache = request.app.state.findings_cache
 
     def render() -> bytes:
