@@ -350,13 +350,18 @@ class _XesHandler(ContentHandler):
         self.event: dict[str, Any] | None = None
         self.event_line = 0
         self.progress = 0
+        self.parser: Any = None
 
     def setDocumentLocator(self, locator: Locator) -> None:
         self.locator = locator
 
     def _line(self) -> int:
+        # expat's current line, also after a handler raised (the SAX locator then says 0)
+        expat = getattr(self.parser, "_parser", None)
+        if expat is not None:
+            return int(expat.CurrentLineNumber)
         line = self.locator.getLineNumber() if self.locator is not None else None
-        return line or 0
+        return line or 1
 
     def startElement(self, name: str, attrs: Any) -> None:
         self.progress += 1
@@ -429,6 +434,7 @@ def read_xes(stream: IO[bytes], name: str, problems: ProblemList) -> Iterator[Ra
     parser.forbid_entities = True
     parser.forbid_external = True
     parser.setContentHandler(handler)
+    handler.parser = parser
     fed_since_progress = 0
     try:
         while chunk := stream.read(CHUNK):
@@ -491,7 +497,7 @@ def read_records(path: Path, form: str, problems: ProblemList, known: set[str] |
             else:
                 raise FormError(f"unknown form '{form}' (known: {', '.join(FORMS)})")
     except UnicodeDecodeError as e:
-        problems.append(Problem(name, "file", f"not UTF-8 text ({e.reason} at byte {e.start})"))
+        problems.append(Problem(name, "file", f"not UTF-8 text ({e.reason})"))
 
 
 __all__ = ["FORMS", "FormError", "detect_form", "ocel_object_ids", "read_records"]
