@@ -72,7 +72,7 @@ def test_the_same_log_in_all_five_forms_gives_the_same_events_and_findings(
         stored = sorted(list_events(db, scenario, limit=100), key=lambda e: e["id"])
         results[form] = (stored, _event_findings(db, scenario))
     first_events, first_findings = results["csv"]
-    assert [e["properties"] for e in first_events][0] == {"emergency": False, "priority": 2, "ticket": "T-a-1"}
+    assert first_events[0]["properties"] == {"emergency": False, "priority": 2, "ticket": "T-a-1"}
     assert [(c, s) for c, s, _ in first_findings] == [
         ("activity-on-unregistered-entity", ("a-5", "m-shadow", "p-elena")),
         ("activity-on-unregistered-entity", ("r-5", "m-shadow", "p-elena")),
@@ -136,7 +136,8 @@ def test_a_malformed_log_is_refused_whole_with_every_problem_and_nothing_stored(
         "bad.csv:row 1: colour: unknown column",
         "bad.csv:row 3: time: '2026-11-02T10:00:00' has no UTC offset; write it as e.g. 2026-11-02T10:00:00+00:00",
         "bad.csv:row 4: time: '2026-11-02 10:00:00+25:00' is not an ISO 8601 time (e.g. 2026-03-02T09:15:00+01:00)",
-        "bad.csv:row 5: time: '2026-11-02' is a date; a time with a UTC offset is needed (e.g. 2026-11-02T09:15:00+01:00)",
+        "bad.csv:row 5: time: '2026-11-02' is a date; a time with a UTC offset is needed"
+        " (e.g. 2026-11-02T09:15:00+01:00)",
         "bad.csv:row 5: activity: unknown activity 'deploy' (known: change_requested, change_approved, change_rejected,"
         " change_deployed, deployment_requested, deployment_approved, deployed, shutdown, access_requested,"
         " access_granted, access_denied, access_revoked, review_completed, stage_changed, incident_opened,"
