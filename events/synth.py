@@ -116,7 +116,8 @@ class SynthLog:
 
 
 class _Writer:
-    def __init__(self, bundle: dict[str, Any], start: date, weeks: int, seed: int) -> None:
+    def __init__(self, bundle: dict[str, Any], start: date, weeks: int, seed: int, clean_models: int | None) -> None:
+        self.clean_models = clean_models
         self.bundle = bundle
         self.org = _org(bundle)
         self.rng = random.Random(seed)
@@ -148,14 +149,15 @@ class _Writer:
 
     # ---- clean activity ----------------------------------------------------------------------
 
-    def cycle(self, model: dict[str, Any], kind: str, day: int) -> bool:
-        """request, approval by a holder other than the requester (within the policy), deployment."""
+    def cycle(self, model: dict[str, Any], kind: str, day: int) -> int:
+        """request, approval by a holder other than the requester (within the policy), deployment;
+        the day of the deployment (`day` when there is nobody to run the cycle)."""
         approvers = self.org.people_with(model, kind)
         requesters = [p for p in self.requesters(model) if p not in approvers] or [
             p for p in self.requesters(model) if len(approvers) > 1
         ]
         if not approvers or not requesters:
-            return False
+            return day
         requester = self.rng.choice(requesters)
         approver = self.rng.choice([a for a in approvers if a != requester])
         limit = self.org.max_days.get(str(model.get("risk_tier")), 30)
@@ -169,16 +171,15 @@ class _Writer:
             model["id"],
             self.actor(deployer),
         )
-        return True
+        return day + wait + 1
 
     def clean(self) -> None:
         last = max(0, self.days - 21)  # the last three weeks are for the planted events
-        for model in self.org.models:
+        for model in self.org.models[: self.clean_models]:
             day = self.rng.randint(0, 6)
             while day < last:
                 kind = "deployment" if self.rng.random() < 0.3 else "change"
-                self.cycle(model, kind, day)
-                day += self.rng.randint(3, 9)
+                day = self.cycle(model, kind, day) + self.rng.randint(1, 6)
             owners = [p for r in _list(model.get("owner")) for p in self.org.holders.get(r, [])]
             if owners:
                 self.emit(
@@ -373,11 +374,19 @@ class _Writer:
             )
 
 
-def generate_log(bundle: dict[str, Any], start: date, weeks: int = 13, seed: int = 0, per_check: int = 3) -> SynthLog:
+def generate_log(
+    bundle: dict[str, Any],
+    start: date,
+    weeks: int = 13,
+    seed: int = 0,
+    per_check: int = 3,
+    clean_models: int | None = None,
+) -> SynthLog:
     """A quarter (`weeks` from `start`) of clean events for `bundle` plus `per_check` planted
     violations of each conformance check (fewer where the bundle has no model to plant them on),
-    in time order, with the findings they must produce (most severe first, as a run sorts them)."""
-    writer = _Writer(bundle, start, weeks, seed)
+    in time order, with the findings they must produce (most severe first, as a run sorts them).
+    `clean_models`: clean activity for the first so many active models only (None: all)."""
+    writer = _Writer(bundle, start, weeks, seed, clean_models)
     writer.clean()
     writer.plant(per_check)
     writer.log.events.sort(key=lambda e: (e["time"], e["id"]))
@@ -434,7 +443,7 @@ def bulk_events(bundle: dict[str, Any], count: int, start: date, seed: int = 0) 
 def write_for_synth(bundle: dict[str, Any], expected: dict[str, Any], out_dir: Path, as_of: date) -> None:
     """`tomgraph synth`'s events: ``events.csv`` (a quarter ending three weeks before `as_of`) and
     its planted findings added to `expected` (re-sorted as a run sorts them)."""
-    log = generate_log(bundle, as_of - timedelta(weeks=13), weeks=13, seed=0, per_check=3)
+    log = generate_log(bundle, as_of - timedelta(weeks=13), weeks=13, seed=0, per_check=3, clean_models=500)
     write_csv(log.events, out_dir / "events.csv")
     findings = expected["findings"] + log.findings
     findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], f["check"], f["subjects"]))
