@@ -232,7 +232,7 @@ class _Writer:
                 "check": check,
                 "severity": severity,
                 "subjects": subjects,
-                "accountable": (_list(model.get("owner")) or [None])[0] if model else None,
+                "accountable": next(iter(_list(model.get("owner"))), None) if model else None,
                 "message": spec.message.render(fields),
                 "remediation": spec.spec.remediation,
             }
