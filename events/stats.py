@@ -154,3 +154,92 @@ def event_stats(db: Reader, catalog: Catalog, scenario: str, as_of: date, since:
 
 
 TIER_ORDER = {"unacceptable": 0, "high": 1, "limited": 2, "minimal": 3, "none": 4}
+
+
+def _tier_hours(stats: dict[str, Any]) -> dict[str, float | None]:
+    return {row["risk_tier"]: row["median_hours"] for row in stats["approval_lead_times"]}
+
+
+def trend_section(db: Reader, catalog: Catalog, scenario: str, as_of: date, days: int = 28) -> dict[str, Any] | None:
+    """The weekly report's event-log section (events.md, "Metrics", and their trend): the metrics
+    over the `days` up to `as_of` (``now``) and over the `days` before (``before``), and ``rows``
+    ``[{metric, now, before}]`` comparing the headline figures; None when the scenario has no
+    events at all."""
+    if not db.read("MATCH (e:Event {scenario: $s}) RETURN e.id AS id LIMIT 1", {"s": scenario}):
+        return None
+    window = timedelta(days=days)
+    now = event_stats(db, catalog, scenario, as_of, as_of - window + timedelta(days=1))
+    before = event_stats(db, catalog, scenario, as_of - window, as_of - 2 * window + timedelta(days=1))
+    rows: list[dict[str, Any]] = [
+        {"metric": "events", "now": now["events"], "before": before["events"]},
+        {
+            "metric": "deployments authorized (share)",
+            "now": now["authorized"]["deployments"]["share"],
+            "before": before["authorized"]["deployments"]["share"],
+        },
+        {
+            "metric": "changes authorized (share)",
+            "now": now["authorized"]["changes"]["share"],
+            "before": before["authorized"]["changes"]["share"],
+        },
+        {
+            "metric": "approvals",
+            "now": sum(r["approvals"] for r in now["approval_lead_times"]),
+            "before": sum(r["approvals"] for r in before["approval_lead_times"]),
+        },
+    ]
+    hours_now, hours_before = _tier_hours(now), _tier_hours(before)
+    for tier in sorted(set(hours_now) | set(hours_before), key=lambda t: TIER_ORDER.get(t, 9)):
+        rows.append(
+            {
+                "metric": f"median approval lead time, {tier} risk (hours)",
+                "now": hours_now.get(tier),
+                "before": hours_before.get(tier),
+            }
+        )
+    return {"days": days, "now": now, "before": before, "rows": rows}
+
+
+def _shown(metric: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if "share" in metric:
+        return f"{value:.0%}"
+    return str(value)
+
+
+def _movement(now: Any, before: Any) -> str:
+    if now is None or before is None:
+        return ""
+    return "up" if now > before else "down" if now < before else "same"
+
+
+def shown_rows(section: dict[str, Any]) -> list[dict[str, str]]:
+    """The section's rows as the report prints them: ``{metric, now, before, movement}`` texts
+    (a share as a percentage, a missing figure as ``-``, movement ``up``/``down``/``same``)."""
+    return [
+        {
+            "metric": r["metric"],
+            "now": _shown(r["metric"], r["now"]),
+            "before": _shown(r["metric"], r["before"]),
+            "movement": _movement(r["now"], r["before"]),
+        }
+        for r in section["rows"]
+    ]
+
+
+def events_markdown(section: dict[str, Any] | None) -> list[str]:
+    """report.md's event-log section (no lines when the scenario has no events)."""
+    if section is None:
+        return []
+    lines = [
+        "## Event log",
+        "",
+        f"What people did, over the last {section['days']} days and the {section['days']} before"
+        " (`tomgraph events stats` for the details).",
+        "",
+        f"| metric | last {section['days']} days | the {section['days']} before | movement |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    lines += [f"| {r['metric']} | {r['now']} | {r['before']} | {r['movement']} |" for r in shown_rows(section)]
+    return [*lines, ""]

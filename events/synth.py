@@ -163,6 +163,9 @@ class _Writer:
         limit = self.org.max_days.get(str(model.get("risk_tier")), 30)
         wait = self.rng.randint(0, max(0, min(limit - 1, 4)))
         request = self.emit(self.at(day, 9), f"{kind}_requested", model["id"], self.actor(requester))
+        if kind == "change" and self.rng.random() < 0.15:
+            self.emit(self.at(day + wait, 14), "change_rejected", model["id"], self.actor(approver), request=request)
+            return day + wait
         self.emit(self.at(day + wait, 14), f"{kind}_approved", model["id"], self.actor(approver), request=request)
         deployer = self.rng.choice(self.requesters(model))
         self.emit(

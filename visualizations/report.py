@@ -144,6 +144,9 @@ def build_report(
         criteria = load_criteria(known_checks=catalog.ids())
     card = scorecard(db, catalog, criteria, scenario, as_of, by_unit=True)
     report["maturity"] = maturity_section(card, (previous or {}).get("maturity"))
+    from events.stats import trend_section  # the event log's metrics and their trend (events.md)
+
+    report["events"] = trend_section(db, catalog, scenario, as_of)
     _store_snapshot(db, report)
     return report
 
@@ -712,8 +715,15 @@ def render_html(report: Report, png: bytes | None = None) -> str:
             units_maturity_more=units_maturity_more,
             signed=_signed,
             role_title=role_title,
+            event_rows=_event_rows(report),
         )
     )
+
+
+def _event_rows(report: Report) -> list[dict[str, str]]:
+    from events.stats import shown_rows
+
+    return shown_rows(report["events"]) if report.get("events") else []
 
 
 SUMMARY_RISKS = 5
@@ -816,7 +826,10 @@ def render_markdown(report: Report) -> str:
     lines += [_waiver_line(w) for w in waivers["expiring_soon"]]
     lines += ["", "## Resolved since last time", ""]
     lines += [f"- `{f['check']}` ({_ids(f['subjects'])}): {_md(f['message'])}" for f in report["resolved"]] or ["None."]
-    lines += ["", "## All findings", ""]
+    from events.stats import events_markdown
+
+    lines += ["", *events_markdown(report.get("events"))]
+    lines += ["## All findings", ""]
     lines += ["| status | severity | check | subjects | accountable | message | remediation |"]
     lines += ["| --- | --- | --- | --- | --- | --- | --- |"]
     for f in _dated_findings(report):
