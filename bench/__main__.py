@@ -17,6 +17,7 @@ BENCHMARKS = {
     "yaml": "bench.yaml_parse",
     "explorer": "bench.explorer",
     "import": "bench.imports",
+    "events": "bench.events",
 }
 
 
