@@ -203,17 +203,17 @@ class _Writer:
                 self.emit(self.at(day, 15), "stage_changed", use_case["id"], self.actor(sponsors[0]), to_stage=stage)
                 day += self.rng.randint(5, 20)
         owners_of = {d["id"]: _list(d.get("owners")) for d in self.bundle.get("data_domains", [])}
-        for row in self.bundle.get("access", []):
+        people = sorted(self.org.names)
+        for row in self.bundle.get("access", [])[: None if self.clean_models is None else self.clean_models]:
             if row.get("status") != "granted":
                 continue
             roles = _list(row.get("approver")) or owners_of.get(_list(row.get("data_domain"))[0], [])
             deciders = sorted({p for r in roles for p in self.org.holders.get(r, [])})
-            people = sorted(self.org.names)
-            asker = [p for p in people if p not in deciders]
-            if not deciders or not asker:
+            asker = next((p for p in (self.rng.choice(people) for _ in range(20)) if p not in deciders), None)
+            if not deciders or asker is None:
                 continue
             day = self.rng.randint(0, self.days - 28)
-            request = self.emit(self.at(day, 9), "access_requested", row["id"], self.actor(self.rng.choice(asker)))
+            request = self.emit(self.at(day, 9), "access_requested", row["id"], self.actor(asker))
             self.emit(self.at(day + 1, 9), "access_granted", row["id"], self.actor(deciders[0]), request=request)
         for incident in self.bundle.get("incidents", []):
             day = self.rng.randint(0, self.days - 28)

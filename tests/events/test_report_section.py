@@ -24,12 +24,12 @@ def test_the_report_shows_the_event_metrics_and_their_trend(db: Database, scenar
     section = report["events"]
     assert section["days"] == 28
     assert section["rows"] == [
-        {"metric": "events", "now": 60, "before": 78},
+        {"metric": "events", "now": 62, "before": 77},
         {"metric": "deployments authorized (share)", "now": 0.5, "before": 1.0},
         {"metric": "changes authorized (share)", "now": 0.75, "before": 1.0},
         {"metric": "approvals", "now": 15, "before": 16},
         {"metric": "median approval lead time, high risk (hours)", "now": 29.3, "before": 29.1},
-        {"metric": "median approval lead time, limited risk (hours)", "now": 39.7, "before": 28.8},
+        {"metric": "median approval lead time, limited risk (hours)", "now": 39.9, "before": 28.8},
     ]
     assert "<h2>Event log</h2>" in render_html(report, b"")
     markdown = render_markdown(report)
