@@ -37,6 +37,7 @@ MAX_LINE_CHARS = 1 << 20
 MAX_DOCUMENT_BYTES = 256 << 20
 """Largest JSON or OCEL log (each is one document, parsed whole); larger logs: CSV or JSON Lines."""
 CHUNK = 1 << 16
+TOO_DEEP = "invalid JSON: nested too deeply for an event"
 
 
 class FormError(ValueError):
@@ -169,6 +170,9 @@ def read_jsonl(stream: IO[str], name: str, problems: ProblemList) -> Iterator[Ra
         except ValueError as e:
             problems.append(Problem(place, "json", f"invalid JSON: {getattr(e, 'msg', e)}"))
             continue
+        except RecursionError:
+            problems.append(Problem(place, "json", TOO_DEEP))
+            continue
         fields = _object_fields(item, place, problems)
         if fields is not None:
             yield RawRecord(place, fields)
@@ -221,6 +225,9 @@ def read_json(stream: IO[str], name: str, problems: ProblemList) -> Iterator[Raw
         first = False
         try:
             item, end = decoder.raw_decode(text, pos)
+        except RecursionError:
+            problems.append(Problem(f"{name}:{line}", "json", TOO_DEEP))
+            return
         except ValueError as e:
             at = line + text.count("\n", pos, getattr(e, "pos", pos))
             problems.append(Problem(f"{name}:{at}", "json", f"invalid JSON: {getattr(e, 'msg', e)}"))
@@ -250,6 +257,9 @@ def read_ocel(stream: IO[str], name: str, problems: ProblemList, known: set[str]
         return
     try:
         document = json.loads(text)
+    except RecursionError:
+        problems.append(Problem(name, "json", TOO_DEEP))
+        return
     except ValueError as e:
         line = getattr(e, "lineno", 1)
         problems.append(Problem(f"{name}:{line}", "json", f"invalid JSON: {getattr(e, 'msg', e)}"))
@@ -314,7 +324,7 @@ def ocel_object_ids(path: Path) -> set[str]:
         if path.stat().st_size > MAX_DOCUMENT_BYTES:
             return set()
         document = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return set()
     ids: set[str] = set()
     for event in document.get("events", []) if isinstance(document, dict) else []:

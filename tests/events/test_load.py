@@ -255,6 +255,8 @@ EXTERNAL = """<?xml version="1.0"?>
             "object.json: events: an OCEL 2.0 log is an object with a list of events",
         ),
         ("empty.csv", "", "empty.csv: file: the log is empty: a CSV log needs a header row"),
+        ("deep.jsonl", "[" * 100_000 + "\n", "deep.jsonl:1: json: invalid JSON: nested too deeply for an event"),
+        ("deep.json", "[" * 100_000, "deep.json:1: json: invalid JSON: nested too deeply for an event"),
     ],
 )
 def test_hostile_and_broken_files_are_refused_with_their_place(
