@@ -416,6 +416,7 @@ def bulk_events(bundle: dict[str, Any], count: int, start: date, seed: int = 0) 
     rng = random.Random(seed)
     models = [m for m in org.models if org.people_with(m, "change")]
     base = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    people = sorted(org.names)
     n = 0
     cycle = 0
     while n < count:
@@ -423,7 +424,7 @@ def bulk_events(bundle: dict[str, Any], count: int, start: date, seed: int = 0) 
         approvers = org.people_with(m, "change")
         minute = cycle // len(models)
         t = base + timedelta(minutes=minute * 7)
-        requester = rng.choice(sorted(org.names))
+        requester = rng.choice(people)
         approver = approvers[cycle % len(approvers)]
         for activity, actor, offset in (
             ("change_requested", requester, 0),
