@@ -20,7 +20,7 @@ from api.deps import no_unknown_query_parameters
 from api.guard import RequestGuard, SecurityHeaders
 from api.problems import PROBLEM_JSON, install_handlers, problem, problem_response, unavailable
 from api.query_guard import QueryRunner
-from api.routes import checks, coverage, entities, maturity, query, scenarios, views
+from api.routes import checks, coverage, entities, events, maturity, query, scenarios, views
 from explorer import install as install_explorer
 from graph.db import DatabaseUnavailable, connection_for
 from graph.history import policy_from
@@ -128,7 +128,7 @@ def create_app(settings: Settings) -> FastAPI:
             return unavailable(str(e) or f"Neo4j at {db.uri} did not answer within {READY_TIMEOUT_S:.0f} s")
         return JSONResponse({"status": "ready", "neo4j": db.uri})
 
-    for module in (scenarios, entities, checks, coverage, query, views, maturity):
+    for module in (scenarios, entities, checks, coverage, query, views, maturity, events):
         app.include_router(module.router)
     install_explorer(app)
     _secure_every_answer(app)

@@ -504,7 +504,7 @@ async def shortest_paths(
 
 
 FINDINGS_STATE = f"""{RESOLVE}
-RETURN {FOUND}, sc IS NOT NULL AS found, tg_p AS physical,
+RETURN {FOUND}, sc IS NOT NULL AS found, tg_p AS physical, toString(sc.events_loaded_at) AS events_loaded_at,
   COLLECT {{ MATCH (w:Waiver {{scenario: $scenario}})
             RETURN [w.check, toString(w.expires), w.accepted_by, w.reason] + w.subjects AS waiver
             ORDER BY waiver }} AS waivers
@@ -518,7 +518,7 @@ async def findings_state(db: ApiDatabase, scenario: str, at: date | None = None)
     row = await _versioned_row(db, FINDINGS_STATE, {"scenario": scenario, "at": on_day(at)}, batched=True)
     if not row["scenario_found"]:
         return None
-    return json.dumps([row["physical"], row["waivers"]], separators=(",", ":"))
+    return json.dumps([row["physical"], row["waivers"], row["events_loaded_at"]], separators=(",", ":"))
 
 
 async def who(

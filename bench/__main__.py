@@ -19,6 +19,7 @@ BENCHMARKS = {
     "explorer": "bench.explorer",
     "import": "bench.imports",
     "history": "bench.history",
+    "events": "bench.events",
 }
 
 

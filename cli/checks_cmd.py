@@ -117,6 +117,12 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             SeverityLevel | None,
             typer.Option("--fail-on", help="Exit with status 3 when an unwaived finding at or above this exists."),
         ] = None,
+        since: Annotated[
+            str | None,
+            typer.Option(
+                "--since", metavar="YYYY-MM-DD", help="Event-log checks: only events from this day on (events.md)."
+            ),
+        ] = None,
         framework: Annotated[
             list[str] | None,
             typer.Option(
@@ -137,13 +143,22 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         with _reported(ctx):
             check_scenario_name(scenario)
             day = _parse_day(as_of)
+            start = _parse_since(since)
             catalog = _catalog(ctx.settings)
             wanted = [i.strip() for item in only for i in item.split(",") if i.strip()] if only else None
             from cli.coverage_cmd import frameworks_or_fail
 
             registry, in_force = frameworks_or_fail(ctx.settings.framework_dirs, framework)
             result = run_checks(
-                ctx.db, catalog, scenario, day, only=wanted, frameworks=in_force, registry=registry, at=parse_at(at)
+                ctx.db,
+                catalog,
+                scenario,
+                day,
+                only=wanted,
+                frameworks=in_force,
+                registry=registry,
+                at=parse_at(at),
+                since=start,
             )
         if output is OutputFormat.json:
             sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
@@ -209,6 +224,15 @@ def _parse_day(text: str | None, option: str = "--as-of") -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise CommandError([f"{option}: '{text}' is not a date YYYY-MM-DD"], EXIT_INVALID_INPUT) from None
+
+
+def _parse_since(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CommandError([f"--since: '{text}' is not a date YYYY-MM-DD"], EXIT_INVALID_INPUT) from None
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from cli import (
     coverage_cmd,
     diff_cmd,
     entity_cmd,
+    events_cmd,
     history_cmd,
     import_cmd,
     keys_cmd,
@@ -32,6 +33,7 @@ from cli import (
     view_cmd,
 )
 from cli.console import console
+from events.store import load_events
 from graph import local_neo4j
 from graph.db import Database, DatabaseUnavailable
 from graph.docs import render_graph_model
@@ -51,6 +53,7 @@ from visualizations.view import view_html
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_BUNDLE = REPO_ROOT / "examples" / "insurer"
 EXAMPLE_TARGET = REPO_ROOT / "examples" / "insurer-target"
+EXAMPLE_EVENTS = REPO_ROOT / "examples" / "insurer-events.csv"
 DEMO_FOCUS = "m-uw-risk-score"
 DEMO_OUT = Path("out")
 
@@ -117,6 +120,7 @@ view_cmd.register(app, get_context)
 keys_cmd.register(app, get_context)
 entity_cmd.register(app, get_context)
 import_cmd.register(app, get_context)
+events_cmd.register(app, get_context)
 maturity_cmd.register(app, get_context)
 maturity_cmd.register_plan(app, get_context)
 history_cmd.register(app, get_context)
@@ -366,6 +370,13 @@ def demo() -> None:
     for bundle, scenario in ((EXAMPLE_BUNDLE, "current"), (EXAMPLE_TARGET, "target")):
         result = load_bundle(db, bundle, scenario, limits=limits_from(settings))
         _print_summary(str(bundle.relative_to(REPO_ROOT)), result, quiet=True)
+        if scenario == "current":
+            events = load_events(db, EXAMPLE_EVENTS, scenario)
+            out.print(
+                f"Loaded {EXAMPLE_EVENTS.relative_to(REPO_ROOT)} into scenario '{scenario}': {events.read} events "
+                f"({events.added} new); metrics: tomgraph events stats",
+                highlight=False,
+            )
         findings = run_checks(db, catalog, scenario, today)["findings"]
         by_severity = Counter(f["severity"] for f in findings)
         counts = ", ".join(f"{by_severity[s]} {s}" for s in SEVERITIES if by_severity[s])

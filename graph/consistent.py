@@ -40,8 +40,10 @@ class ScenarioView:
     this version (bind `$scenario` to it), `found` whether the scenario exists, `resolved` the
     version."""
 
-    def __init__(self, tx: Transaction, scenario: str, resolved: Resolved) -> None:
+    def __init__(self, tx: Transaction, scenario: str, resolved: Resolved, database: Database | None = None) -> None:
         self.tx = tx
+        self.database = database
+        """The database the view reads (for reads of other versions, e.g. the event log's)."""
         self.scenario = scenario
         self.resolved = resolved
         self.found = resolved.found
@@ -79,7 +81,7 @@ def consistent_view(
                 resolved = resolve_in(tx, scenario, at)
             if resolved.found and (resolved.seq is None or resolved.physical is None):
                 raise NoVersionAt(_no_version_message(scenario, resolved.at))
-            view = ScenarioView(tx, scenario, resolved)
+            view = ScenarioView(tx, scenario, resolved, db)
             yield view
             if resolved.physical is not None and not still_readable(tx, resolved.physical):
                 raise HistoryError(
@@ -99,7 +101,7 @@ def pinned_view(db: Database, view: ScenarioView) -> Iterator[ScenarioView]:
     with db.errors(), db.session(default_access_mode=READ_ACCESS) as session:
         tx = session.begin_transaction()
         try:
-            yield ScenarioView(tx, view.scenario, view.resolved)
+            yield ScenarioView(tx, view.scenario, view.resolved, db)
         finally:
             if not tx.closed():
                 tx.rollback()

@@ -69,8 +69,11 @@ def render_graph_model() -> str:
         "",
         "| label | what |",
         "| --- | --- |",
-        "| `Scenario` | one per scenario: `name`, `loaded_at`, `entity_count`, `relationship_count`, `bundle_digest` |",
+        "| `Scenario` | one per scenario: `name`, `loaded_at`, `entity_count`, `relationship_count`, `bundle_digest`;"
+        " after an event log is loaded, `events_loaded_at` and `event_count` |",
+        "| `Event` | one event of the scenario's event log (below) |",
         "",
+        *EVENTS_SECTION,
     ]
     lines += _history_section()
     return "\n".join(lines)
@@ -135,6 +138,38 @@ def _history_section() -> list[str]:
         "has the latest effective date).",
         "",
     ]
+
+
+EVENTS_SECTION: tuple[str, ...] = (
+    "## Events",
+    "",
+    "An event log (`tomgraph events load`, docs/events.md) is stored as `(:Event)` nodes, one per event, with no "
+    "relationships: an event names its object and actor by id, and is joined to the entities when it is read "
+    "(`MATCH (m:Entity {scenario: $scenario, id: e.object})`). Entities are replaced when a bundle is loaded "
+    "again (and a large load writes new nodes), so a relationship to an entity node would break; an id does not.",
+    "",
+    "| property | what |",
+    "| --- | --- |",
+    "| `scenario` | the scenario's name (the events of a scenario outlive its versions) |",
+    "| `id` | the event's id, unique per scenario (constraint `event_scenario_id`) |",
+    "| `time` | a Neo4j `DATETIME` with the UTC offset the log gave |",
+    "| `day` | a Neo4j `DATE`: the calendar day of `time` in its own offset (delegations and versions in force "
+    "are judged on it) |",
+    "| `activity` | one of the activities of docs/events.md |",
+    "| `object` | the id of the entity acted on (possibly no entity: shadow AI) |",
+    "| `actor` | as the log wrote it: a person id or an alias (resolved through `Person.aliases` when read); "
+    "missing for `incident_opened` |",
+    "| `request` | for an approval or rejection: the id of the request event it answers |",
+    "| `to_stage` | for `stage_changed`: the stage moved to |",
+    "| `properties.KEY` | the event's free properties |",
+    "| `digest` | a digest of the event's content: a reload with the same id and digest adds nothing, "
+    "another digest is an error |",
+    "",
+    "Indexes: `(scenario)`, `(scenario, day)`, `(scenario, activity, day)`, `(scenario, object, activity, time)`, "
+    "`(scenario, actor)`.",
+    "",
+)
+"""docs/graph-model.md's section on the event log's nodes (events/store.py writes them)."""
 
 
 # --- docs/bundle-format.md ------------------------------------------------------------------

@@ -8,6 +8,18 @@ from graph.ontology import ENTITY_LABEL, KINDS
 
 SEARCH_INDEX = "entity_search"
 """The full-text index of entities' scenario, id and name (Lucene, standard tokenizer, lower case)."""
+EVENT_SCHEMA: tuple[str, ...] = (
+    "CREATE CONSTRAINT event_scenario_id IF NOT EXISTS FOR (e:Event) REQUIRE (e.scenario, e.id) IS UNIQUE",
+    "CREATE INDEX event_scenario IF NOT EXISTS FOR (e:Event) ON (e.scenario)",
+    "CREATE INDEX event_scenario_day IF NOT EXISTS FOR (e:Event) ON (e.scenario, e.day)",
+    "CREATE INDEX event_scenario_activity_day IF NOT EXISTS FOR (e:Event) ON (e.scenario, e.activity, e.day)",
+    "CREATE INDEX event_scenario_object_activity_time IF NOT EXISTS FOR (e:Event) "
+    "ON (e.scenario, e.object, e.activity, e.time)",
+    "CREATE INDEX event_scenario_actor IF NOT EXISTS FOR (e:Event) ON (e.scenario, e.actor)",
+)
+"""Event logs (events/, docs/graph-model.md "Events"): one event per (scenario, id), and the
+indexes the conformance checks and the stats seek by (activity and day; object, activity and
+time; actor)."""
 
 
 def _snake(label: str) -> str:
@@ -33,6 +45,7 @@ def schema_statements() -> list[str]:
         f"FOR (n:{ENTITY_LABEL}) ON EACH [n.scenario, n.id, n.name] "
         "OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words',"
         " `fulltext.eventually_consistent`: false}}",
+        *EVENT_SCHEMA,
     ]
     for kind in KINDS:
         statements.append(

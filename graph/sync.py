@@ -562,6 +562,11 @@ def delete_scenario(db: Database, scenario: str) -> None:
             "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
             scenario=scenario,
         ).consume()
+        # The scenario's event log (events/): no relationships, possibly millions of nodes.
+        session.run(
+            "MATCH (e:Event {scenario: $scenario}) CALL (e) { DELETE e } IN TRANSACTIONS OF 10000 ROWS",
+            scenario=scenario,
+        ).consume()
     db.write("MATCH (n) WHERE n.scenario = $scenario DETACH DELETE n", {"scenario": scenario})
     db.write("MATCH (s:Scenario {name: $scenario}) DETACH DELETE s", {"scenario": scenario})
 

@@ -1712,8 +1712,12 @@ def write(size: str, seed: int, out_dir: Path) -> None:
 
 
 def write_generated(bundle: dict[str, Any], expected: dict[str, Any], out_dir: Path) -> None:
-    """Write a generated (bundle, expected) pair into `out_dir`, the bundle streamed section by section."""
+    """Write a generated (bundle, expected) pair into `out_dir`, the bundle streamed section by section,
+    with `events.csv`, an event log with planted violations whose findings join `expected` (events.md)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    from events.synth import write_for_synth
+
+    write_for_synth(bundle, expected, out_dir, date.fromisoformat(expected["as_of"]))
     with (out_dir / "bundle.json").open("w", encoding="utf-8", newline="\n") as f:
         f.writelines(_dump_lines(bundle))
     with (out_dir / "expected.json").open("w", encoding="utf-8", newline="\n") as f:

@@ -195,8 +195,13 @@ def _rel_types() -> str:
     )
 
 
-EFFECTIVE_HOLDERS = f"""CALL (m, right) {{
-  WITH m, right, {_right_to_rel_type()} AS rel_type
+def _effective_holders(day: str | None) -> str:
+    """The fragment below; with `day` (a variable name), delegations are in force on that
+    variable's date instead of ``$as_of``."""
+    on = day or "$as_of"
+    with_day = f", {day}" if day else ""
+    return f"""CALL (m, right{with_day}) {{
+  WITH m, right{with_day}, {_right_to_rel_type()} AS rel_type
   CALL (m, right, rel_type) {{
     MATCH (giver:Role)-[g:{_rel_types()}]->(m)
     WHERE type(g) = rel_type
@@ -206,14 +211,14 @@ EFFECTIVE_HOLDERS = f"""CALL (m, right) {{
     WHERE right = 'access_approval' AND NOT EXISTS {{ (:Role)-[:DECIDES_ACCESS]->(m) }}
     RETURN giver
   }}
-  CALL (m, right, giver) {{
+  CALL (m, right, giver{with_day}) {{
     MATCH (holder:Person)-[:HOLDS]->(giver)
     RETURN holder, null AS delegation
     UNION
     MATCH (giver)-[:DELEGATES]->(delegation:Delegation)-[:DELEGATED_TO]->(to)
     WHERE delegation.right = right
-      AND (delegation.valid_from IS NULL OR delegation.valid_from <= $as_of)
-      AND (delegation.valid_to IS NULL OR $as_of <= delegation.valid_to)
+      AND (delegation.valid_from IS NULL OR delegation.valid_from <= {on})
+      AND (delegation.valid_to IS NULL OR {on} <= delegation.valid_to)
       AND (NOT EXISTS {{ (delegation)-[:COVERS]->(:Model) }}
            OR EXISTS {{ (delegation)-[:COVERS]->(m) }}
            OR EXISTS {{ (delegation)-[:COVERS]->(:Model)<-[:REQUESTED_BY]-(m:AccessRequest) }})
@@ -222,6 +227,9 @@ EFFECTIVE_HOLDERS = f"""CALL (m, right) {{
   }}
   RETURN giver, holder, delegation
 }}"""
+
+
+EFFECTIVE_HOLDERS = _effective_holders(None)
 """Cypher fragment: who effectively holds the decision right ``right`` on ``m``.
 
 Contract. Before it, the variables ``m`` (a ``Model`` node, or an ``AccessRequest`` node for
@@ -379,7 +387,15 @@ def authority_paths(
     }
 
 
-FRAGMENTS: dict[str, str] = {"effective_holders": EFFECTIVE_HOLDERS}
+EFFECTIVE_HOLDERS_ON_DAY = _effective_holders("on_day")
+"""`EFFECTIVE_HOLDERS` with delegations in force on the date ``on_day`` (a variable bound before
+it, like ``m`` and ``right``) instead of ``$as_of``: the rights in force at an event's time
+(events.md, "Conformance checks")."""
+
+FRAGMENTS: dict[str, str] = {
+    "effective_holders": EFFECTIVE_HOLDERS,
+    "effective_holders_on_day": EFFECTIVE_HOLDERS_ON_DAY,
+}
 """Cypher fragments a check file may include as ``{{name}}`` (expanded by queries.catalog)."""
 
 
@@ -402,6 +418,7 @@ ORDER BY right, holder, giver, delegation
 
 __all__ = [
     "EFFECTIVE_HOLDERS",
+    "EFFECTIVE_HOLDERS_ON_DAY",
     "RIGHTS",
     "Right",
     "authority_paths",

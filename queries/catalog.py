@@ -32,6 +32,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     StringConstraints,
@@ -45,6 +46,14 @@ from queries.yaml_source import LocatedYaml, PathKey, YamlProblem, read_located_
 BUILTIN_CHECK_DIR = Path(__file__).parent / "checks"
 FIXTURE_SUFFIXES: tuple[str, ...] = (".positive", ".negative", ".expected")
 ALWAYS_PASSED: tuple[str, ...] = ("scenario", "as_of")
+EVENT_CHECK_PASSED: tuple[str, ...] = (*ALWAYS_PASSED, "events_scenario", "from_day", "until_day", "versions", "actors")
+"""What an event-log check (``events: true``) also receives, once per version window
+(``events.conformance``): ``$events_scenario`` the scenario's name (its events are stored under
+it), ``$scenario`` the version's physical name, ``$from_day``/``$until_day`` the days of the
+events to judge ([from, until): the window, ``--since`` and the as-of day), ``$versions`` every
+window as ``{physical, start, end}`` (to judge an earlier event, such as an approval, against its
+own version) and ``$actors`` a map from version to a map from actor name (person id or alias) to
+person id."""
 CHECK_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 FRAGMENT = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 """``{{name}}`` in a check's Cypher: the shared fragment ``queries.authority.FRAGMENTS[name]``."""
@@ -119,6 +128,9 @@ class CheckSpec(BaseModel):
     parameters: dict[ParameterName, ParameterValue] = Field(default_factory=dict)
     cypher: Text
     postprocess: Postprocess | None = None
+    events: StrictBool = False
+    """A conformance check over the scenario's event log (events.md): run once per version
+    window with the parameters of ``EVENT_CHECK_PASSED``."""
     escalation: dict[Severity, Text] | None = None
     """When a row's ``severity`` column raises the severity: more severe severity -> the condition
     in a few words (``critical: risk tier high``). Only allowed when the Cypher returns a
@@ -272,18 +284,19 @@ def _semantic_problems(spec: CheckSpec, path: Path, located: LocatedYaml) -> lis
     if spec.id != path.stem:
         problems.append(f"{located.place(('id',))}: id: '{spec.id}' must match the file name '{path.name}'")
     used = cypher_parameters(spec.cypher)
+    passed = EVENT_CHECK_PASSED if spec.events else ALWAYS_PASSED
     if "scenario" not in used:
         problems.append(f"{located.place(('cypher',))}: cypher: must use $scenario (a check reads one scenario)")
     for name in spec.parameters:
-        if name in ALWAYS_PASSED:
+        if name in passed:
             problems.append(
                 f"{located.place(('parameters', name))}: parameters.{name}: reserved name"
-                " ($scenario and $as_of are always passed)"
+                f" (${', $'.join(passed[:-1])} and ${passed[-1]} are always passed)"
             )
         elif name not in used:
             place = located.place(("parameters", name))
             problems.append(f"{place}: parameters.{name}: declared but the cypher does not use ${name}")
-    for name in sorted(used - set(spec.parameters) - set(ALWAYS_PASSED)):
+    for name in sorted(used - set(spec.parameters) - set(passed)):
         problems.append(f"{located.place(('cypher',))}: cypher: uses ${name}, which is not declared in parameters")
     if spec.message is not None:
         problems.extend(_message_problems(spec, located))

@@ -37,16 +37,33 @@ class CheckRunError(Exception):
         self.check = check
 
 
-def run_check(db: Database | ScenarioView, check: Check, scenario: str, as_of: date) -> list[Finding]:
+def run_check(
+    db: Database | ScenarioView, check: Check, scenario: str, as_of: date, since: date | None = None
+) -> list[Finding]:
     """One check's findings (no waivers applied), unsorted, one per (check, set of subjects).
 
     With a view, `scenario` is what `$scenario` is bound to (the view's `physical`). With a
     `Database`, a scenario's name is bound to the physical name of its version in force today
     (graph/history.py), so 1.0 callers that pass the name keep working; any other name (a
-    physical name) is bound as given."""
+    physical name) is bound as given.
+
+    An event-log check (``events: true``) judges the events before the end of the as-of day, from
+    `since` on (None: all), each against the version of the scenario in force at its time
+    (``events.conformance``; with a view, the view's scenario); other checks ignore `since`.
+    """
+    if check.spec.events:
+        from events.conformance import run_event_check
+
+        logical = db.scenario if isinstance(db, ScenarioView) else scenario
+        return run_event_check(db, check, logical, as_of, since)
     if not isinstance(db, ScenarioView):
         scenario = _bound(db, scenario)
-    params: dict[str, object] = {**check.spec.parameters, "scenario": scenario, "as_of": as_of}
+    return check_findings(db, check, {**check.spec.parameters, "scenario": scenario, "as_of": as_of})
+
+
+def check_findings(db: Database | ScenarioView, check: Check, params: dict[str, object]) -> list[Finding]:
+    """The findings of one run of `check`'s Cypher with `params` (its own and the always-passed
+    ones), unsorted, one per (check, set of subjects)."""
     try:
         if isinstance(db, ScenarioView):
             if check.source.parent != BUILTIN_CHECK_DIR and db.query_type(check.spec.cypher, params) != "r":
@@ -107,18 +124,20 @@ def run_checks(
     only: Iterable[str] | None = None,
     frameworks: Sequence[str] | None = None,
     registry: Frameworks | None = None,
+    since: date | None = None,
     *,
     at: date | None = None,
 ) -> RunResult:
     """All checks (or those in ``only``) on ``scenario`` as in force on ``at`` (default today)
-    as of ``as_of``, waivers applied, sorted.
+    as of ``as_of``, waivers applied, sorted. ``since``: the event-log checks judge only the
+    events from that day on (events.md).
 
     ``frameworks``: ids of the frameworks in force (``check --framework``); None means the bundle's
     ``meta.frameworks`` (obligations.md; none without meta, so catalog v1 results do not change).
     Each unsatisfied obligation of a framework in force is an ``obligation-unmet`` finding.
     """
     with consistent_view(db, scenario, at) as view:
-        return run_checks_in(view, catalog, as_of, only, frameworks, registry)
+        return run_checks_in(view, catalog, as_of, only, frameworks, registry, since=since)
 
 
 def run_checks_in(
@@ -129,6 +148,7 @@ def run_checks_in(
     frameworks: Sequence[str] | None = None,
     registry: Frameworks | None = None,
     coverage: CoverageResult | None = None,
+    since: date | None = None,
 ) -> RunResult:
     """`run_checks` inside a view the caller holds (to read more of the same version after it).
 
@@ -143,7 +163,7 @@ def run_checks_in(
     scenario = view.scenario
     if not view.found:
         raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
-    findings = [finding for check in checks for finding in run_check(view, check, view.physical, as_of)]
+    findings = [finding for check in checks for finding in run_check(view, check, view.physical, as_of, since)]
     known = {c.id for c in checks}
     if wanted is None or OBLIGATION_UNMET in wanted:
         known.add(OBLIGATION_UNMET)

@@ -166,6 +166,9 @@ def build_report(
         # the scorecard counts this run's findings: the checks run once per report
         card = scorecard_in(view, catalog, criteria, as_of, by_unit=True, findings=result["findings"])
     report["maturity"] = maturity_section(card, (previous or {}).get("maturity"))
+    from events.stats import trend_section  # the event log's metrics and their trend (events.md)
+
+    report["events"] = trend_section(db, catalog, scenario, as_of)
     _store_snapshot(db, report)
     return report
 
@@ -924,6 +927,7 @@ def render_html(report: Report, png: bytes | None = None) -> str:
             role_title=role_title,
             **_incident_and_evidence_views(report),
             entity_url=lambda entity_id: entity_url(report["scenario"], entity_id),
+            event_rows=_event_rows(report),
         )
     )
 
@@ -946,6 +950,12 @@ def _incident_and_evidence_views(report: Report) -> dict[str, Any]:
         "evidence_expired": expired,
         "evidence_expired_more": expired_more,
     }
+
+
+def _event_rows(report: Report) -> list[dict[str, str]]:
+    from events.stats import shown_rows
+
+    return shown_rows(report["events"]) if report.get("events") else []
 
 
 SUMMARY_RISKS = 5
@@ -1050,7 +1060,10 @@ def render_markdown(report: Report) -> str:
     lines += _markdown_incidents_evidence_coverage(report)
     lines += ["", "## Resolved since last time", ""]
     lines += [f"- `{f['check']}` ({_ids(f['subjects'])}): {_md(f['message'])}" for f in report["resolved"]] or ["None."]
-    lines += ["", "## All findings", ""]
+    from events.stats import events_markdown
+
+    lines += ["", *events_markdown(report.get("events"))]
+    lines += ["## All findings", ""]
     lines += ["| status | severity | check | subjects | accountable | message | remediation |"]
     lines += ["| --- | --- | --- | --- | --- | --- | --- |"]
     for f in _dated_findings(report):

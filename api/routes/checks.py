@@ -119,6 +119,7 @@ async def findings_run(
     as_of: date | None,
     check: list[str] | None = None,
     at: date | None = None,
+    since: date | None = None,
 ) -> tuple[FindingsKey, RunResult]:
     """The gap checks' run on scenario `s` as in force on `at` (default today), as of `as_of`
     (default today), from the app's cache (see `get_findings`): (its cache key, the run). 404 for
@@ -129,12 +130,15 @@ async def findings_run(
     if state is None:
         raise not_found(f"scenario '{s}' has not been loaded")
     cache: FindingsCache = request.app.state.findings_cache
-    key = (s, day.isoformat(), tuple(sorted(check)) if check else None, state)
+    when = day.isoformat() if since is None else f"{day.isoformat()} since {since.isoformat()}"
+    key = (s, when, tuple(sorted(check)) if check else None, state)
     try:
         result = await cache.get_or_run(
             key,
             lambda: run_in_threadpool(
-                lambda: run_checks(sync_db, catalog, s, day, check or None, None, request.app.state.frameworks, at=at)
+                lambda: run_checks(
+                    sync_db, catalog, s, day, check or None, None, request.app.state.frameworks, since, at=at
+                )
             ),
         )
     except UnknownCheckError as e:
@@ -156,6 +160,9 @@ async def get_findings(
     severity: Annotated[Severity | None, Query(description="Only findings at or above this severity.")] = None,
     as_of: Annotated[date | None, Query(description="The day to run the checks for (default today).")] = None,
     at: AtQuery = None,
+    since: Annotated[
+        date | None, Query(description="Event-log checks judge only the events from this day on (events.md).")
+    ] = None,
 ) -> Response:
     """Run the gap checks on scenario `s` (gap-checks.md), waivers applied, most severe first.
 
@@ -166,7 +173,7 @@ async def get_findings(
         unknown = sorted(set(check) - set(catalog.ids()) - {OBLIGATION_UNMET})
         if unknown:
             raise invalid("query", "check", f"unknown check id: {', '.join(unknown)}")
-    key, result = await findings_run(request, db, sync_db, catalog, s, as_of, check, at)
+    key, result = await findings_run(request, db, sync_db, catalog, s, as_of, check, at, since)
     cache: FindingsCache = request.app.state.findings_cache
 
     def render() -> bytes:

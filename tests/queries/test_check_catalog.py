@@ -59,6 +59,15 @@ SPEC_CATALOG = {
     "overdue-initiative": "high",
     "tom-without-owner": "high",
     "tom-review-overdue": "medium",
+    # event-log conformance (events.md)
+    "unapproved-deployment": "high",
+    "unapproved-change": "high",
+    "unauthorized-approval": "high",
+    "unauthorized-shutdown": "high",
+    "self-approval-in-practice": "high",
+    "slow-approval": "medium",
+    "activity-on-unregistered-entity": "high",
+    "unknown-actor": "medium",
 }
 
 # Line numbers in the expected messages refer to this text.
@@ -89,6 +98,19 @@ def _problems(path: Path) -> list[str]:
     with pytest.raises(CatalogError) as caught:
         load_check_file(path)
     return caught.value.problems
+
+
+def test_event_checks_are_marked_and_get_the_window_parameters(tmp_path: Path) -> None:
+    events = {c.id for c in load_catalog().checks if c.spec.events}
+    assert events == set(list(SPEC_CATALOG)[-8:])
+    text = VALID_CHECK.replace("severity: medium", "severity: medium\nevents: true").replace(
+        "WHERE size(m.name) > $max_length", "WHERE size(m.name) > $max_length AND $from_day < $until_day"
+    )
+    assert load_check_file(_write(tmp_path, "long-model-names.yaml", text)).spec.events is True
+    plain = VALID_CHECK.replace("WHERE size(m.name) > $max_length", "WHERE size(m.name) > $max_length AND $from_day")
+    assert _problems(_write(tmp_path / "plain", "long-model-names.yaml", plain)) == [
+        f"{tmp_path / 'plain' / 'long-model-names.yaml'}:9: cypher: uses $from_day, which is not declared in parameters"
+    ]
 
 
 def test_builtin_catalog_has_the_spec_ids_and_default_severities() -> None:

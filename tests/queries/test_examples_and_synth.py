@@ -13,6 +13,7 @@ import typer
 from typer.testing import CliRunner, Result
 
 from cli.checks_cmd import register
+from events.store import load_events
 from graph.db import Database
 from graph.settings import Settings
 from loaders import load_bundle, synth
@@ -43,6 +44,7 @@ def test_synthetic_bundle_produces_exactly_expected_json(
     written = (tmp_path / "expected.json").read_text(encoding="utf-8")
     expected = json.loads(written)
     load_bundle(db, tmp_path / "bundle.json", scenario)
+    load_events(db, tmp_path / "events.csv", scenario)
     result = run_checks(db, load_catalog(), scenario, dt.date.fromisoformat(expected["as_of"]))
     assert {**result, "scenario": "current"} == expected
     printed = _cli(db, test_settings, "check", "--scenario", scenario, "--as-of", expected["as_of"], "--format", "json")

@@ -1,0 +1,513 @@
+"""Reading an event log in each of its forms (events.md, "Forms") as a stream of records.
+
+Every reader yields `RawRecord`s (an event's fields and its place) and appends what makes the
+file unreadable to a problem list, so that a caller reports every problem at once. Nothing reads
+a whole file into memory but JSON and OCEL, which are one document each and are refused above
+`MAX_DOCUMENT_BYTES`:
+
+- CSV and JSON Lines are read line by line; a line longer than `MAX_LINE_CHARS` is refused
+  (and skipped) without ever being held whole.
+- XES is XML, parsed as a stream by defusedxml's hardened expat (SAX): DTDs, entity
+  declarations and external references are refused, so an entity bomb never expands, and
+  a single token (tag, text) longer than `MAX_LINE_CHARS` stops the read.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import xml.sax
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+from xml.sax.handler import ContentHandler
+from xml.sax.xmlreader import Locator
+
+from defusedxml import DefusedXmlException
+from defusedxml.sax import make_parser
+
+from events.records import FIELDS, RawRecord
+from loaders.problems import Problem, ProblemList
+
+FORMS: tuple[str, ...] = ("csv", "json", "jsonl", "xes", "ocel")
+MAX_LINE_CHARS = 1 << 20
+"""Longest line of a CSV or JSON Lines log, and longest single XML token of an XES log."""
+MAX_DOCUMENT_BYTES = 256 << 20
+"""Largest JSON or OCEL log (each is one document, parsed whole); larger logs: CSV or JSON Lines."""
+CHUNK = 1 << 16
+TOO_DEEP = "invalid JSON: nested too deeply for an event"
+
+
+class FormError(ValueError):
+    """The form of a log cannot be told; the message says how to name it."""
+
+
+def detect_form(path: Path, head: bytes) -> str:
+    """The form of the log at `path` from its extension, or else from its first bytes `head`:
+    ``.csv``, ``.json`` (an array: JSON; an object with ``events``: OCEL), ``.jsonl``/``.ndjson``,
+    ``.xes``/``.xml``, ``.jsonocel``/``.ocel``."""
+    name = path.name.lower()
+    for suffix, form in ((".csv", "csv"), (".jsonl", "jsonl"), (".ndjson", "jsonl"), (".xes", "xes")):
+        if name.endswith(suffix):
+            return form
+    if name.endswith((".jsonocel", ".ocel", ".ocel.json")):
+        return "ocel"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if name.endswith(".xml") or text.startswith(b"<"):
+        return "xes"
+    if text.startswith(b"["):
+        return "json"
+    if text.startswith(b"{"):
+        first_line = text.split(b"\n", 1)[0]
+        try:
+            first = json.loads(first_line)
+        except ValueError:
+            return "ocel"  # an object over several lines: one document
+        if isinstance(first, dict) and ("events" in first or "objects" in first or "objectTypes" in first):
+            return "ocel"
+        return "jsonl"
+    if name.endswith(".json"):
+        return "json"
+    raise FormError(f"{path.name}: cannot tell the log's form; name it .csv, .json, .jsonl, .xes or .jsonocel")
+
+
+def _lines(stream: IO[str], name: str, problems: ProblemList) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a text stream; a line longer than MAX_LINE_CHARS is reported and
+    skipped (read in chunks, never held whole)."""
+    number = 0
+    while True:
+        line = stream.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+            problems.append(Problem(f"{name}:{number}", "line", f"longer than {MAX_LINE_CHARS:,} characters"))
+            while (rest := stream.readline(CHUNK)) and not rest.endswith("\n"):
+                pass
+            continue
+        yield number, line
+
+
+def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawRecord]:
+    """CSV: a header row of field names (``properties.KEY`` for a property), one event a row;
+    an empty cell is a missing value; property cells are typed as in bundles (numbers, true/false)."""
+    from loaders.sources import _infer_scalar
+
+    numbered = _lines(stream, name, problems)
+    current = [0]
+
+    def feed() -> Iterator[str]:
+        for number, line in numbered:
+            current[0] = number
+            yield line
+
+    reader = csv.reader(feed(), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as e:
+        problems.append(Problem(f"{name}:row 1", "csv", str(e)))
+        return
+    if header is None:
+        problems.append(Problem(name, "file", "the log is empty: a CSV log needs a header row"))
+        return
+    header = [h.strip() for h in header]
+    if header and header[0].startswith("\ufeff"):
+        header[0] = header[0][1:]
+    for column in header:
+        if column not in FIELDS and not column.startswith("properties."):
+            problems.append(Problem(f"{name}:row 1", column or "(empty)", "unknown column"))
+    row = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            row += 1
+            problems.append(Problem(f"{name}:row {row}", "csv", f"malformed row: {e}"))
+            return
+        row += 1
+        if not any(c.strip() for c in cells):
+            continue
+        place = f"{name}:row {row}"
+        if len(cells) > len(header):
+            problems.append(Problem(place, "csv", f"{len(cells)} cells but {len(header)} columns in the header"))
+            continue
+        fields: dict[str, Any] = {}
+        properties: dict[str, Any] = {}
+        for column, cell in zip(header, cells, strict=False):
+            if column not in FIELDS and not column.startswith("properties."):
+                continue
+            value = cell.strip()
+            if not value:
+                continue
+            if column.startswith("properties."):
+                properties[column.removeprefix("properties.")] = _infer_scalar(value)
+            else:
+                fields[column] = value
+        if properties:
+            fields["properties"] = properties
+        yield RawRecord(place, fields)
+
+
+def _object_fields(item: Any, place: str, problems: ProblemList) -> dict[str, Any] | None:
+    if not isinstance(item, dict):
+        problems.append(Problem(place, "event", f"an event is a JSON object, not {type(item).__name__}"))
+        return None
+    return item
+
+
+def read_jsonl(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawRecord]:
+    """JSON Lines: one event object a line; blank lines are skipped."""
+    for number, line in _lines(stream, name, problems):
+        if not line.strip():
+            continue
+        place = f"{name}:{number}"
+        try:
+            item = json.loads(line)
+        except ValueError as e:
+            problems.append(Problem(place, "json", f"invalid JSON: {getattr(e, 'msg', e)}"))
+            continue
+        except RecursionError:
+            problems.append(Problem(place, "json", TOO_DEEP))
+            continue
+        fields = _object_fields(item, place, problems)
+        if fields is not None:
+            yield RawRecord(place, fields)
+
+
+def _read_document(stream: IO[str], name: str, problems: ProblemList) -> str | None:
+    text = stream.read(MAX_DOCUMENT_BYTES + 1)
+    if len(text) > MAX_DOCUMENT_BYTES:
+        problems.append(
+            Problem(
+                name, "file", f"larger than {MAX_DOCUMENT_BYTES >> 20} MiB; give a log this large as CSV or JSON Lines"
+            )
+        )
+        return None
+    return text
+
+
+_WS = re.compile(r"\s*")
+
+
+def read_json(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawRecord]:
+    """JSON: one array of event objects; each event's place is the line it starts on."""
+    text = _read_document(stream, name, problems)
+    if text is None:
+        return
+    decoder = json.JSONDecoder()
+    pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
+    if text.startswith("\ufeff", pos):
+        pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    if not text.startswith("[", pos):
+        problems.append(Problem(f"{name}:1", "json", "a JSON log is an array of event objects"))
+        return
+    line, seen = 1, 0
+    pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+    first = True
+    while True:
+        line += text.count("\n", seen, pos)
+        seen = pos
+        if text.startswith("]", pos):
+            if _WS.match(text, pos + 1).end() != len(text):  # type: ignore[union-attr]
+                problems.append(Problem(f"{name}:{line}", "json", "text after the end of the array"))
+            return
+        if not first:
+            if not text.startswith(",", pos):
+                problems.append(Problem(f"{name}:{line}", "json", "invalid JSON: expected ',' or ']'"))
+                return
+            pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+            line += text.count("\n", seen, pos)
+            seen = pos
+        first = False
+        try:
+            item, end = decoder.raw_decode(text, pos)
+        except RecursionError:
+            problems.append(Problem(f"{name}:{line}", "json", TOO_DEEP))
+            return
+        except ValueError as e:
+            at = line + text.count("\n", pos, getattr(e, "pos", pos))
+            problems.append(Problem(f"{name}:{at}", "json", f"invalid JSON: {getattr(e, 'msg', e)}"))
+            return
+        fields = _object_fields(item, f"{name}:{line}", problems)
+        if fields is not None:
+            yield RawRecord(f"{name}:{line}", fields)
+        pos = _WS.match(text, end).end()  # type: ignore[union-attr]
+
+
+OCEL_ACTOR_ATTRIBUTES = ("org:resource", "actor")
+OCEL_FIELD_ATTRIBUTES = {
+    "request": "request",
+    "tom:request": "request",
+    "to_stage": "to_stage",
+    "tom:to_stage": "to_stage",
+}
+
+
+def read_ocel(stream: IO[str], name: str, problems: ProblemList, known: set[str] | None = None) -> Iterator[RawRecord]:
+    """OCEL 2.0 JSON: each of ``events`` is one event (``id``, ``type`` the activity, ``time``).
+    Its object is its one related object, or, when it relates several, the one that is an entity
+    of the scenario (`known`; exactly one must be). ``org:resource`` or ``actor`` is the actor;
+    ``request`` and ``to_stage`` attributes are those fields; other attributes are properties."""
+    text = _read_document(stream, name, problems)
+    if text is None:
+        return
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        problems.append(Problem(name, "json", TOO_DEEP))
+        return
+    except ValueError as e:
+        line = getattr(e, "lineno", 1)
+        problems.append(Problem(f"{name}:{line}", "json", f"invalid JSON: {getattr(e, 'msg', e)}"))
+        return
+    del text
+    if not isinstance(document, dict) or not isinstance(document.get("events"), list):
+        problems.append(Problem(name, "events", "an OCEL 2.0 log is an object with a list of events"))
+        return
+    for index, event in enumerate(document["events"]):
+        place = f"{name}:events[{index}]"
+        if not isinstance(event, dict):
+            problems.append(Problem(place, "event", "an event is a JSON object"))
+            continue
+        fields: dict[str, Any] = {"id": event.get("id"), "time": event.get("time"), "activity": event.get("type")}
+        properties: dict[str, Any] = {}
+        attributes = event.get("attributes") or []
+        if not isinstance(attributes, list):
+            problems.append(Problem(place, "attributes", "must be a list of {name, value}"))
+            continue
+        for attribute in attributes:
+            if not isinstance(attribute, dict) or not isinstance(attribute.get("name"), str):
+                problems.append(Problem(place, "attributes", "each attribute is {name, value}"))
+                continue
+            key, value = attribute["name"], attribute.get("value")
+            if key in OCEL_ACTOR_ATTRIBUTES:
+                fields.setdefault("actor", value)
+            elif key in OCEL_FIELD_ATTRIBUTES:
+                fields[OCEL_FIELD_ATTRIBUTES[key]] = value
+            else:
+                properties[key.replace(":", "_")] = value
+        if properties:
+            fields["properties"] = properties
+        related = event.get("relationships") or []
+        ids = (
+            sorted({r["objectId"] for r in related if isinstance(r, dict) and isinstance(r.get("objectId"), str)})
+            if isinstance(related, list)
+            else []
+        )
+        if len(ids) == 1:
+            fields["object"] = ids[0]
+        elif len(ids) > 1:
+            entities = [i for i in ids if known is not None and i in known]
+            if len(entities) != 1:
+                what = "none" if not entities else ", ".join(entities)
+                problems.append(
+                    Problem(
+                        place,
+                        "relationships",
+                        f"relates {len(ids)} objects ({', '.join(ids[:5])}); exactly one must be an entity of the"
+                        f" scenario, but {what} {'is' if len(entities) == 1 else 'are'}",
+                    )
+                )
+                continue
+            fields["object"] = entities[0]
+        yield RawRecord(place, fields)
+
+
+def ocel_object_ids(path: Path) -> set[str]:
+    """Every object id an OCEL log's events relate (to look up which are entities); empty when
+    the file cannot be read (its reader reports that)."""
+    try:
+        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+            return set()
+        document = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError, RecursionError):
+        return set()
+    ids: set[str] = set()
+    for event in document.get("events", []) if isinstance(document, dict) else []:
+        for r in event.get("relationships") or [] if isinstance(event, dict) else []:
+            if isinstance(r, dict) and isinstance(r.get("objectId"), str):
+                ids.add(r["objectId"])
+    return ids
+
+
+XES_KEYS = {
+    "concept:name": "activity",
+    "time:timestamp": "time",
+    "org:resource": "actor",
+    "tom:object": "object",
+    "tom:id": "id",
+    "tom:request": "request",
+    "tom:to_stage": "to_stage",
+}
+XES_SCALARS = frozenset({"string", "date", "int", "float", "boolean", "id"})
+
+
+class _XesHandler(ContentHandler):
+    """Collects each ``<event>``'s attributes (and its trace's ``concept:name``) as a record."""
+
+    def __init__(self, name: str, problems: ProblemList) -> None:
+        super().__init__()
+        self.name = name
+        self.problems = problems
+        self.records: list[RawRecord] = []
+        self.locator: Locator | None = None
+        self.depth: list[str] = []
+        self.trace_name: str | None = None
+        self.event: dict[str, Any] | None = None
+        self.event_line = 0
+        self.progress = 0
+        self.parser: Any = None
+
+    def setDocumentLocator(self, locator: Locator) -> None:
+        self.locator = locator
+
+    def _line(self) -> int:
+        # expat's current line, also after a handler raised (the SAX locator then says 0)
+        expat = getattr(self.parser, "_parser", None)
+        if expat is not None:
+            return int(expat.CurrentLineNumber)
+        line = self.locator.getLineNumber() if self.locator is not None else None
+        return line or 1
+
+    def startElement(self, name: str, attrs: Any) -> None:
+        self.progress += 1
+        parent = self.depth[-1] if self.depth else None
+        self.depth.append(name)
+        if name == "trace":
+            self.trace_name = None
+        elif name == "event":
+            self.event = {}
+            self.event_line = self._line()
+        elif name in XES_SCALARS and parent in ("event", "trace"):
+            key, value = attrs.get("key"), attrs.get("value")
+            if key is None:
+                return
+            if parent == "trace":
+                if key == "concept:name":
+                    self.trace_name = value
+                return
+            assert self.event is not None
+            self.event[key] = _xes_value(name, value)
+
+    def endElement(self, name: str) -> None:
+        self.progress += 1
+        self.depth.pop()
+        if name != "event" or self.event is None:
+            return
+        attributes, self.event = self.event, None
+        fields: dict[str, Any] = {}
+        properties: dict[str, Any] = {}
+        for key, value in attributes.items():
+            if key in XES_KEYS:
+                fields[XES_KEYS[key]] = value if key != "time:timestamp" else str(value)
+            else:
+                properties[re.sub(r"[^A-Za-z0-9_]", "_", key)] = value
+        if "object" not in fields and self.trace_name is not None:
+            fields["object"] = self.trace_name
+        if "id" not in fields:
+            canonical = json.dumps([*sorted((k, str(v)) for k, v in attributes.items()), ("trace", self.trace_name)])
+            fields["id"] = "xes-" + hashlib.sha256(canonical.encode()).hexdigest()[:24]
+        if properties:
+            fields["properties"] = properties
+        self.records.append(RawRecord(f"{self.name}:{self.event_line}", fields))
+
+    def characters(self, content: str) -> None:
+        self.progress += 1
+
+
+def _xes_value(tag: str, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        if tag == "int":
+            return int(value)
+        if tag == "float":
+            return float(value)
+    except ValueError:
+        return value
+    if tag == "boolean":
+        return value.strip().lower() == "true"
+    return value
+
+
+def read_xes(stream: IO[bytes], name: str, problems: ProblemList) -> Iterator[RawRecord]:
+    """XES (IEEE 1849): each ``<event>`` is one event; see events.md for the keys. Parsed as a
+    stream; DTDs, entities and external references are refused (XML bombs)."""
+    handler = _XesHandler(name, problems)
+    parser = make_parser()
+    parser.setFeature(xml.sax.handler.feature_external_ges, False)
+    parser.forbid_dtd = True
+    parser.forbid_entities = True
+    parser.forbid_external = True
+    parser.setContentHandler(handler)
+    handler.parser = parser
+    fed_since_progress = 0
+    try:
+        while chunk := stream.read(CHUNK):
+            before = handler.progress
+            parser.feed(chunk)
+            fed_since_progress = 0 if handler.progress != before else fed_since_progress + len(chunk)
+            if fed_since_progress > MAX_LINE_CHARS:
+                problems.append(
+                    Problem(
+                        f"{name}:{handler._line()}",
+                        "xml",
+                        f"a single tag or text is longer than {MAX_LINE_CHARS:,} bytes; reading stopped",
+                    )
+                )
+                return
+            yield from handler.records
+            handler.records.clear()
+        parser.close()
+    except DefusedXmlException as e:
+        problems.append(Problem(f"{name}:{handler._line()}", "xml", f"refused: {_defused_reason(e)}"))
+        return
+    except xml.sax.SAXParseException as e:
+        problems.append(Problem(f"{name}:{e.getLineNumber()}", "xml", f"invalid XML: {e.getMessage()}"))
+        return
+    yield from handler.records
+
+
+def _defused_reason(e: DefusedXmlException) -> str:
+    kind = type(e).__name__
+    if kind == "DTDForbidden":
+        return "a DTD (<!DOCTYPE ...>) is not allowed in an event log (entity declarations can be XML bombs)"
+    if kind == "EntitiesForbidden":
+        return "entity declarations are not allowed in an event log (XML bombs)"
+    return "external references are not allowed in an event log"
+
+
+def open_text(path: Path) -> IO[str]:
+    """The log as UTF-8 text (a BOM is dropped); undecodable bytes become an error when read."""
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+def read_records(path: Path, form: str, problems: ProblemList, known: set[str] | None = None) -> Iterator[RawRecord]:
+    """The records of the log at `path` in `form` (one of FORMS); the problems that make parts of
+    it unreadable are appended to `problems` (each ``PLACE: FIELD: MESSAGE``)."""
+    name = path.name
+    try:
+        if form == "xes":
+            with open(path, "rb") as binary:
+                yield from read_xes(binary, name, problems)
+            return
+        with open_text(path) as text:
+            if form == "csv":
+                yield from read_csv(text, name, problems)
+            elif form == "jsonl":
+                yield from read_jsonl(text, name, problems)
+            elif form == "json":
+                yield from read_json(text, name, problems)
+            elif form == "ocel":
+                yield from read_ocel(text, name, problems, known)
+            else:
+                raise FormError(f"unknown form '{form}' (known: {', '.join(FORMS)})")
+    except UnicodeDecodeError as e:
+        problems.append(Problem(name, "file", f"not UTF-8 text ({e.reason})"))
+
+
+__all__ = ["FORMS", "FormError", "detect_form", "ocel_object_ids", "read_records"]

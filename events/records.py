@@ -1,0 +1,184 @@
+"""An event's fields, the activities, and the validation of one record (events.md, "Fields").
+
+A reader (``events.forms``) turns each event of a log into a `RawRecord`: its place in the file
+(``log.csv:row 5``, ``log.jsonl:12``) and a mapping of field names to values, with the
+properties under ``properties``. `validate_record` turns it into an `EventRow` (what is stored)
+or into problems, each ``PLACE: FIELD: MESSAGE``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from graph.ontology import ID_PATTERN
+from loaders.problems import Problem
+
+ACTIVITIES: tuple[str, ...] = (
+    "change_requested",
+    "change_approved",
+    "change_rejected",
+    "change_deployed",
+    "deployment_requested",
+    "deployment_approved",
+    "deployed",
+    "shutdown",
+    "access_requested",
+    "access_granted",
+    "access_denied",
+    "access_revoked",
+    "review_completed",
+    "stage_changed",
+    "incident_opened",
+    "incident_reported",
+    "escalated",
+)
+"""The activities of events.md, in its order."""
+
+FIELDS: tuple[str, ...] = ("id", "time", "activity", "object", "actor", "request", "to_stage", "properties")
+"""An event's fields (events.md, "Fields"); any other is an error."""
+
+NO_ACTOR: frozenset[str] = frozenset({"incident_opened"})
+"""Activities whose actor may be missing (an incident is opened by a monitor, not a person)."""
+
+MAX_TEXT = 512
+"""Longest value of `object`, `actor`, `request`, `to_stage` or a property read."""
+
+_ID = re.compile(ID_PATTERN)
+_PROPERTY_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One event as read: where it is, and its fields (``properties`` a mapping, if any)."""
+
+    place: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One valid event, as stored: `props` are the node's properties but `scenario`."""
+
+    id: str
+    digest: str
+    day: date
+    props: dict[str, Any]
+
+
+def _text(value: Any, field: str, place: str, problems: list[Problem], *, required: bool) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            problems.append(Problem(place, field, "required field missing"))
+        return None
+    if not isinstance(value, str):
+        problems.append(Problem(place, field, f"must be text, not {_type_name(value)}"))
+        return None
+    text = value.strip()
+    if len(text) > MAX_TEXT:
+        problems.append(Problem(place, field, f"longer than {MAX_TEXT} characters"))
+        return None
+    return text
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a mapping"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def parse_time(value: Any) -> tuple[datetime | None, str | None]:
+    """An ISO 8601 time with a UTC offset (``2026-03-02T09:15:00+01:00``, ``...Z``) as an aware
+    datetime; or the reason it is not one. A time without offset is an error (events.md)."""
+    if not isinstance(value, str):
+        return None, f"must be an ISO 8601 time with a UTC offset, not {_type_name(value)}"
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None, f"'{text[:64]}' is not an ISO 8601 time (e.g. 2026-03-02T09:15:00+01:00)"
+    if "T" not in text.upper() and " " not in text:
+        return None, f"'{text[:64]}' is a date; a time with a UTC offset is needed (e.g. {text[:10]}T09:15:00+01:00)"
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return None, f"'{text[:64]}' has no UTC offset; write it as e.g. {text[:19]}+00:00"
+    return parsed, None
+
+
+def _properties(value: Any, place: str, problems: list[Problem]) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(Problem(place, "properties", f"must be a mapping, not {_type_name(value)}"))
+        return {}
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        field = f"properties.{key}"
+        if not isinstance(key, str) or not _PROPERTY_KEY.match(key):
+            problems.append(Problem(place, field, "a property name is a letter or _ then letters, digits or _"))
+            continue
+        if item is None or (isinstance(item, str) and not item.strip()):
+            continue
+        if isinstance(item, float) and not math.isfinite(item):
+            problems.append(Problem(place, field, "must be a finite number"))
+        elif isinstance(item, str):
+            if len(item) > MAX_TEXT:
+                problems.append(Problem(place, field, f"longer than {MAX_TEXT} characters"))
+            else:
+                out[key] = item
+        elif isinstance(item, (bool, int, float)):
+            out[key] = item
+        else:
+            problems.append(Problem(place, field, f"properties hold text, numbers or booleans, not {_type_name(item)}"))
+    return out
+
+
+def validate_record(record: RawRecord) -> tuple[EventRow | None, list[Problem]]:
+    """The stored form of one event, or every problem in it (none means valid)."""
+    place, fields = record.place, record.fields
+    problems: list[Problem] = [Problem(place, str(name), "unknown field") for name in fields if name not in FIELDS]
+    event_id = _text(fields.get("id"), "id", place, problems, required=True)
+    if event_id is not None and not _ID.match(event_id):
+        problems.append(
+            Problem(place, "id", "an id is letters, digits, '.', '_', ':' or '-', starting with a letter or digit")
+        )
+        event_id = None
+    time = None
+    if fields.get("time") is None or fields.get("time") == "":
+        problems.append(Problem(place, "time", "required field missing"))
+    else:
+        time, reason = parse_time(fields["time"])
+        if reason:
+            problems.append(Problem(place, "time", reason))
+    activity = _text(fields.get("activity"), "activity", place, problems, required=True)
+    if activity is not None and activity not in ACTIVITIES:
+        problems.append(
+            Problem(place, "activity", f"unknown activity '{activity[:64]}' (known: {', '.join(ACTIVITIES)})")
+        )
+    obj = _text(fields.get("object"), "object", place, problems, required=True)
+    actor = _text(fields.get("actor"), "actor", place, problems, required=activity not in NO_ACTOR)
+    request = _text(fields.get("request"), "request", place, problems, required=False)
+    to_stage = _text(fields.get("to_stage"), "to_stage", place, problems, required=activity == "stage_changed")
+    properties = _properties(fields.get("properties"), place, problems)
+    if problems or event_id is None or time is None or activity is None or obj is None:
+        return None, problems
+    props: dict[str, Any] = {
+        "id": event_id,
+        "time": time,
+        "day": time.date(),
+        "activity": activity,
+        "object": obj,
+        "actor": actor,
+        "request": request,
+        "to_stage": to_stage,
+    }
+    canonical = {**{k: v for k, v in props.items() if k not in ("time", "day")}, "time": time.isoformat()}
+    canonical["properties"] = properties
+    digest = hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+    props.update({f"properties.{k}": v for k, v in properties.items()})
+    props["digest"] = digest
+    return EventRow(event_id, digest, time.date(), props), []

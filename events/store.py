@@ -1,0 +1,287 @@
+"""Loading an event log into Neo4j (events.md): everything read and checked before anything is
+written, idempotent by event id.
+
+A load reads the log once as a stream, validating each event, and checks every event id against
+the log itself (an id twice is an error) and against the events stored before, in batches
+(an id stored with other content is an error; one stored with the same content is skipped).
+New events are spooled to a temporary file meanwhile. Only when the whole log is valid are they
+written, in batched ``UNWIND ... CREATE`` statements:
+
+- up to `TX_MAX_EVENTS` new events, in one transaction: all or nothing;
+- more, one transaction per batch of `BATCH_SIZE`, so that no transaction holds a million nodes
+  in Neo4j's heap. A load that dies half way has written whole batches only, and since loads
+  are idempotent by id, running it again writes the rest.
+
+Each write first takes the scenario's lock (graph/consistent.py), so a run of checks sees the
+events of a load all or (in batched mode) batch by batch, never half a batch. Storage:
+docs/graph-model.md, "Events".
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from neo4j import ManagedTransaction
+from neo4j.exceptions import ConstraintError
+
+from events.forms import detect_form, ocel_object_ids, read_records
+from events.records import EventRow, validate_record
+from events.windows import windows_for
+from graph.db import Database
+from graph.sync import check_scenario_name
+from loaders.problems import BundleError, Problem, ProblemList
+from queries.waivers import UnknownScenarioError
+
+EVENT_LABEL = "Event"
+BATCH_SIZE = 10_000
+TX_MAX_EVENTS = 100_000
+"""Up to this many new events a load is one transaction; above, one transaction per batch."""
+
+CREATE_EVENTS = f"UNWIND $rows AS row CREATE (e:{EVENT_LABEL}) SET e = row"
+LOCK_SCENARIO = "MATCH (s:Scenario {name: $scenario}) SET s.lock = s.lock RETURN count(s) AS found"
+MARK_LOADED = (
+    "MATCH (s:Scenario {name: $scenario}) "
+    f"SET s.events_loaded_at = datetime(), s.event_count = COUNT {{ MATCH (e:{EVENT_LABEL} {{scenario: $scenario}}) }}"
+)
+EXISTING = (
+    f"UNWIND $ids AS id MATCH (e:{EVENT_LABEL} {{scenario: $scenario, id: id}}) RETURN e.id AS id, e.digest AS digest"
+)
+
+ProgressFn = Callable[[int, int], None]
+
+
+class EventLogError(BundleError):
+    """The log is invalid: every problem found, as ``PLACE: FIELD: MESSAGE``; nothing was stored."""
+
+    def summary(self) -> str:
+        n = self.total
+        return f"{n:,} problem{'s' if n != 1 else ''} in the event log; nothing was stored"
+
+
+@dataclass
+class EventLoadResult:
+    """What a load did: events read from the log, `added` (new), `unchanged` (stored before with
+    the same content), the scenario's events in all after it, and the time taken."""
+
+    scenario: str
+    form: str
+    read: int = 0
+    added: int = 0
+    unchanged: int = 0
+    event_count: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "form": self.form,
+            "read": self.read,
+            "added": self.added,
+            "unchanged": self.unchanged,
+            "event_count": self.event_count,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _known_objects(db: Database, scenario: str, ids: set[str]) -> set[str]:
+    if not ids:
+        return set()
+    physical = [w.physical for w in windows_for(db, scenario, None, None)]
+    rows = db.read(
+        "UNWIND $physical AS s UNWIND $ids AS id MATCH (n:Entity {scenario: s, id: id}) RETURN DISTINCT n.id AS id",
+        {"physical": physical, "ids": sorted(ids)},
+    )
+    return {r["id"] for r in rows}
+
+
+def read_log(
+    db: Database, path: Path, scenario: str, spool: IO[bytes], form: str | None = None
+) -> tuple[EventLoadResult, ProblemList]:
+    """Read and check the whole log at `path`, spooling its new events (pickled batches of row
+    dicts) to `spool`; return the counts and every problem found (none: the log may be written)."""
+    result = EventLoadResult(scenario, form or "")
+    problems = ProblemList()
+    try:
+        with open(path, "rb") as probe:
+            head = probe.read(4096)
+    except OSError as e:
+        raise EventLogError([Problem(str(path), "file", f"cannot read: {e.strerror or e}")]) from None
+    result.form = form or detect_form(path, head)
+    known = _known_objects(db, scenario, ocel_object_ids(path)) if result.form == "ocel" else None
+    seen: set[str] = set()
+    batch: list[tuple[str, EventRow]] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        stored = {
+            r["id"]: r["digest"] for r in db.read(EXISTING, {"scenario": scenario, "ids": [row.id for _, row in batch]})
+        }
+        fresh = []
+        for place, row in batch:
+            before = stored.get(row.id)
+            if before is None:
+                fresh.append({**row.props, "scenario": scenario})
+            elif before == row.digest:
+                result.unchanged += 1
+            else:
+                problems.append(Problem(place, "id", f"event '{row.id}' was loaded before with other content"))
+        if fresh and not problems:
+            pickle.dump(fresh, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            result.added += len(fresh)
+        batch.clear()
+
+    for record in read_records(path, result.form, problems, known):
+        result.read += 1
+        row, found = validate_record(record)
+        if found or row is None:
+            problems.extend(found)
+            continue
+        if row.id in seen:
+            problems.append(Problem(record.place, "id", f"duplicate id '{row.id}': an id is used once in a log"))
+            continue
+        seen.add(row.id)
+        batch.append((record.place, row))
+        if len(batch) >= BATCH_SIZE:
+            flush()
+    flush()
+    if result.read == 0 and not problems:
+        problems.append(Problem(path.name, "file", "the log holds no events"))
+    return result, problems
+
+
+def _spooled(spool: IO[bytes]) -> Iterator[list[dict[str, Any]]]:
+    spool.seek(0)
+    while True:
+        try:
+            yield pickle.load(spool)
+        except EOFError:
+            return
+
+
+def _write_batch(tx: ManagedTransaction, scenario: str, rows: list[dict[str, Any]]) -> None:
+    tx.run(LOCK_SCENARIO, scenario=scenario).consume()
+    tx.run(CREATE_EVENTS, rows=rows).consume()
+
+
+def load_events(
+    db: Database,
+    path: Path | str,
+    scenario: str = "current",
+    *,
+    form: str | None = None,
+    progress: ProgressFn | None = None,
+) -> EventLoadResult:
+    """Load the event log at `path` (form from its name or content, or `form`: csv, json, jsonl,
+    xes, ocel) into `scenario`, which must have been loaded (UnknownScenarioError otherwise).
+
+    Raises EventLogError with every problem (``PLACE: FIELD: MESSAGE``) and stores nothing when
+    the log is malformed (events.md): syntax, a missing field, an unknown activity, a time
+    without offset, a duplicate id, an id loaded before with other content. Events stored before
+    with the same content are skipped, so loading a log again adds nothing. `progress(done,
+    total)` is called after each batch written.
+    """
+    started = time.monotonic()
+    path = Path(path)
+    check_scenario_name(scenario)
+    if not db.read("MATCH (s:Scenario {name: $scenario}) RETURN s.name AS name", {"scenario": scenario}):
+        raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded; load its bundle first")
+    with tempfile.TemporaryFile(prefix="tomgraph-events-") as spool:
+        result, problems = read_log(db, path, scenario, spool, form)
+        if problems:
+            raise EventLogError(problems, problems.omitted)
+        total = -(-result.added // BATCH_SIZE)
+        try:
+            if result.added <= TX_MAX_EVENTS:
+
+                def work(tx: ManagedTransaction) -> None:
+                    for done, rows in enumerate(_spooled(spool), 1):
+                        _write_batch(tx, scenario, rows)
+                        if progress:
+                            progress(done, total)
+                    tx.run(MARK_LOADED, scenario=scenario).consume()
+
+                db.execute_write(work)
+            else:
+                for done, rows in enumerate(_spooled(spool), 1):
+                    db.execute_write(lambda tx, rows=rows: _write_batch(tx, scenario, rows))  # type: ignore[misc]
+                    if progress:
+                        progress(done, total)
+                db.write(MARK_LOADED, {"scenario": scenario})
+        except ConstraintError as e:
+            raise RuntimeError(
+                f"another load of events into scenario '{scenario}' wrote some of these ids meanwhile; "
+                f"run the load again ({e.message})"
+            ) from None
+    count = db.read(f"MATCH (e:{EVENT_LABEL} {{scenario: $scenario}}) RETURN count(e) AS n", {"scenario": scenario})
+    result.event_count = count[0]["n"]
+    result.seconds = time.monotonic() - started
+    return result
+
+
+LIST_EVENTS = f"""
+MATCH (e:{EVENT_LABEL} {{scenario: $scenario}})
+WHERE ($object IS NULL OR e.object = $object)
+  AND ($actors IS NULL OR e.actor IN $actors)
+  AND ($since IS NULL OR e.day >= $since)
+  AND ($before_time IS NULL OR e.time < $before_time OR (e.time = $before_time AND e.id < $before_id))
+RETURN e {{.*}} AS event
+ORDER BY e.time DESC, e.id DESC
+LIMIT $limit
+"""
+
+
+def event_json(props: dict[str, Any]) -> dict[str, Any]:
+    """A stored event as JSON: its fields (time as written, with its offset; `day` left out),
+    and its properties under ``properties``."""
+    out: dict[str, Any] = {
+        k: props.get(k) for k in ("id", "time", "activity", "object", "actor", "request", "to_stage")
+    }
+    out["time"] = props["time"].iso_format() if hasattr(props["time"], "iso_format") else str(props["time"])
+    out["properties"] = {
+        k.removeprefix("properties."): v for k, v in sorted(props.items()) if k.startswith("properties.")
+    }
+    return out
+
+
+def list_events(
+    db: Database,
+    scenario: str,
+    *,
+    object_id: str | None = None,
+    actor: str | None = None,
+    since: Any = None,
+    limit: int = 100,
+    cursor: tuple[Any, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The events of `scenario`, most recent first, at most `limit`: only those on `object_id`,
+    by `actor` (a person's id matches their aliases too, in the latest version of the scenario),
+    from the day `since` on, and after `cursor` (the (time, id) of the last event of the page
+    before). Each as `event_json`."""
+    from events.conformance import actor_names
+
+    actors = None
+    if actor is not None:
+        physical = windows_for(db, scenario, None, None)[-1].physical
+        names = actor_names(db, [physical])[physical]
+        person = names.get(actor)
+        actors = sorted({actor, *(n for n, p in names.items() if person is not None and p == person)})
+    rows = db.read(
+        LIST_EVENTS,
+        {
+            "scenario": scenario,
+            "object": object_id,
+            "actors": actors,
+            "since": since,
+            "before_time": cursor[0] if cursor else None,
+            "before_id": cursor[1] if cursor else None,
+            "limit": limit,
+        },
+    )
+    return [event_json(r["event"]) for r in rows]

@@ -1,0 +1,49 @@
+"""Which version of a scenario was in force when: the one place that asks.
+
+An event is judged against the version of the scenario in force at the event's time
+(events.md). Each version is a *window*: the physical scenario name its entities are stored
+under, and the days it was in force. Every caller (the conformance checks, the stats) gets its
+windows from `windows_for`, so that switching to versioned scenarios (history, cli.md `--at`)
+changes this one function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any, Protocol
+
+from graph.history import VersionWindow, versions_in_window
+
+__all__ = ["Reader", "VersionWindow", "windows_for"]
+
+
+class Reader(Protocol):
+    def read(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...
+
+
+def windows_for(db: Reader, scenario: str, since: date | None, until: date | None) -> list[VersionWindow]:
+    """The versions of `scenario` in force at some day of [`since`, `until`) (None: unbounded),
+    oldest first, as `graph.history.VersionWindow`s (`graph.history.versions_in_window`; `db` is a
+    `Database` or a `graph.consistent.ScenarioView`, whose database is asked).
+
+    The first version also stands for the days before it: an event dated before the scenario was
+    first loaded is judged against its first version, since tomgraph has no record of the rights
+    before it (docs/events.md; load the earlier state with `tomgraph load --effective DATE` to
+    judge those events against it). Raises `graph.errors.NotFound` for a scenario never loaded.
+    """
+    from graph.consistent import ScenarioView
+    from graph.db import Database
+
+    database = db.database if isinstance(db, ScenarioView) else db
+    if not isinstance(database, Database):
+        raise TypeError("windows_for needs a Database or a ScenarioView of one")
+    last = until - timedelta(days=1) if until is not None else date.max
+    if since is not None and since > last:
+        return []
+    windows = versions_in_window(database, scenario, None, date.max)
+    if windows and windows[0].start is not None:
+        windows[0] = replace(windows[0], start=None)
+    return [
+        w for w in windows if (w.start is None or w.start <= last) and (since is None or w.end is None or w.end > since)
+    ]

@@ -1,0 +1,66 @@
+"""POST /scenarios/{s}/events, GET /scenarios/{s}/events and /events/stats, and the findings'
+`since` (rest.md, events.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.api.conftest import ApiClient
+from tests.events.test_interfaces import _write
+
+
+def test_post_events_loads_for_editors_and_refuses_a_malformed_log_with_422(
+    api: ApiClient, scenario: str, tmp_path: Path
+) -> None:
+    bundle, log = _write(tmp_path)
+    assert api.put(f"/scenarios/{scenario}/bundle", content=bundle.read_bytes()).status_code == 200
+    assert api.post(f"/scenarios/{scenario}/events", content=log.read_bytes(), key="reader").status_code == 403
+    loaded = api.post(
+        f"/scenarios/{scenario}/events", content=log.read_bytes(), headers={"Content-Type": "text/csv"}, key="editor"
+    )
+    assert loaded.status_code == 200
+    assert {k: v for k, v in loaded.json().items() if k != "seconds"} == {
+        "scenario": scenario,
+        "form": "csv",
+        "read": 4,
+        "added": 4,
+        "unchanged": 0,
+        "event_count": 4,
+    }
+    bad = api.post(
+        f"/scenarios/{scenario}/events",
+        content=b'[{"id": "x", "time": "2026-11-02T10:00:00Z", "activity": "launched", "object": "m-low",'
+        b' "actor": "p"}]',
+        headers={"Content-Type": "application/json"},
+        key="editor",
+    )
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    assert bad.json()["errors"] == [
+        {"place": "events.json:1", "field": "activity", "message": bad.json()["errors"][0]["message"]}
+    ]
+    assert bad.json()["errors"][0]["message"].startswith("unknown activity 'launched' (known: change_requested")
+    listed = api.get(f"/scenarios/{scenario}/events", params={"object": "m-high", "limit": 1}).json()
+    assert [e["id"] for e in listed["events"]] == ["a-1"]
+    following = api.get(
+        f"/scenarios/{scenario}/events", params={"object": "m-high", "limit": 1, "cursor": listed["next_cursor"]}
+    ).json()
+    assert [e["id"] for e in following["events"]] == ["r-1"]
+    by_alias = api.get(f"/scenarios/{scenario}/events", params={"actor": "p-elena"}).json()
+    assert [(e["id"], e["actor"]) for e in by_alias["events"]] == [("a-1", "egarcia")]
+    stats = api.get(f"/scenarios/{scenario}/events/stats", params={"as_of": "2026-11-22"}).json()
+    assert stats["authorized"] == {
+        "deployments": {"total": 0, "authorized": 0, "share": None},
+        "changes": {"total": 0, "authorized": 0, "share": None},
+    }
+    assert [a["actor"] for a in stats["approvers"]] == ["p-elena", "someone-else"]
+    findings = api.get(
+        f"/scenarios/{scenario}/findings",
+        params={"check": "slow-approval", "as_of": "2026-11-22", "since": "2026-11-01"},
+    ).json()
+    assert [f["subjects"] for f in findings["findings"]] == [["a-2", "m-low"]]
+
+
+def test_events_of_a_scenario_never_loaded_are_a_404(api: ApiClient, scenario: str) -> None:
+    response = api.post(f"/scenarios/{scenario}/events", content=b"id,time\n", key="editor")
+    assert response.status_code == 404
+    assert api.get(f"/scenarios/{scenario}/events/stats").status_code == 404
