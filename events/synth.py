@@ -176,11 +176,30 @@ class _Writer:
         )
         return day + wait + 1
 
-    def clean(self) -> None:
+    def slow_plants(self, per_check: int) -> list[tuple[dict[str, Any], str, str, int]]:
+        """The planted slow approvals: (model, approver, requester, day of the request)."""
+        base = self.days - 20
+        with_approvers = [m for m in self.org.models if self.org.people_with(m, "change")]
+        slow = [m for m in with_approvers if str(m.get("risk_tier")) in self.org.max_days and self.requesters(m)]
+        plants = []
+        for i in range(min(per_check, len(slow))):
+            m = slow[i % len(slow)]
+            approver = self.org.people_with(m, "change")[0]
+            requester = next((p for p in self.requesters(m) if p != approver), None)
+            if requester is not None:
+                plants.append((m, approver, requester, base - self.org.max_days[str(m["risk_tier"])] - 2 + i))
+        return plants
+
+    def clean(self, quiet_from: dict[str, int] | None = None) -> None:
+        """Background activity that breaks no rule. A model in `quiet_from` starts no change or
+        deployment cycle that could still run on that day (a cycle takes at most 5 days), so a
+        planted sequence on it is not interleaved with background approvals and deployments."""
         last = max(0, self.days - 21)  # the last three weeks are for the planted events
+        quiet_from = quiet_from or {}
         for model in self.org.models[: self.clean_models]:
             day = self.rng.randint(0, 6)
-            while day < last:
+            stop = min(last, quiet_from.get(model["id"], last) - 6)
+            while day < stop:
                 kind = "deployment" if self.rng.random() < 0.3 else "change"
                 day = self.cycle(model, kind, day) + self.rng.randint(1, 6)
             owners = [p for r in _list(model.get("owner")) for p in self.org.holders.get(r, [])]
@@ -348,15 +367,8 @@ class _Writer:
                 m,
                 {"actor": holder, "request": request, "object": m["name"], "event": ev, "time": neo4j_time(moment)},
             )
-        slow = [m for m in with_approvers if str(m.get("risk_tier")) in self.org.max_days and self.requesters(m)]
-        for i in range(min(per_check, len(slow))):
-            m = slow[i % len(slow)]
-            approver = self.org.people_with(m, "change")[0]
-            requester = next((p for p in self.requesters(m) if p != approver), None)
-            if requester is None:
-                continue
+        for m, approver, requester, day in self.slow_plants(per_check):
             limit = self.org.max_days[str(m["risk_tier"])]
-            day = base - limit - 2 + i
             asked = self.at(day, 9)
             request = self.emit(asked, "change_requested", m["id"], self.actor(requester))
             given = asked + timedelta(days=limit, hours=36)
@@ -390,7 +402,10 @@ def generate_log(
     in time order, with the findings they must produce (most severe first, as a run sorts them).
     `clean_models`: clean activity for the first so many active models only (None: all)."""
     writer = _Writer(bundle, start, weeks, seed, clean_models)
-    writer.clean()
+    quiet_from: dict[str, int] = {}
+    for m, _approver, _requester, day in writer.slow_plants(per_check):
+        quiet_from[m["id"]] = min(day, quiet_from.get(m["id"], day))
+    writer.clean(quiet_from)
     writer.plant(per_check)
     writer.log.events.sort(key=lambda e: (e["time"], e["id"]))
     writer.log.findings.sort(key=lambda f: (SEVERITY_RANK[f["severity"]], f["check"], f["subjects"]))
