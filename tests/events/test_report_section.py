@@ -24,15 +24,15 @@ def test_the_report_shows_the_event_metrics_and_their_trend(db: Database, scenar
     section = report["events"]
     assert section["days"] == 28
     assert section["rows"] == [
-        {"metric": "events", "now": 62, "before": 77},
-        {"metric": "deployments authorized (share)", "now": 0.5, "before": 1.0},
-        {"metric": "changes authorized (share)", "now": 0.75, "before": 1.0},
-        {"metric": "approvals", "now": 15, "before": 16},
-        {"metric": "median approval lead time, high risk (hours)", "now": 29.3, "before": 29.1},
-        {"metric": "median approval lead time, limited risk (hours)", "now": 39.9, "before": 28.8},
+        {"metric": "events", "now": 42, "before": 75},
+        {"metric": "deployments authorized (share)", "now": 0.25, "before": 1.0},
+        {"metric": "changes authorized (share)", "now": 0.667, "before": 1.0},
+        {"metric": "approvals", "now": 10, "before": 14},
+        {"metric": "median approval lead time, high risk (hours)", "now": 26.4, "before": 64.9},
+        {"metric": "median approval lead time, limited risk (hours)", "now": 26.6, "before": 41.2},
     ]
     assert "<h2>Event log</h2>" in render_html(report, b"")
     markdown = render_markdown(report)
     assert "## Event log" in markdown
-    assert "| deployments authorized (share) | 50% | 100% | down |" in markdown
+    assert "| deployments authorized (share) | 25% | 100% | down |" in markdown
     assert {f["check"] for f in report["new"]} >= {"unapproved-deployment", "unknown-actor"}
