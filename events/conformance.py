@@ -2,7 +2,7 @@
 
 An event is judged against the version of the scenario in force at its time. A conformance
 check is a check file with ``events: true`` (queries/checks); it is run once per window of
-`events.windows.windows_for`, with the parameters of ``queries.catalog.EVENT_CHECK_PASSED``, and
+`events.windows.windows_with_events`, with the parameters of ``queries.catalog.EVENT_CHECK_PASSED``, and
 the findings of all windows are concatenated. Actors are resolved to people here, once per
 version: a person's id or any of their ``aliases`` (bundle-format.md) names them.
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from events.windows import Reader, VersionWindow, windows_for
+from events.windows import Reader, VersionWindow, windows_with_events
 from queries.catalog import Check
 from queries.findings import Finding, finding_identity
 
@@ -82,6 +82,6 @@ def run_in_windows(
 
 
 def run_event_check(db: Reader, check: Check, scenario: str, as_of: date, since: date | None = None) -> list[Finding]:
-    """`run_in_windows` over the versions of `scenario` that `events.windows.windows_for` gives."""
-    windows = windows_for(db, scenario, None, as_of + timedelta(days=1))
+    """`run_in_windows` over the versions of `scenario` that `events.windows.windows_with_events` gives."""
+    windows = windows_with_events(db, scenario, None, as_of + timedelta(days=1))
     return run_in_windows(db, check, scenario, windows, as_of, since)

@@ -14,7 +14,7 @@
   rejections or denials).
 
 Each event is read against the version of the scenario in force on its day
-(`events.windows.windows_for`), like the checks.
+(`events.windows.windows_with_events`), like the checks.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from events.conformance import EARLIEST, actor_names, run_in_windows
-from events.windows import Reader, windows_for
+from events.windows import Reader, windows_with_events
 from queries.catalog import Catalog
 
 VERSION_OF = (
@@ -106,7 +106,7 @@ def event_stats(db: Reader, catalog: Catalog, scenario: str, as_of: date, since:
     approvers: [{actor, known, approvals, rejections, approval_rate}]}``. Hours and days are
     floats; a share is in [0, 1], or null with nothing to divide."""
     until = as_of + timedelta(days=1)
-    windows = windows_for(db, scenario, None, until)
+    windows = windows_with_events(db, scenario, None, until)
     params: dict[str, Any] = {
         "events_scenario": scenario,
         "from_day": since or EARLIEST,

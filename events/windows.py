@@ -47,3 +47,37 @@ def windows_for(db: Reader, scenario: str, since: date | None, until: date | Non
     return [
         w for w in windows if (w.start is None or w.start <= last) and (since is None or w.end is None or w.end > since)
     ]
+
+
+def windows_with_events(db: Reader, scenario: str, since: date | None, until: date | None) -> list[VersionWindow]:
+    """`windows_for`, but only the versions in force on a day of [`since`, `until`) that has an
+    event of the scenario's log: what the conformance checks and the stats read. A scenario
+    without events reads no version (so `tomgraph check` never rebuilds past versions, which
+    writes, for a scenario that has no event log)."""
+    from graph.consistent import ScenarioView
+    from graph.db import Database
+    from graph.history import versions
+
+    database = db.database if isinstance(db, ScenarioView) else db
+    if not isinstance(database, Database):
+        raise TypeError("windows_with_events needs a Database or a ScenarioView of one")
+    last = until - timedelta(days=1) if until is not None else date.max
+    if since is not None and since > last:
+        return []
+    rows = database.read(
+        "MATCH (e:Event {scenario: $scenario}) WHERE ($since IS NULL OR e.day >= $since) AND e.day <= $last "
+        "RETURN min(e.day) AS first, max(e.day) AS last",
+        {"scenario": scenario, "since": since, "last": last},
+    )
+    if not rows or rows[0]["first"] is None:
+        return []
+    first_day, last_day = rows[0]["first"].to_native(), rows[0]["last"].to_native()
+    kept = versions(database, scenario)
+    earliest = min(v.effective for v in kept)
+    # Events before the first version are judged against it (windows_for).
+    low = max(first_day, earliest) if kept[0].seq != 0 else first_day
+    high = max(last_day, low)
+    windows = versions_in_window(database, scenario, low, high)
+    if windows and windows[0].start is not None and windows[0].start <= earliest:
+        windows[0] = replace(windows[0], start=None)
+    return windows

@@ -1717,7 +1717,8 @@ def write_generated(bundle: dict[str, Any], expected: dict[str, Any], out_dir: P
     out_dir.mkdir(parents=True, exist_ok=True)
     from events.synth import write_for_synth
 
-    write_for_synth(bundle, expected, out_dir, date.fromisoformat(expected["as_of"]))
+    if "as_of" in expected:  # a bundle written without its expected findings gets no event log either
+        write_for_synth(bundle, expected, out_dir, date.fromisoformat(expected["as_of"]))
     with (out_dir / "bundle.json").open("w", encoding="utf-8", newline="\n") as f:
         f.writelines(_dump_lines(bundle))
     with (out_dir / "expected.json").open("w", encoding="utf-8", newline="\n") as f:

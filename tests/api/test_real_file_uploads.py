@@ -62,5 +62,7 @@ def test_the_catalog_says_when_a_check_raises_its_severity(api: ApiClient) -> No
     assert [(i, c["severity"], c["escalation"]) for i, c in sorted(checks.items()) if c["escalation"]] == [
         ("delegated-self-approval", "high", {"critical": "risk tier high"}),
         ("model-without-change-approver", "high", {"critical": "risk tier high"}),
+        ("self-approval-in-practice", "high", {"critical": "risk tier high"}),
         ("self-approved-model", "high", {"critical": "risk tier high"}),
+        ("unapproved-deployment", "high", {"critical": "risk tier high"}),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import typer
 from typer.testing import CliRunner
 
 from cli.synth_cmd import register
+from events.synth import generate_log, write_for_synth
 from graph.ontology import KINDS
 from loaders import read_bundle, synth
 from queries.catalog import BUILTIN_CHECK_DIR, FIXTURE_SUFFIXES, load_catalog
@@ -49,10 +51,18 @@ def test_medium_is_deterministic_too(medium: tuple[dict, dict]) -> None:
     assert synth.generate("medium", 0) == medium
 
 
+def _with_events(bundle: dict, expected: dict, scratch: Path) -> dict:
+    """`expected` as `synth.write` completes it: with the planted event log's findings."""
+    scratch.mkdir()
+    write_for_synth(bundle, expected, scratch, date.fromisoformat(expected["as_of"]))
+    return expected
+
+
 def test_written_bundle_is_the_single_file_json_form(tmp_path: Path) -> None:
     synth.write("small", 3, tmp_path)
     bundle, expected = synth.generate("small", 3)
     assert json.loads((tmp_path / "bundle.json").read_text()) == bundle
+    expected = _with_events(bundle, expected, tmp_path / "again")
     assert json.loads((tmp_path / "expected.json").read_text()) == expected
     assert list(bundle) == ["format", "meta", *(k.section for k in ENTITY_KINDS)]
     assert bundle["format"] == 1.1
@@ -60,7 +70,7 @@ def test_written_bundle_is_the_single_file_json_form(tmp_path: Path) -> None:
 
 def test_expected_json_is_written_as_tomgraph_check_prints_json(tmp_path: Path) -> None:
     synth.write("small", 3, tmp_path)
-    expected = synth.generate("small", 3)[1]
+    expected = _with_events(*synth.generate("small", 3), tmp_path / "again")
     assert (tmp_path / "expected.json").read_text(encoding="utf-8") == json.dumps(
         expected, indent=2, ensure_ascii=False
     ) + "\n"
@@ -127,9 +137,13 @@ def test_every_catalog_check_is_planted(small: tuple[dict, dict], medium: tuple[
         for p in BUILTIN_CHECK_DIR.glob("*.yaml")
         if not any(p.name.endswith(suffix + ".yaml") for suffix in FIXTURE_SUFFIXES)
     }
-    assert catalog == set(synth.CHECK_IDS)
-    for _, expected in (small, medium):
+    event_checks = {c.id for c in load_catalog().checks if c.spec.events}
+    assert len(event_checks) == 8
+    assert catalog == set(synth.CHECK_IDS) | event_checks
+    for bundle, expected in (small, medium):
         assert {f["check"] for f in expected["findings"]} == set(synth.CHECK_IDS)
+        log = generate_log(bundle, date(2026, 3, 1), weeks=13, seed=0, per_check=3, clean_models=500)
+        assert {f["check"] for f in log.findings} == event_checks
 
 
 def test_expected_has_the_check_run_shape_and_order(medium: tuple[dict, dict]) -> None:
