@@ -54,6 +54,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_BUNDLE = REPO_ROOT / "examples" / "insurer"
 EXAMPLE_TARGET = REPO_ROOT / "examples" / "insurer-target"
 EXAMPLE_EVENTS = REPO_ROOT / "examples" / "insurer-events.csv"
+DEMO_EFFECTIVE = dt.date(2026, 1, 1)
+"""The day from which `tomgraph demo` says the example operating models are in force."""
 DEMO_FOCUS = "m-uw-risk-score"
 DEMO_OUT = Path("out")
 
@@ -368,7 +370,9 @@ def demo() -> None:
     catalog = load_catalog(settings.check_dirs)
     today = dt.date.today()
     for bundle, scenario in ((EXAMPLE_BUNDLE, "current"), (EXAMPLE_TARGET, "target")):
-        result = load_bundle(db, bundle, scenario, limits=limits_from(settings))
+        # In force since DEMO_EFFECTIVE, so that `check --at` a day of 2026 and the example event
+        # log's quarter read this version (a re-run of the demo adds no version).
+        result = load_bundle(db, bundle, scenario, limits=limits_from(settings), effective=DEMO_EFFECTIVE)
         _print_summary(str(bundle.relative_to(REPO_ROOT)), result, quiet=True)
         if scenario == "current":
             events = load_events(db, EXAMPLE_EVENTS, scenario)
