@@ -684,6 +684,20 @@ _IN_UNIT = """(EXISTS { (n)-[:IN_UNIT]->(:Unit {id: $unit}) }
       OR EXISTS { (n)-[:HOLDS]->(:Role)-[:IN_UNIT]->(:Unit {id: $unit}) })"""
 
 
+_CATALOG_CONDITIONS = {
+    "after": "n.id > $after",
+    "q": "(toLower(n.id) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q)",
+    "stage": "n.stage = $stage",
+    "risk_tier": "n.risk_tier = $risk_tier",
+    "unit": _IN_UNIT,
+}
+"""The catalog's filters as Cypher conditions on `n`, by name (the scan and the full-text search share them)."""
+
+
+def _catalog_where(filters: tuple[str, ...]) -> str:
+    return "".join(f"\n    AND {_CATALOG_CONDITIONS[f]}" for f in filters)
+
+
 @cache
 def _catalog_query(label: str, from_ids: bool, filters: tuple[str, ...] = ()) -> str:
     """The catalog's read, with only the conditions of the filters in use (`filters` names them:
@@ -695,14 +709,7 @@ def _catalog_query(label: str, from_ids: bool, filters: tuple[str, ...] = ()) ->
         match = f"MATCH (n:{ENTITY_LABEL}) WHERE n.scenario = tg_p AND n.id > $after_id"
     else:
         match = f"MATCH (n:{label} {{scenario: tg_p}}) WHERE true"
-    conditions = {
-        "after": "n.id > $after",
-        "q": "(toLower(n.id) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q)",
-        "stage": "n.stage = $stage",
-        "risk_tier": "n.risk_tier = $risk_tier",
-        "unit": _IN_UNIT,
-    }
-    where = "".join(f"\n    AND {conditions[f]}" for f in filters)
+    where = _catalog_where(filters)
     # Ordering by (scenario, id), the index's own key, is what lets Neo4j read the index in order
     # (ordering by id alone sorts every row); all rows share the scenario, so the order is by id.
     order = "n.scenario, n.id" if label == ENTITY_LABEL and not from_ids else "n.id"
@@ -747,14 +754,7 @@ def lucene_search(scenario: str, q: str) -> str | None:
 def _search_query(label: str, filters: tuple[str, ...]) -> str:
     """The catalog's read through the full-text index: candidates, then the catalog's own
     conditions (`q` as a substring, the filters) on them, in id order."""
-    conditions = {
-        "after": "n.id > $after",
-        "q": "(toLower(n.id) CONTAINS $q OR toLower(coalesce(n.name, '')) CONTAINS $q)",
-        "stage": "n.stage = $stage",
-        "risk_tier": "n.risk_tier = $risk_tier",
-        "unit": _IN_UNIT,
-    }
-    where = "".join(f"\n    AND {conditions[f]}" for f in filters)
+    where = _catalog_where(filters)
     return f"""
 OPTIONAL MATCH (sc:Scenario {{name: $scenario}})
 CALL {{
