@@ -81,15 +81,22 @@ def _org(bundle: dict[str, Any]) -> _Org:
             holders.setdefault(role, []).append(p["id"])
     models = [m for m in bundle.get("models", []) if m.get("stage") in ACTIVE]
     right_of = {"change_approval": "change", "deployment_approval": "deployment", "shutdown": "shutdown"}
+    # The models each role holds each right on (in model order): a delegation covers those of
+    # its giver's, all or the ones it names.
+    held: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for m in models:
+        for kind, field_name in RIGHTS.items():
+            for role in dict.fromkeys(_list(m.get(field_name))):
+                held.setdefault((kind, role), []).append(m)
     delegated: dict[tuple[str, str], list[tuple[str, str | None, str | None]]] = {}
     for d in bundle.get("delegations", []):
         right = right_of.get(d.get("right", ""))
         if right is None:
             continue
         giver = _list(d.get("from"))[0]
-        covered = _list(d.get("models")) or [m["id"] for m in models]
-        for m in models:
-            if m["id"] in covered and giver in _list(m.get(RIGHTS[right])):
+        named = set(_list(d.get("models")))
+        for m in held.get((right, giver), []):
+            if not named or m["id"] in named:
                 start = str(d["valid_from"]) if d.get("valid_from") else None
                 end = str(d["valid_to"]) if d.get("valid_to") else None
                 delegated.setdefault((m["id"], right), []).append((_list(d.get("to"))[0], start, end))
