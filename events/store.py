@@ -32,8 +32,8 @@ from neo4j.exceptions import ConstraintError
 
 from events.forms import detect_form, ocel_object_ids, read_records
 from events.records import EventRow, validate_record
-from events.windows import windows_for
 from graph.db import Database
+from graph.history import ids_in_any_version, latest_physical
 from graph.sync import check_scenario_name
 from loaders.problems import BundleError, Problem, ProblemList
 from queries.waivers import UnknownScenarioError
@@ -90,14 +90,8 @@ class EventLoadResult:
 
 
 def _known_objects(db: Database, scenario: str, ids: set[str]) -> set[str]:
-    if not ids:
-        return set()
-    physical = [w.physical for w in windows_for(db, scenario, None, None)]
-    rows = db.read(
-        "UNWIND $physical AS s UNWIND $ids AS id MATCH (n:Entity {scenario: s, id: id}) RETURN DISTINCT n.id AS id",
-        {"physical": physical, "ids": sorted(ids)},
-    )
-    return {r["id"] for r in rows}
+    """Those of an OCEL log's object `ids` that are entities of some version of `scenario`."""
+    return ids_in_any_version(db, scenario, ids)
 
 
 def read_log(
@@ -230,6 +224,7 @@ MATCH (e:{EVENT_LABEL} {{scenario: $scenario}})
 WHERE ($object IS NULL OR e.object = $object)
   AND ($actors IS NULL OR e.actor IN $actors)
   AND ($since IS NULL OR e.day >= $since)
+  AND ($until IS NULL OR e.day <= $until)
   AND ($before_time IS NULL OR e.time < $before_time OR (e.time = $before_time AND e.id < $before_id))
 RETURN e {{.*}} AS event
 ORDER BY e.time DESC, e.id DESC
@@ -257,18 +252,20 @@ def list_events(
     object_id: str | None = None,
     actor: str | None = None,
     since: Any = None,
+    until: Any = None,
     limit: int = 100,
     cursor: tuple[Any, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The events of `scenario`, most recent first, at most `limit`: only those on `object_id`,
     by `actor` (a person's id matches their aliases too, in the latest version of the scenario),
-    from the day `since` on, and after `cursor` (the (time, id) of the last event of the page
-    before). Each as `event_json`."""
+    from the day `since` on, up to the day `until` (dates, both inclusive; an event's day is its
+    calendar day in its own offset), and after `cursor` (the (time, id) of the last event of the
+    page before). Each as `event_json`."""
     from events.conformance import actor_names
 
     actors = None
     if actor is not None:
-        physical = windows_for(db, scenario, None, None)[-1].physical
+        physical = latest_physical(db, scenario)
         names = actor_names(db, [physical])[physical]
         person = names.get(actor)
         actors = sorted({actor, *(n for n, p in names.items() if person is not None and p == person)})
@@ -279,6 +276,7 @@ def list_events(
             "object": object_id,
             "actors": actors,
             "since": since,
+            "until": until,
             "before_time": cursor[0] if cursor else None,
             "before_id": cursor[1] if cursor else None,
             "limit": limit,

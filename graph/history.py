@@ -641,3 +641,44 @@ def physical_name(db: Database, scenario: str, at: date | None = None) -> str:
     found = resolve(db, scenario, at)
     assert found.physical is not None
     return found.physical
+
+
+def latest_physical(db: Database, scenario: str) -> str:
+    """The name the scenario's last loaded version is stored under (it is always kept as a copy;
+    a scenario loaded before versions were kept is stored under its own name). Reads only.
+    Raises `NotFound` when the scenario was never loaded."""
+    rows = db.read(
+        f"OPTIONAL MATCH (sc:Scenario {{name: $scenario}}) "
+        f"RETURN sc IS NOT NULL AS found, COLLECT {{ MATCH (c:{COPY_LABEL} {{scenario: $scenario, kind: 'version', "
+        "state: 'ready'}) RETURN c.physical ORDER BY c.seq DESC LIMIT 1 } AS physical",
+        {"scenario": scenario},
+    )
+    if not rows[0]["found"]:
+        raise NotFound(f"scenario '{scenario}' has not been loaded")
+    return rows[0]["physical"][0] if rows[0]["physical"] else scenario
+
+
+def ids_in_any_version(db: Database, scenario: str, ids: Iterable[str]) -> set[str]:
+    """Those of `ids` that are the id of an entity in some version of `scenario`, found without
+    rebuilding any version (reads only): the copies kept are read, and each delta's `put` names
+    every entity an older version had that the newer one lacks or has otherwise (`delta_parts`),
+    so together they hold every id any version had."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    rows = db.read(
+        f"CALL () {{ MATCH (c:{COPY_LABEL} {{scenario: $scenario, state: 'ready'}}) "
+        "RETURN collect(c.physical) + [$scenario] AS physical } "
+        f"UNWIND physical AS s UNWIND $ids AS id MATCH (n:{ENTITY_LABEL} {{scenario: s, id: id}}) "
+        "RETURN DISTINCT n.id AS id",
+        {"scenario": scenario, "ids": wanted},
+    )
+    found = {r["id"] for r in rows}
+    rest = set(wanted) - found
+    if rest:
+        for row in db.read(
+            f"MATCH (d:{DELTA_LABEL} {{scenario: $scenario}}) WHERE d.data CONTAINS '\"put\"' RETURN d.data AS data",
+            {"scenario": scenario},
+        ):
+            found |= rest & set(json.loads(row["data"]).get("put", {}))
+    return found

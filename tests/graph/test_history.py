@@ -22,6 +22,8 @@ from graph.history import (
     HistoryError,
     HistoryPolicy,
     NoVersionAt,
+    ids_in_any_version,
+    latest_physical,
     physical_name,
     storage,
     versions,
@@ -333,3 +335,28 @@ def test_versions_in_window_lists_each_version_in_force_with_its_interval(
         versions_in_window(db, scenario, mar, feb)
     with pytest.raises(NotFound):
         versions_in_window(db, f"{scenario}-never", None, mar)
+
+
+def test_ids_in_any_version_finds_every_version_s_ids_without_rebuilding_one(
+    db: Database, scenario: str, bundles: list[Path], refs: list[dict[str, Any]]
+) -> None:
+    _load_series(db, scenario, bundles)
+    ids_by_version = [{n["id"] for n in ref["nodes"]} for ref in refs]
+    only_old = ids_by_version[0] - ids_by_version[2]
+    assert only_old  # the insurer has entities the small bundle lacks
+    asked = ids_by_version[0] | ids_by_version[1] | ids_by_version[2] | {"no-such-entity"}
+
+    assert ids_in_any_version(db, scenario, asked) == asked - {"no-such-entity"}
+    assert [v.stored for v in versions(db, scenario)] == ["delta", "delta", "copy"]
+    assert ids_in_any_version(db, scenario, []) == set()
+
+
+def test_latest_physical_is_the_last_loaded_version_s_copy(db: Database, scenario: str, bundles: list[Path]) -> None:
+    load_bundle(db, bundles[0], scenario, effective=DAYS[2], history=NOW)
+    load_bundle(db, bundles[1], scenario, effective=DAYS[0], history=NOW)  # back-dated: in force today is the first
+
+    latest = latest_physical(db, scenario)
+    assert latest != physical_name(db, scenario)
+    assert latest == physical_name(db, scenario, DAYS[1])
+    with pytest.raises(NotFound):
+        latest_physical(db, f"{scenario}-never")
