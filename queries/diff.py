@@ -111,35 +111,52 @@ def diff_scenarios(
     ``graph.errors.NotFound`` when either scenario has not been loaded or had no version then.
     """
     with consistent_view(db, a, at_a) as left, consistent_view(db, b, at_b) as right:
-        for view in (left, right):
-            if not view.found:
-                raise NotFound(f"scenario '{view.scenario}' has not been loaded")
-        params = {"left": left.physical, "right": right.physical}
+        return diff_views(db, catalog, left, right, as_of, at_a=at_a, at_b=at_b)
 
-        def read(cypher: str, read_params: dict[str, Any]) -> list[dict[str, Any]]:
-            # Both copies are immutable once published: any read transaction can read both.
-            with pinned_view(db, left) as view:
-                return view.read(cypher, read_params)
 
-        def findings_of(side: ScenarioView) -> list[Finding]:
-            with pinned_view(db, side) as view:
-                return run_checks_in(view, catalog, as_of)["findings"]
+def diff_views(
+    db: Database,
+    catalog: Catalog,
+    left: ScenarioView,
+    right: ScenarioView,
+    as_of: date,
+    *,
+    at_a: date | None = None,
+    at_b: date | None = None,
+) -> dict[str, Any]:
+    """`diff_scenarios` of two open views (`graph.consistent.consistent_view`), for a caller
+    that reads more of the same versions (the transition plan reads the target's initiatives in
+    ``right``). ``at_a``/``at_b`` only name the sides (``S@DATE``). Raises ``NotFound`` for a
+    view of a scenario that has not been loaded."""
+    for view in (left, right):
+        if not view.found:
+            raise NotFound(f"scenario '{view.scenario}' has not been loaded")
+    params = {"left": left.physical, "right": right.physical}
 
-        # The four comparisons and the two runs of the checks are independent: run them side by
-        # side, so that Neo4j works on two at a time instead of one (each query runs on one core).
-        with ThreadPoolExecutor(max_workers=DIFF_PARALLEL_READS) as pool:
-            reads = [
-                pool.submit(read, cypher, reads_params)
-                for cypher, reads_params in (
-                    (_RELS_ONLY_LEFT, params),
-                    (_RELS_ONLY_LEFT, {"left": right.physical, "right": left.physical}),
-                    (_ONLY_LEFT_OR_CHANGED, params),
-                    (_ONLY_RIGHT, params),
-                )
-            ]
-            runs = [pool.submit(findings_of, side) for side in (left, right)]
-            removed_rels, added_rels, left_rows, added_rows = (r.result() for r in reads)
-            findings_a, findings_b = (r.result() for r in runs)
+    def read(cypher: str, read_params: dict[str, Any]) -> list[dict[str, Any]]:
+        # Both copies are immutable once published: any read transaction can read both.
+        with pinned_view(db, left) as view:
+            return view.read(cypher, read_params)
+
+    def findings_of(side: ScenarioView) -> list[Finding]:
+        with pinned_view(db, side) as view:
+            return run_checks_in(view, catalog, as_of)["findings"]
+
+    # The four comparisons and the two runs of the checks are independent: run them side by
+    # side, so that Neo4j works on two at a time instead of one (each query runs on one core).
+    with ThreadPoolExecutor(max_workers=DIFF_PARALLEL_READS) as pool:
+        reads = [
+            pool.submit(read, cypher, reads_params)
+            for cypher, reads_params in (
+                (_RELS_ONLY_LEFT, params),
+                (_RELS_ONLY_LEFT, {"left": right.physical, "right": left.physical}),
+                (_ONLY_LEFT_OR_CHANGED, params),
+                (_ONLY_RIGHT, params),
+            )
+        ]
+        runs = [pool.submit(findings_of, side) for side in (left, right)]
+        removed_rels, added_rels, left_rows, added_rows = (r.result() for r in reads)
+        findings_a, findings_b = (r.result() for r in runs)
 
     removed, changed = [], []
     for row in left_rows:
@@ -158,8 +175,8 @@ def diff_scenarios(
 
     entity_key = lambda e: (e["kind"], e["id"])  # noqa: E731
     result: dict[str, Any] = {
-        "a": _side(a, at_a),
-        "b": _side(b, at_b),
+        "a": _side(left.scenario, at_a),
+        "b": _side(right.scenario, at_b),
         "as_of": as_of.isoformat(),
         "entities": {
             "added": sorted(added, key=entity_key),

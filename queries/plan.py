@@ -23,7 +23,7 @@ from graph.consistent import Reader, consistent_view
 from graph.db import Database
 from graph.ontology import kind
 from queries.catalog import Catalog
-from queries.diff import diff_scenarios
+from queries.diff import diff_views
 
 CLOSED = ("done", "cancelled")
 _DELIVERS = kind("initiatives").reference("delivers")
@@ -54,9 +54,11 @@ def transition_plan(
     and ``target`` on ``at_b`` (default today; graph/history.py), in read transactions. Raises
     NotFound for a scenario not loaded or with no version in force then.
     """
-    diff = diff_scenarios(db, catalog, source, target, as_of, at_a=at_a, at_b=at_b)
-    with consistent_view(db, target, at_b) as view:
-        initiatives = _initiatives(view, view.physical)
+    # One view per side for the diff and the initiatives: a load of `target` meanwhile cannot
+    # give the plan the changes of one version and the initiatives of another.
+    with consistent_view(db, source, at_a) as left, consistent_view(db, target, at_b) as right:
+        diff = diff_views(db, catalog, left, right, as_of, at_a=at_a, at_b=at_b)
+        initiatives = _initiatives(right, right.physical)
     changes = [
         c
         for c in _changes(diff)

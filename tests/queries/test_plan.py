@@ -135,3 +135,30 @@ def test_plan_and_maturity_commands(plan_scenarios: Any, test_settings: Settings
     assert runner.invoke(app, ["maturity", "--scenario", b, "--unit", "u-claims", "--by-unit"]).exit_code == 2
     html = runner.invoke(app, ["maturity", "--scenario", b, "--as-of", "2026-11-23", "--format", "html"])
     assert html.exit_code == 0 and "Maturity scorecard" in html.stdout
+
+
+def test_a_load_during_the_plan_does_not_mix_versions(
+    db: Database, scenario: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The diff and the initiatives are read from one version of the target: a load of the
+    target between the two reads leaves the plan as it was (issue 16, no mixed versions)."""
+    from queries import plan as plan_module
+
+    load_bundle(db, REPO / "examples" / "insurer", f"{scenario}-a")
+    load_bundle(db, REPO / "examples" / "insurer-target", scenario)
+    catalog = load_catalog()
+    before = transition_plan(db, catalog, f"{scenario}-a", scenario, AS_OF)
+    real_diff = plan_module.diff_views
+
+    def diff_then_load(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        result = real_diff(*args, **kwargs)
+        load_bundle(db, REPO / "examples" / "insurer", scenario)  # one initiative, not five
+        return result
+
+    monkeypatch.setattr(plan_module, "diff_views", diff_then_load)
+    try:
+        during = transition_plan(db, catalog, f"{scenario}-a", scenario, AS_OF)
+    finally:
+        delete_scenario(db, f"{scenario}-a")
+    assert during == before
+    assert len(during["initiatives"]) == 5
