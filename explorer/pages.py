@@ -9,6 +9,7 @@ Every page takes `at=YYYY-MM-DD` (the switcher's "Model as of"): each of its rea
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,6 +28,7 @@ from api.deps import OPEN_CALLER, CatalogDep, DbDep, EntityId, ScenarioName, Syn
 from api.graph_reads import MAX_DEPTH
 from api.problems import ApiProblem
 from api.routes.checks import findings_run
+from events.store import list_events
 from explorer.board import GROUPINGS, GroupBy, group_findings
 from explorer.web import (
     CSRF_FIELD,
@@ -57,6 +59,8 @@ GROUP_PAGE = 200
 DIFF_ROWS = 500
 RELATIONSHIPS_SHOWN = 300
 """Relationships an entity page lists each way (read capped: a vendor may have thousands)."""
+RECENT_EVENTS = 20
+"""Events an entity page lists, most recent first (the rest: `GET /scenarios/{s}/events?object=`)."""
 STAGES: tuple[str, ...] = tuple(
     dict.fromkeys(
         choice
@@ -219,12 +223,13 @@ async def entity_page(
     state = _state(s, as_of, at)
     async with as_page():
         await _scenarios(request, db)
-        entity, who, upstream, impact, (_key, run) = await asyncio.gather(
+        entity, who, upstream, impact, (_key, run), events = await asyncio.gather(
             graph_reads.get_entity(db, s, id, state.at, RELATIONSHIPS_SHOWN),
             graph_reads.who(db, s, id, state.as_of, state.at),
             graph_reads.dependencies(db, s, id, "upstream", MAX_DEPTH, 1000, None, state.at),
             graph_reads.impact(db, s, id, 200, None, state.at),
             findings_run(request, db, sync_db, catalog, s, state.as_of, None, state.at),
+            run_in_threadpool(_recent_events, sync_db, s, id, state.as_of),
         )
     findings = [_finding_view(f) for f in run["findings"] if id in f["subjects"]]
     accountable = [_finding_view(f) for f in run["findings"] if f["accountable"] == id]
@@ -247,6 +252,9 @@ async def entity_page(
         impact=impact,
         impact_groups=sorted(impact.by_kind.items()),
         findings=findings,
+        events=_mark_events(events, findings, {c.id for c in catalog.checks if c.spec.events}),
+        events_shown=RECENT_EVENTS,
+        events_url=f"/scenarios/{quote(s, safe='')}/events?object={quote(id, safe='')}",
         accountable=accountable[:50],
         accountable_total=len(accountable),
         entity_url=lambda i: _entity_url(state, i),
@@ -254,6 +262,35 @@ async def entity_page(
         explore_url=f"/ui/scenarios/{quote(s, safe='')}/explore" + state.query(focus=id),
         as_of_used=run["as_of"],
     )
+
+
+def _recent_events(sync_db: Any, scenario: str, entity_id: str, as_of: date | None) -> list[dict[str, Any]]:
+    """The `RECENT_EVENTS` latest events on `entity_id` up to the `as_of` day (the day the page's
+    findings are run for; default today; an event's day is its calendar day in its own offset),
+    most recent first (`events.store.list_events`)."""
+    return list_events(sync_db, scenario, object_id=entity_id, until=as_of or date.today(), limit=RECENT_EVENTS)
+
+
+def _mark_events(
+    events: list[dict[str, Any]], findings: list[dict[str, Any]], event_checks: set[str]
+) -> list[dict[str, Any]]:
+    """Each event with ``findings``: the conformance findings (checks with ``events: true``) that
+    name it; an event check's first subject is the event's id (events.md, "Conformance checks")."""
+    by_event: dict[str, list[dict[str, Any]]] = {}
+    for f in findings:
+        if f["check"] in event_checks and f["subjects"]:
+            by_event.setdefault(f["subjects"][0], []).append(f)
+    return [{**e, "when": _when(e["time"]), "findings": by_event.get(e["id"], [])} for e in events]
+
+
+def _when(time: str) -> str:
+    """An event's time for reading: `2026-10-16T16:00:00.000000000+00:00` as `2026-10-16 16:00 UTC`
+    (another offset is kept: `2026-10-16 18:00 +02:00`)."""
+    found = re.match(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$", time)
+    if found is None:
+        return time
+    day, minute, offset = found.groups()
+    return f"{day} {minute} {'UTC' if offset in ('Z', '+00:00') else offset or ''}".rstrip()
 
 
 @router.get("/ui/scenarios/{s}/explore", response_class=HTMLResponse)
