@@ -63,19 +63,25 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
     return {"n": len(ordered), "p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99)}
 
 
-def _ensure_loaded(settings: Settings, size: str, scenario: str) -> tuple[int, dict[str, list[str]]]:
-    """Load the synthetic bundle unless the scenario already has it; ids to query, by kind."""
+def _ensure_loaded(
+    settings: Settings, size: str, scenario: str, bundle_file: Path | None = None
+) -> tuple[int, dict[str, list[str]]]:
+    """Load the synthetic bundle (or `bundle_file`) unless the scenario already has it; ids to
+    query, by kind."""
     with Database.from_settings(settings) as db:
         apply_schema(db)
-        bundle, _ = synth.generate(size)
+        bundle = json.loads(bundle_file.read_text()) if bundle_file else synth.generate(size)[0]
         entities, _ = synth.count(bundle)
         loaded = db.read("MATCH (s:Scenario {name: $s}) RETURN s.entity_count AS n", {"s": scenario})
         if not loaded or loaded[0]["n"] != entities:
-            with tempfile.TemporaryDirectory() as tmp:
-                synth.write_generated(bundle, {}, Path(tmp))
-                from loaders import load_bundle
+            from loaders import load_bundle
 
-                load_bundle(db, Path(tmp) / "bundle.json", scenario)
+            if bundle_file is not None:
+                load_bundle(db, bundle_file, scenario)
+            else:
+                with tempfile.TemporaryDirectory() as tmp:
+                    synth.write_generated(bundle, {}, Path(tmp))
+                    load_bundle(db, Path(tmp) / "bundle.json", scenario)
         ids: dict[str, list[str]] = {}
         for section in ("use_cases", "workflows", "models", "vendors", "data_domains"):
             label = kinds_by_section()[section].label
@@ -242,10 +248,12 @@ async def _drive_driver(
     return samples
 
 
-def run(size: str, clients: int, seconds: float, driver_seconds: float) -> dict[str, Any]:
+def run(size: str, clients: int, seconds: float, driver_seconds: float, bundle: Path | None = None) -> dict[str, Any]:
+    """`bundle`: a directory with bundle.json to serve instead of synth's `size` (to compare two
+    checkouts on the same data)."""
     settings = Settings()
-    scenario = f"bench-api-{size}"
-    entities, ids = _ensure_loaded(settings, size, scenario)
+    scenario = f"bench-api-{size}" if bundle is None else f"bench-api-{bundle.name}"
+    entities, ids = _ensure_loaded(settings, size, scenario, bundle / "bundle.json" if bundle else None)
     with served_api("bench") as (base, key, server):
         sampler = RssSampler(server.pid)
         sampler.start()
@@ -282,9 +290,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--driver-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--bundle", type=Path, metavar="DIR", help="a directory with bundle.json to serve instead of synth's"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    result = run(args.size, args.clients, args.seconds, args.driver_seconds)
+    result = run(args.size, args.clients, args.seconds, args.driver_seconds, args.bundle)
     if args.json:
         print(json.dumps(result, indent=1))
         return
