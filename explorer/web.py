@@ -128,8 +128,11 @@ def render(
 ) -> HTMLResponse:
     """A page: the template with the switchers, the signed-in key and a CSRF token for forms."""
     signed_in = caller.key_id != OPEN_CALLER.key_id
+    catalog = getattr(request.app.state, "catalog", None)
     html = TEMPLATES.get_template(template).render(
         request_path=request.url.path,
+        # An event-log check's first subject is an event id, not an entity (events.md).
+        event_checks=frozenset(c.id for c in catalog.checks if c.spec.events) if catalog else frozenset(),
         state=state,
         caller=caller,
         signed_in=signed_in,

@@ -118,3 +118,15 @@ def test_the_events_table_in_chromium(live: LiveApi, with_events: str, browser_p
     } == {event_id: sorted(found) for event_id, found in checks.items()}
     assert outside(browser_page, live) == []
     assert browser_page.errors == []
+
+
+def test_a_conformance_finding_names_its_event_without_linking_it_as_an_entity(
+    api: ApiClient, with_events: str
+) -> None:
+    html = api.get(f"/ui/scenarios/{with_events}/entities/{MODEL}?as_of={AS_OF}", key="reader").text
+
+    findings = html[html.index('id="findings-list"') : html.index('id="relationships"')]
+    expected = json.loads((EXAMPLES / "insurer-events.expected-findings.json").read_text())
+    event_ids = sorted(f["subjects"][0] for f in expected if MODEL in f["subjects"])
+    assert sorted(re.findall(r'<span class="event-subject">event <code>([^<]+)</code></span>', findings)) == event_ids
+    assert not re.search(r"/entities/EV-", findings)
