@@ -481,29 +481,32 @@ def register_staging(db: Database, scenario: str, physical: str, kind: str) -> N
 TOUCH_STAGING = f"MATCH (c:{COPY_LABEL} {{physical: $physical, state: 'staging'}}) SET c.alive_at = datetime()"
 
 
+def read_version(tx: ManagedTransaction | Transaction, scenario: str, seq: int) -> Content:
+    """The content of version `seq`: read from its copy, or rebuilt in memory from the nearest
+    newer copy and the deltas back to it. Reads only. `HistoryError` when no copy is left to
+    rebuild it from."""
+    row = tx.run(
+        f"MATCH (c:{COPY_LABEL} {{scenario: $scenario, state: 'ready'}}) WHERE c.seq >= $seq "
+        "RETURN c.seq AS seq, c.physical AS physical ORDER BY c.seq, c.kind DESC LIMIT 1",
+        scenario=scenario,
+        seq=seq,
+    ).single()
+    if row is None:
+        raise HistoryError(f"version {seq} of scenario '{scenario}' cannot be rebuilt: no newer copy")
+    content = read_content(tx, row["physical"])
+    for k in range(row["seq"] - 1, seq - 1, -1):
+        apply_delta(content, read_delta(tx, scenario, k))
+    return content
+
+
 def materialize(db: Database, scenario: str, seq: int, policy: HistoryPolicy) -> str:
     """Rebuild version `seq` (which has no copy) from the nearest newer copy and the deltas,
     write it as a cached copy and return its physical name. Writes: a Neo4j user that may only
     read gets a `HistoryError` saying so."""
     from graph.sync import stage_copy  # the writer of copies; imported here to avoid a cycle
 
-    def read(tx: ManagedTransaction) -> Content:
-        row = tx.run(
-            f"MATCH (c:{COPY_LABEL} {{scenario: $scenario, state: 'ready'}}) WHERE c.seq > $seq "
-            "RETURN c.seq AS seq, c.physical AS physical ORDER BY c.seq, c.kind DESC LIMIT 1",
-            scenario=scenario,
-            seq=seq,
-        ).single()
-        if row is None:
-            raise HistoryError(f"version {seq} of scenario '{scenario}' cannot be rebuilt: no newer copy")
-        content = read_content(tx, row["physical"])
-        for k in range(row["seq"] - 1, seq - 1, -1):
-            parts = read_delta(tx, scenario, k)
-            apply_delta(content, parts)
-        return content
-
     with db.errors(), db.session(default_access_mode=READ_ACCESS) as session:
-        content = session.execute_read(read)
+        content = session.execute_read(lambda tx: read_version(tx, scenario, seq))
     physical = new_physical(scenario, "cache")
     try:
         stage_copy(db, scenario, physical, "cache", content, None)

@@ -3,8 +3,11 @@
 Every version of a scenario is stored under a physical name of its own, `S~v-<token>`, and is
 never changed once published (graph/history.py). A load:
 
-1. Reads the scenario's latest version (a read transaction) and compares it with the bundle.
-   Nothing changed: nothing is written at all (no new version).
+1. Reads the version in force on the load's effective day (a read transaction; usually the
+   latest, which is read anyway: the delta is computed against it) and compares it with the
+   bundle. Nothing changed: nothing is written at all (no new version). A bundle equal to the
+   last load but not to the version in force that day (a back-dated load came between) does
+   make a new version.
 2. Writes the complete new version under a new physical name, in batches of `BATCH_SIZE` rows,
    each its own transaction (nodes, then relationships), first registering it as a `staging`
    copy. No reader resolves a staging copy, so no reader sees these nodes.
@@ -54,7 +57,9 @@ from graph.history import (
     new_physical,
     purge,
     read_content,
+    read_version,
     register_staging,
+    resolve_in,
     write_delta,
 )
 from graph.ontology import ENTITY_LABEL, KINDS, SCENARIO_PATTERN, kinds_by_label, kinds_by_section, rel_types
@@ -205,6 +210,21 @@ def _read_base(tx: ManagedTransaction, scenario: str) -> _Base:
     return _Base(row["seq"], row["physical"], read_content(tx, row["physical"]), True)
 
 
+def _read_in_force(tx: ManagedTransaction, scenario: str, day: date, base: _Base) -> Content | None:
+    """The content of the version of `scenario` in force on `day` (None: none then), read
+    without writing (`graph.history.read_version` rebuilds one kept as a delta in memory)."""
+    if not base.exists:
+        return None
+    found = resolve_in(tx, scenario, day)
+    if found.seq is None:
+        return None
+    if found.seq == base.seq:
+        return base.content
+    if found.physical is not None:
+        return read_content(tx, found.physical)
+    return read_version(tx, scenario, found.seq)
+
+
 def _summary(scenario: str, base: Content, wanted: Content) -> SyncResult:
     """What the load changes, per kind and relationship type (an entity whose kind changes is
     removed and created)."""
@@ -240,7 +260,8 @@ def sync_scenario(
     history: HistoryPolicy | None = None,
 ) -> SyncResult:
     """Make `scenario` equal to `entities` as a new version in force from `effective` (default
-    today); return what changed. Nothing is written when nothing changed. Steps in the module
+    today); return what changed against the version in force that day (all created when none
+    was). Nothing is written when that version already equals `entities`. Steps in the module
     docstring; raises `LoadConflict` when the staged copy was removed by another load's clean-up
     (nothing changed)."""
     check_scenario_name(scenario)
@@ -255,8 +276,12 @@ def sync_scenario(
     )
     remove_leftovers(db, scenario, policy)
     base = db.execute_read(lambda tx: _read_base(tx, scenario))
-    result = _summary(scenario, base.content, wanted)
-    if base.exists and not result.changed:
+    # What the load changes is judged against the version in force on its effective day (the
+    # last one loaded, unless a load was back-dated or post-dated): a bundle equal to that
+    # version changes nothing, any other makes a new version even when it equals the last load.
+    in_force = db.execute_read(lambda tx: _read_in_force(tx, scenario, day, base))
+    result = _summary(scenario, in_force if in_force is not None else Content(), wanted)
+    if in_force is not None and not result.changed:
         if progress:
             progress(0, 0)
         with contextlib.suppress(Exception):

@@ -360,3 +360,49 @@ def test_latest_physical_is_the_last_loaded_version_s_copy(db: Database, scenari
     assert latest == physical_name(db, scenario, DAYS[1])
     with pytest.raises(NotFound):
         latest_physical(db, f"{scenario}-never")
+
+
+def test_a_load_equal_to_the_last_load_but_not_to_the_version_in_force_makes_a_version(
+    db: Database, scenario: str, bundles: list[Path], refs: list[dict[str, Any]]
+) -> None:
+    """Reported by a tester: after a back-dated load, loading the same bundle again for the
+    later date stored nothing and said "0 changes", leaving the earlier bundle in force."""
+    load_bundle(db, bundles[0], scenario, effective=DAYS[2], history=NOW)
+    load_bundle(db, bundles[1], scenario, effective=DAYS[0], history=NOW)  # back-dated: in force until DAYS[2]
+    assert dump_scenario(db, scenario, DAYS[2]) == refs[0]
+
+    again = load_bundle(db, bundles[1], scenario, effective=DAYS[2], history=NOW)
+
+    assert again.changed
+    assert [(v.seq, v.effective) for v in versions(db, scenario)] == [(1, DAYS[2]), (2, DAYS[0]), (3, DAYS[2])]
+    assert dump_scenario(db, scenario, DAYS[2]) == refs[1]
+    assert dump_scenario(db, scenario, DAYS[0]) == refs[1]
+
+
+def test_a_load_equal_to_the_version_in_force_on_its_day_adds_nothing(
+    db: Database, scenario: str, bundles: list[Path]
+) -> None:
+    load_bundle(db, bundles[0], scenario, effective=DAYS[0], history=NOW)
+    load_bundle(db, bundles[1], scenario, effective=DAYS[2], history=NOW)
+
+    same = load_bundle(db, bundles[0], scenario, effective=DAYS[1], history=NOW)  # bundles[0] is in force then
+
+    assert not same.changed
+    assert [v.seq for v in versions(db, scenario)] == [1, 2]
+
+
+def test_a_back_dated_load_reports_its_changes_against_the_version_in_force_that_day(
+    db: Database, scenario: str, bundles: list[Path]
+) -> None:
+    load_bundle(db, bundles[0], f"{scenario}-ref")
+    reference = load_bundle(db, bundles[2], f"{scenario}-ref")
+    delete_scenario(db, f"{scenario}-ref")
+    load_bundle(db, bundles[0], scenario, effective=DAYS[0], history=NOW)
+    load_bundle(db, bundles[1], scenario, effective=DAYS[2], history=NOW)
+
+    back_dated = load_bundle(db, bundles[2], scenario, effective=DAYS[1], history=NOW)
+
+    assert (back_dated.entities, back_dated.relationships) == (reference.entities, reference.relationships)
+    assert versions(db, scenario)[-1].changes == {
+        k: v for k, v in reference.as_dict().items() if k in ("entities", "relationships")
+    }
