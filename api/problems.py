@@ -42,7 +42,10 @@ class Problem(BaseModel):
     errors: list[ProblemItem] | None = None
     errors_omitted: int | None = Field(
         default=None,
-        description="For an invalid bundle: how many problems were found beyond the first 1,000 listed in `errors`.",
+        description=(
+            "For an invalid bundle or event log: how many problems were found beyond the first 1,000 listed in"
+            " `errors`."
+        ),
     )
 
 
@@ -58,6 +61,7 @@ class ApiProblem(Exception):
         slug: str | None = None,
         errors: list[ProblemItem] | None = None,
         headers: dict[str, str] | None = None,
+        errors_omitted: int | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -66,6 +70,7 @@ class ApiProblem(Exception):
         self.slug = slug
         self.errors = errors
         self.headers = headers
+        self.errors_omitted = errors_omitted
 
 
 def problem(
@@ -141,7 +146,15 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiProblem)
     async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers)
+        return problem(
+            exc.status,
+            exc.title,
+            exc.detail,
+            slug=exc.slug,
+            errors=exc.errors,
+            headers=exc.headers,
+            errors_omitted=exc.errors_omitted,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

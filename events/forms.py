@@ -96,11 +96,13 @@ def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawR
     from loaders.sources import _infer_scalar
 
     numbered = _lines(stream, name, problems)
-    current = [0]
+    last_line = [0]
+    skipped = [0]  # over-long lines _lines left out: each was a row of the file
 
     def feed() -> Iterator[str]:
         for number, line in numbered:
-            current[0] = number
+            skipped[0] += number - last_line[0] - 1
+            last_line[0] = number
             yield line
 
     reader = csv.reader(feed(), strict=True)
@@ -115,10 +117,22 @@ def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawR
     header = [h.strip() for h in header]
     if header and header[0].startswith("\ufeff"):
         header[0] = header[0][1:]
-    for column in header:
+    first_at: dict[str, int] = {}
+    for index, column in enumerate(header, 1):
         if column not in FIELDS and not column.startswith("properties."):
             problems.append(Problem(f"{name}:row 1", column or "(empty)", "unknown column"))
+        elif column in first_at:
+            problems.append(
+                Problem(
+                    f"{name}:row 1",
+                    column,
+                    f"repeated column (columns {first_at[column]} and {index}); a column is named once",
+                )
+            )
+        else:
+            first_at[column] = index
     row = 1
+    header_skipped = skipped[0]
     while True:
         try:
             cells = next(reader)
@@ -126,12 +140,12 @@ def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawR
             return
         except csv.Error as e:
             row += 1
-            problems.append(Problem(f"{name}:row {row}", "csv", f"malformed row: {e}"))
+            problems.append(Problem(f"{name}:row {row + skipped[0] - header_skipped}", "csv", f"malformed row: {e}"))
             return
         row += 1
         if not any(c.strip() for c in cells):
             continue
-        place = f"{name}:row {row}"
+        place = f"{name}:row {row + skipped[0] - header_skipped}"
         if len(cells) > len(header):
             problems.append(Problem(place, "csv", f"{len(cells)} cells but {len(header)} columns in the header"))
             continue
@@ -266,22 +280,31 @@ def read_ocel(stream: IO[str], name: str, problems: ProblemList, known: set[str]
         return
     del text
     if not isinstance(document, dict) or not isinstance(document.get("events"), list):
-        problems.append(Problem(name, "events", "an OCEL 2.0 log is an object with a list of events"))
+        message = "an OCEL 2.0 log is an object with a list of events"
+        if not isinstance(document, dict):
+            message += f", not {_json_type(document)}"
+        elif "events" in document:
+            message += f"; its events are {_json_type(document['events'])}"
+        problems.append(Problem(name, "events", message))
         return
+    _check_ocel_objects(document.get("objects"), name, problems)
     for index, event in enumerate(document["events"]):
         place = f"{name}:events[{index}]"
         if not isinstance(event, dict):
-            problems.append(Problem(place, "event", "an event is a JSON object"))
+            problems.append(Problem(place, "event", f"an event is a JSON object, not {_json_type(event)}"))
             continue
         fields: dict[str, Any] = {"id": event.get("id"), "time": event.get("time"), "activity": event.get("type")}
         properties: dict[str, Any] = {}
-        attributes = event.get("attributes") or []
+        attributes = event.get("attributes")
+        attributes = [] if attributes is None else attributes
         if not isinstance(attributes, list):
-            problems.append(Problem(place, "attributes", "must be a list of {name, value}"))
+            problems.append(
+                Problem(place, "attributes", f"must be a list of {{name, value}}, not {_json_type(attributes)}")
+            )
             continue
-        for attribute in attributes:
+        for at, attribute in enumerate(attributes):
             if not isinstance(attribute, dict) or not isinstance(attribute.get("name"), str):
-                problems.append(Problem(place, "attributes", "each attribute is {name, value}"))
+                problems.append(Problem(place, f"attributes[{at}]", "each attribute is {name, value}"))
                 continue
             key, value = attribute["name"], attribute.get("value")
             if key in OCEL_ACTOR_ATTRIBUTES:
@@ -292,12 +315,30 @@ def read_ocel(stream: IO[str], name: str, problems: ProblemList, known: set[str]
                 properties[key.replace(":", "_")] = value
         if properties:
             fields["properties"] = properties
-        related = event.get("relationships") or []
-        ids = (
-            sorted({r["objectId"] for r in related if isinstance(r, dict) and isinstance(r.get("objectId"), str)})
-            if isinstance(related, list)
-            else []
-        )
+        related = event.get("relationships")
+        related = [] if related is None else related
+        if not isinstance(related, list):
+            problems.append(
+                Problem(place, "relationships", f"must be a list of {{objectId, qualifier}}, not {_json_type(related)}")
+            )
+            continue
+        shapes_ok = True
+        for at, relationship in enumerate(related):
+            if not isinstance(relationship, dict):
+                problems.append(
+                    Problem(
+                        place,
+                        f"relationships[{at}]",
+                        f"a relationship is a JSON object {{objectId, qualifier}}, not {_json_type(relationship)}",
+                    )
+                )
+                shapes_ok = False
+            elif not isinstance(relationship.get("objectId"), str):
+                problems.append(Problem(place, f"relationships[{at}].objectId", "required: the related object's id"))
+                shapes_ok = False
+        if not shapes_ok:
+            continue
+        ids = sorted({r["objectId"] for r in related})
         if len(ids) == 1:
             fields["object"] = ids[0]
         elif len(ids) > 1:
@@ -317,6 +358,31 @@ def read_ocel(stream: IO[str], name: str, problems: ProblemList, known: set[str]
         yield RawRecord(place, fields)
 
 
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return {int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _check_ocel_objects(objects: Any, name: str, problems: ProblemList) -> None:
+    """OCEL's ``objects`` (optional here: only the events are loaded) is a list of objects
+    with an ``id``."""
+    if objects is None:
+        return
+    if not isinstance(objects, list):
+        problems.append(Problem(name, "objects", f"must be a list of objects, not {_json_type(objects)}"))
+        return
+    for index, item in enumerate(objects):
+        if not isinstance(item, dict):
+            problems.append(
+                Problem(f"{name}:objects[{index}]", "object", f"an object is a JSON object, not {_json_type(item)}")
+            )
+
+
 def ocel_object_ids(path: Path) -> set[str]:
     """Every object id an OCEL log's events relate (to look up which are entities); empty when
     the file cannot be read (its reader reports that)."""
@@ -327,8 +393,10 @@ def ocel_object_ids(path: Path) -> set[str]:
     except (OSError, ValueError, RecursionError):
         return set()
     ids: set[str] = set()
-    for event in document.get("events", []) if isinstance(document, dict) else []:
-        for r in event.get("relationships") or [] if isinstance(event, dict) else []:
+    events = document.get("events") if isinstance(document, dict) else None
+    for event in events if isinstance(events, list) else []:
+        related = event.get("relationships") if isinstance(event, dict) else None
+        for r in related if isinstance(related, list) else []:
             if isinstance(r, dict) and isinstance(r.get("objectId"), str):
                 ids.add(r["objectId"])
     return ids
@@ -391,11 +459,22 @@ class _XesHandler(ContentHandler):
                     self.trace_name = value
                 return
             assert self.event is not None
+            if name == "boolean" and value is not None and value.strip().lower() not in ("true", "false"):
+                field = XES_KEYS.get(key) or "properties." + _xes_property(key)
+                self.problems.append(
+                    Problem(
+                        f"{self.name}:{self._line()}", field, f"a boolean is true or false, not '{value.strip()[:64]}'"
+                    )
+                )
+                return
             self.event[key] = _xes_value(name, value)
 
     def endElement(self, name: str) -> None:
         self.progress += 1
         self.depth.pop()
+        if name == "trace":
+            self.trace_name = None  # an event after this trace, outside any, has no trace's object
+            return
         if name != "event" or self.event is None:
             return
         attributes, self.event = self.event, None
@@ -405,7 +484,7 @@ class _XesHandler(ContentHandler):
             if key in XES_KEYS:
                 fields[XES_KEYS[key]] = value if key != "time:timestamp" else str(value)
             else:
-                properties[re.sub(r"[^A-Za-z0-9_]", "_", key)] = value
+                properties[_xes_property(key)] = value
         if "object" not in fields and self.trace_name is not None:
             fields["object"] = self.trace_name
         if "id" not in fields:
@@ -417,6 +496,11 @@ class _XesHandler(ContentHandler):
 
     def characters(self, content: str) -> None:
         self.progress += 1
+
+
+def _xes_property(key: str) -> str:
+    """The property name of an XES attribute key: ``cost:total`` is ``cost_total``."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", key)
 
 
 def _xes_value(tag: str, value: str | None) -> Any:

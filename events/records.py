@@ -13,11 +13,12 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from graph.ontology import ID_PATTERN
 from loaders.problems import Problem
+from loaders.values import text_problem
 
 ACTIVITIES: tuple[str, ...] = (
     "change_requested",
@@ -48,6 +49,12 @@ NO_ACTOR: frozenset[str] = frozenset({"incident_opened"})
 
 MAX_TEXT = 512
 """Longest value of `object`, `actor`, `request`, `to_stage` or a property read."""
+
+MAX_OFFSET = timedelta(hours=18)
+"""Largest UTC offset Neo4j stores (its zone offsets run from -18:00 to +18:00)."""
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""Neo4j integers are 64-bit signed."""
 
 _ID = re.compile(ID_PATTERN)
 _PROPERTY_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -83,6 +90,10 @@ def _text(value: Any, field: str, place: str, problems: list[Problem], *, requir
     if len(text) > MAX_TEXT:
         problems.append(Problem(place, field, f"longer than {MAX_TEXT} characters"))
         return None
+    damaged = text_problem(text)
+    if damaged:
+        problems.append(Problem(place, field, damaged))
+        return None
     return text
 
 
@@ -104,8 +115,18 @@ def parse_time(value: Any) -> tuple[datetime | None, str | None]:
         return None, f"'{text[:64]}' is not an ISO 8601 time (e.g. 2026-03-02T09:15:00+01:00)"
     if "T" not in text.upper() and " " not in text:
         return None, f"'{text[:64]}' is a date; a time with a UTC offset is needed (e.g. {text[:10]}T09:15:00+01:00)"
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
+    offset = parsed.utcoffset()
+    if offset is None:
         return None, f"'{text[:64]}' has no UTC offset; write it as e.g. {text[:19]}+00:00"
+    if abs(offset) > MAX_OFFSET:
+        return None, f"'{text[:64]}' is out of range: a UTC offset is at most 18 hours either way"
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        return None, (
+            f"'{text[:64]}' is out of range: its UTC time must fall between"
+            " 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
+        )
     return parsed, None
 
 
@@ -126,10 +147,19 @@ def _properties(value: Any, place: str, problems: list[Problem]) -> dict[str, An
         if isinstance(item, float) and not math.isfinite(item):
             problems.append(Problem(place, field, "must be a finite number"))
         elif isinstance(item, str):
+            damaged = text_problem(item)
             if len(item) > MAX_TEXT:
                 problems.append(Problem(place, field, f"longer than {MAX_TEXT} characters"))
+            elif damaged:
+                problems.append(Problem(place, field, damaged))
             else:
                 out[key] = item
+        elif isinstance(item, int) and not isinstance(item, bool) and not INT64_MIN <= item <= INT64_MAX:
+            digits = str(item)
+            shown = digits if len(digits) <= 40 else f"{digits[:20]}... ({len(digits.lstrip('-'))} digits)"
+            problems.append(
+                Problem(place, field, f"{shown} does not fit in a 64-bit integer (Neo4j's); write it as text")
+            )
         elif isinstance(item, (bool, int, float)):
             out[key] = item
         else:

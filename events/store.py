@@ -189,7 +189,7 @@ def load_events(
     with tempfile.TemporaryFile(prefix="tomgraph-events-") as spool:
         result, problems = read_log(db, path, scenario, spool, form)
         if problems:
-            raise EventLogError(problems, problems.omitted)
+            raise EventLogError(problems)  # carries problems.omitted over
         total = -(-result.added // BATCH_SIZE)
         try:
             if result.added <= TX_MAX_EVENTS:

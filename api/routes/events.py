@@ -88,6 +88,7 @@ def _invalid_log(exc: EventLogError) -> ApiProblem:
         exc.summary(),
         slug="invalid-event-log",
         errors=[ProblemItem(**p.as_dict()) for p in exc.problems],
+        errors_omitted=exc.omitted,
     )
     return problem
 

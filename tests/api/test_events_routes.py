@@ -64,3 +64,22 @@ def test_events_of_a_scenario_never_loaded_are_a_404(api: ApiClient, scenario: s
     response = api.post(f"/scenarios/{scenario}/events", content=b"id,time\n", key="editor")
     assert response.status_code == 404
     assert api.get(f"/scenarios/{scenario}/events/stats").status_code == 404
+
+
+def test_post_events_counts_problems_beyond_the_first_thousand_once_in_detail_and_errors_omitted(
+    api: ApiClient, scenario: str, tmp_path: Path
+) -> None:
+    bundle, _ = _write(tmp_path)
+    assert api.put(f"/scenarios/{scenario}/bundle", content=bundle.read_bytes()).status_code == 200
+    log = "id,time,activity,object,actor\n" + "".join(f"e-{i},,deployed,m-low,p-a\n" for i in range(1_001))
+    bad = api.post(
+        f"/scenarios/{scenario}/events", content=log.encode(), headers={"Content-Type": "text/csv"}, key="editor"
+    )
+    assert bad.status_code == 422
+    body = bad.json()
+    assert (body["detail"], len(body["errors"]), body["errors_omitted"]) == (
+        "1,001 problems in the event log; nothing was stored",
+        1_000,
+        1,
+    )
+    assert body["errors"][0] == {"place": "events.csv:row 2", "field": "time", "message": "required field missing"}

@@ -1,0 +1,245 @@
+"""Bad input a tester found crashing or slipping through the event-log loader: each must be a
+`PLACE: FIELD: MESSAGE` problem, never a traceback, and nothing stored (events.md, "Loading")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from events.forms import MAX_LINE_CHARS
+from events.store import EventLogError, load_events
+from graph.db import Database
+from loaders import load_bundle
+from queries.catalog import BUILTIN_CHECK_DIR
+
+FIXTURE = BUILTIN_CHECK_DIR / "self-approval-in-practice.positive.yaml"
+GOOD = {"time": "2026-11-02T10:00:00+01:00", "activity": "deployed", "object": "m-high", "actor": "p-liam"}
+SURROGATE = (
+    "contains a lone surrogate (U+D800), which is not a Unicode character; the text was damaged before it"
+    " reached this file"
+)
+UTC_RANGE = "is out of range: its UTC time must fall between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
+
+
+def _with_bundle(db: Database, scenario: str, tmp_path: Path) -> None:
+    data = yaml.safe_load(FIXTURE.read_text())
+    data.pop("events")
+    (tmp_path / "bundle.yaml").write_text(yaml.safe_dump(data))
+    load_bundle(db, tmp_path / "bundle.yaml", scenario)
+
+
+def _count(db: Database, scenario: str) -> int:
+    return db.read("MATCH (e:Event {scenario: $s}) RETURN count(e) AS n", {"s": scenario})[0]["n"]
+
+
+def _refused(db: Database, scenario: str, path: Path) -> list[str]:
+    """The problems of loading `path`, after checking that nothing was stored."""
+    with pytest.raises(EventLogError) as caught:
+        load_events(db, path, scenario)
+    assert _count(db, scenario) == 0
+    return [str(p) for p in caught.value.problems]
+
+
+def test_times_neo4j_cannot_hold_are_refused_and_the_extremes_it_can_are_stored(
+    db: Database, scenario: str, tmp_path: Path
+) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    bad = [
+        "0001-01-01T00:00:00+01:00",  # UTC: the year 0 (was "Ticks out of range")
+        "9999-12-31T23:59:59-14:00",  # UTC: the year 10000 (was "Ordinal out of range")
+        "2026-11-02T10:00:00+19:00",  # Neo4j's offsets stop at 18 hours (was a dropped connection)
+    ]
+    log = tmp_path / "times.jsonl"
+    log.write_text("".join(json.dumps({**GOOD, "id": f"e-{i}", "time": t}) + "\n" for i, t in enumerate(bad)))
+    assert _refused(db, scenario, log) == [
+        f"times.jsonl:1: time: '0001-01-01T00:00:00+01:00' {UTC_RANGE}",
+        f"times.jsonl:2: time: '9999-12-31T23:59:59-14:00' {UTC_RANGE}",
+        "times.jsonl:3: time: '2026-11-02T10:00:00+19:00' is out of range: a UTC offset is at most 18 hours either way",
+    ]
+    good = ["0001-01-01T00:00:00-01:00", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-11-02T10:00:00-18:00"]
+    log.write_text("".join(json.dumps({**GOOD, "id": f"e-{i}", "time": t}) + "\n" for i, t in enumerate(good)))
+    assert load_events(db, log, scenario).added == 4
+    stored = db.read("MATCH (e:Event {scenario: $s}) RETURN e.id AS id, e.day AS day ORDER BY id", {"s": scenario})
+    assert [(r["id"], r["day"].iso_format()) for r in stored] == [
+        ("e-0", "0001-01-01"),
+        ("e-1", "0001-01-01"),
+        ("e-2", "9999-12-31"),
+        ("e-3", "2026-11-02"),
+    ]
+
+
+FIT = "does not fit in a 64-bit integer (Neo4j's); write it as text"
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (
+            [
+                '"actor": "\\ud800"',
+                '"actor": "p-liam", "request": "r-\\ud800", "properties": {"note": "x\\ud800"}',
+                '"actor": "p-\\u0000"',
+            ],
+            [
+                f"bad.jsonl:1: actor: {SURROGATE}",
+                f"bad.jsonl:2: request: {SURROGATE}",
+                f"bad.jsonl:2: properties.note: {SURROGATE}",
+                "bad.jsonl:3: actor: contains a NUL character (U+0000), which tomgraph refuses in any text",
+            ],
+        ),
+        (
+            [
+                '"actor": "p-liam", "properties": {"big": 123456789012345678901234567890}',
+                '"actor": "p-liam", "properties": {"small": -9223372036854775809, "max": 9223372036854775807,'
+                ' "min": -9223372036854775808}',
+            ],
+            [
+                f"bad.jsonl:1: properties.big: 123456789012345678901234567890 {FIT}",
+                f"bad.jsonl:2: properties.small: -9223372036854775809 {FIT}",
+            ],
+        ),
+    ],
+    ids=["lone-surrogates-and-nul", "integers-over-64-bits"],
+)
+def test_lone_surrogates_and_integers_over_64_bits_are_refused_naming_the_field(
+    db: Database, scenario: str, tmp_path: Path, lines: list[str], expected: list[str]
+) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    log = tmp_path / "bad.jsonl"
+    head = '"time": "2026-11-02T10:00:00Z", "activity": "deployed", "object": "m-high"'
+    log.write_text("".join(f'{{"id": "e-{i}", {head}, {line}}}\n' for i, line in enumerate(lines, 1)))
+    assert _refused(db, scenario, log) == expected
+
+
+XES_EVENT = """<event><string key="tom:id" value="e-{n}"/><string key="concept:name" value="deployed"/>
+<date key="time:timestamp" value="2026-11-02T10:00:00Z"/><string key="org:resource" value="p-liam"/>{extra}
+</event>
+"""
+TRACE = '<trace><string key="concept:name" value="m-high"/>\n'
+
+
+def _xes(*parts: str) -> str:
+    return '<?xml version="1.0" encoding="UTF-8"?>\n<log xes.version="1849-2016">\n' + "".join(parts) + "</log>\n"
+
+
+@pytest.mark.parametrize(
+    ("xes", "expected"),
+    [
+        (
+            _xes(
+                TRACE, XES_EVENT.format(n=1, extra='\n<int key="count" value="99999999999999999999999"/>'), "</trace>\n"
+            ),
+            [f"log.xes:4: properties.count: 99999999999999999999999 {FIT}"],
+        ),
+        (
+            _xes(TRACE, XES_EVENT.format(n=1, extra='\n<boolean key="ok" value="maybe"/>'), "</trace>\n"),
+            ["log.xes:6: properties.ok: a boolean is true or false, not 'maybe'"],
+        ),
+        (
+            _xes(TRACE, XES_EVENT.format(n=1, extra=""), "</trace>\n", XES_EVENT.format(n=2, extra="")),
+            ["log.xes:8: object: required field missing"],
+        ),
+    ],
+    ids=["int-over-64-bits", "boolean-maybe", "event-after-a-trace"],
+)
+def test_xes_big_integers_booleans_other_than_true_false_and_events_outside_a_trace_are_refused(
+    db: Database, scenario: str, tmp_path: Path, xes: str, expected: list[str]
+) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    (tmp_path / "log.xes").write_text(xes)
+    assert _refused(db, scenario, tmp_path / "log.xes") == expected
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (
+            {"events": 5},
+            ["x.jsonocel: events: an OCEL 2.0 log is an object with a list of events; its events are a number"],
+        ),
+        (
+            {"objects": {"m-high": {}}, "events": [5, {**GOOD, "id": "e-2", "type": "deployed", "relationships": 5}]},
+            [
+                "x.jsonocel: objects: must be a list of objects, not an object",
+                "x.jsonocel:events[0]: event: an event is a JSON object, not a number",
+                "x.jsonocel:events[1]: relationships: must be a list of {objectId, qualifier}, not a number",
+            ],
+        ),
+        (
+            {
+                "objects": [7],
+                "events": [
+                    {"id": "e-1", "type": "deployed", "time": GOOD["time"], "relationships": [5, {"objectId": 3}]},
+                    {"id": "e-2", "type": "deployed", "time": GOOD["time"], "attributes": {"actor": "p-liam"}},
+                    {
+                        "id": "e-3",
+                        "type": "deployed",
+                        "time": GOOD["time"],
+                        "attributes": [["actor", "p"], {"name": "org:resource", "value": "p-liam"}],
+                        "relationships": [{"objectId": "m-high", "qualifier": "model"}],
+                    },
+                ],
+            },
+            [
+                "x.jsonocel:objects[0]: object: an object is a JSON object, not a number",
+                "x.jsonocel:events[0]: relationships[0]: a relationship is a JSON object {objectId, qualifier},"
+                " not a number",
+                "x.jsonocel:events[0]: relationships[1].objectId: required: the related object's id",
+                "x.jsonocel:events[1]: attributes: must be a list of {name, value}, not an object",
+                "x.jsonocel:events[2]: attributes[0]: each attribute is {name, value}",
+            ],
+        ),
+    ],
+    ids=["events-not-a-list", "event-and-relationships-not-objects-or-lists", "items-of-the-wrong-shape"],
+)
+def test_ocel_of_the_wrong_shape_is_refused_with_the_place(
+    db: Database, scenario: str, tmp_path: Path, document: dict[str, object], expected: list[str]
+) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    (tmp_path / "x.jsonocel").write_text(json.dumps(document))
+    assert _refused(db, scenario, tmp_path / "x.jsonocel") == expected
+
+
+def test_a_csv_header_naming_a_column_twice_is_refused(db: Database, scenario: str, tmp_path: Path) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    (tmp_path / "log.csv").write_text(
+        "id,time,activity,object,actor,id\ne-1,2026-11-02T10:00:00Z,deployed,m-high,p-liam,e-2\n"
+    )
+    assert _refused(db, scenario, tmp_path / "log.csv") == [
+        "log.csv:row 1: id: repeated column (columns 1 and 6); a column is named once"
+    ]
+
+
+def test_csv_rows_after_an_over_long_line_keep_their_numbers(db: Database, scenario: str, tmp_path: Path) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    row = "2026-11-02T10:00:00Z,deployed,m-high,p-liam"
+    (tmp_path / "log.csv").write_text(
+        f"id,time,activity,object,actor\ne-1,{row}\ne-2,{row}\n{'x' * (MAX_LINE_CHARS + 10)}\ne-3,{row},extra\n"
+        f"e-4,{row}\n,{row}\n"
+    )
+    assert _refused(db, scenario, tmp_path / "log.csv") == [
+        f"log.csv:4: line: longer than {MAX_LINE_CHARS:,} characters",
+        "log.csv:row 5: csv: 6 cells but 5 columns in the header",
+        "log.csv:row 7: id: required field missing",
+    ]
+
+
+@pytest.mark.parametrize(("bad_rows", "omitted"), [(1_001, 1), (2_000, 1_000)])
+def test_problems_beyond_the_first_thousand_are_counted_once(
+    db: Database, scenario: str, tmp_path: Path, bad_rows: int, omitted: int
+) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "id,time,activity,object,actor\n" + "".join(f"e-{i},,deployed,m-high,p-liam\n" for i in range(bad_rows))
+    )
+    with pytest.raises(EventLogError) as caught:
+        load_events(db, log, scenario)
+    error = caught.value
+    assert (len(error.problems), error.omitted, error.total) == (1_000, omitted, bad_rows)
+    assert error.summary() == f"{bad_rows:,} problems in the event log; nothing was stored"
+    assert error.omitted_line() == f"… and {omitted:,} more problem{'s' if omitted != 1 else ''}"
+    assert _count(db, scenario) == 0
