@@ -39,6 +39,7 @@ from graph import local_neo4j
 from graph.days import DayError, parse_day
 from graph.db import Database, DatabaseUnavailable
 from graph.docs import render_graph_model
+from graph.errors import NotFound
 from graph.history import policy_from
 from graph.ontology import SEVERITIES
 from graph.schema import apply_schema
@@ -448,7 +449,9 @@ def main() -> None:
         if e.omitted_line():
             err.print(e.omitted_line(), highlight=False, markup=False, soft_wrap=True)
         code = EXIT_INVALID_BUNDLE
-    except (DatabaseUnavailable, local_neo4j.LocalNeo4jError, ScenarioNameError, OSError, RuntimeError) as e:
+    # NotFound: a command that lets it through (no such scenario, no version in force on the day
+    # asked) gets the same line as the commands that report it themselves (checks_cmd._reported).
+    except (DatabaseUnavailable, local_neo4j.LocalNeo4jError, ScenarioNameError, NotFound, OSError, RuntimeError) as e:
         if ctx_debug:
             raise
         err.print(f"error: {e}", highlight=False, markup=False, soft_wrap=True)

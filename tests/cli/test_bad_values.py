@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from typer.testing import CliRunner
 
 import cli.main
 from graph.days import OUT_OF_RANGE
+from graph.db import Database
+from loaders import load_bundle
+from tests.cli.test_cli import tomgraph as child
 
 REPO = Path(__file__).resolve().parents[2]
 Run = Callable[..., tuple[int, str, str]]
@@ -95,3 +99,14 @@ def test_serve_refuses_a_port_outside_1_to_65535(port: str, tomgraph: Run) -> No
     code, out, err = tomgraph("serve", "--port", port, env=_env())
     assert (code, out) == (2, "")
     assert "Invalid value for '--port': Input should be" in err and "tomgraph API on" not in err
+
+
+def test_export_of_a_scenario_with_only_a_future_version_is_the_clean_error_of_check(
+    tmp_path: Path, cli_env: dict[str, str], db: Database, scenario: str
+) -> None:
+    load_bundle(db, REPO / "examples" / "insurer", scenario, effective=date.today() + timedelta(days=400))
+    check = child("check", "-s", scenario, env=cli_env)
+    export = child("export", "archimate", "-s", scenario, "-o", str(tmp_path / "x.xml"), env=cli_env)
+    assert (export.returncode, export.stdout, export.stderr) == (1, "", check.stderr)
+    assert export.stderr.startswith(f"error: scenario '{scenario}' ") and export.stderr.count("\n") == 1
+    assert not (tmp_path / "x.xml").exists()
