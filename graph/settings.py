@@ -213,13 +213,19 @@ class Settings(BaseSettings):
         return self.data_dir / "neo4j"
 
 
-def _variable(field: str) -> str:
-    """The environment variable of the settings field `field` (or of the alias a ValidationError names)."""
-    info = Settings.model_fields.get(field)
-    alias = info.validation_alias if info else None
+def env_name(name: str, alias: object) -> str:
+    """The environment variable the settings field `name` (with validation alias `alias`) is read from."""
     if isinstance(alias, AliasChoices):
         first = alias.choices[0]
-        return first if isinstance(first, str) else field
+        if isinstance(first, str):
+            return first
+    return f"TOMGRAPH_{name.upper()}"
+
+
+def _variable(field: str) -> str:
+    """The environment variable of the field a ValidationError names (by its alias, `NEO4J_URI`,
+    or by its name)."""
     if field.isupper():
         return field
-    return f"TOMGRAPH_{field.upper()}"
+    info = Settings.model_fields.get(field)
+    return env_name(field, info.validation_alias if info else None)
