@@ -14,6 +14,8 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from api.auth import (
     OPEN_KEY_ID,
@@ -30,6 +32,7 @@ from api.auth import (
 from api.db import ApiDatabase, ApiSyncDatabase
 from api.guard import CALLER_SCOPE_KEY
 from api.problems import ApiProblem, ProblemItem
+from graph.days import DayError, check_day
 from graph.ontology import ID_PATTERN, SCENARIO_PATTERN
 from graph.settings import Settings
 from queries.catalog import Catalog
@@ -67,8 +70,21 @@ EntityId = Annotated[
     str, Path(pattern=ID_PATTERN, description="Entity id from the bundle.", examples=["m-fraud-score"])
 ]
 
+
+def _in_range(day: date) -> date:
+    try:
+        return check_day(day)
+    except DayError as e:
+        raise PydanticCustomError("date_out_of_range", str(e)) from None
+
+
+Day = Annotated[date, AfterValidator(_in_range)]
+"""A day given as a parameter (`as_of=`, `at=`, `since=`, `effective=`, ...): YYYY-MM-DD within
+graph.days' range, else a 422 naming the parameter. Every date parameter of a route is a `Day`, so
+that no read steps outside the calendar (a 500); tests/api/test_day_range.py walks the routes."""
+
 AtQuery = Annotated[
-    date | None,
+    Day | None,
     Query(description="Read the scenario as it was in force on this day, YYYY-MM-DD (default today)."),
 ]
 """`at=` of every read route (rest.md, "Added in v1.1")."""

@@ -118,7 +118,8 @@ def invalid(place: str, field: str, message: str) -> ApiProblem:
     )
 
 
-def _validation_items(exc: RequestValidationError) -> list[ProblemItem]:
+def validation_items(exc: RequestValidationError) -> list[ProblemItem]:
+    """One item per error FastAPI found: place (`query`, `path`, `body`), field and message."""
     items = []
     for error in exc.errors():
         loc = [str(part) for part in error.get("loc", ())]
@@ -158,7 +159,7 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        items = _validation_items(exc)
+        items = validation_items(exc)
         detail = "; ".join(f"{i.place}: {i.field}: {i.message}" for i in items)
         return problem(422, "Invalid input", detail, slug="invalid-input", errors=items)
 

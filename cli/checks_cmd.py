@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.console import console
+from graph.days import DayError, parse_day
 from graph.db import Database
 from graph.errors import NotFound
 from graph.history import HistoryError
@@ -218,21 +219,18 @@ def _catalog(settings: Settings) -> Catalog:
 
 
 def _parse_day(text: str | None, option: str = "--as-of") -> date:
+    """The day `text` names (default today); not a date, or one outside graph.days' range, is a
+    CommandError (exit 2) naming `option`."""
     if text is None:
         return date.today()
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CommandError([f"{option}: '{text}' is not a date YYYY-MM-DD"], EXIT_INVALID_INPUT) from None
+        return parse_day(text)
+    except DayError as e:
+        raise CommandError([f"{option}: {e}"], EXIT_INVALID_INPUT) from None
 
 
 def _parse_since(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CommandError([f"--since: '{text}' is not a date YYYY-MM-DD"], EXIT_INVALID_INPUT) from None
+    return None if text is None else _parse_day(text, "--since")
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.checks_cmd import EXIT_INVALID_INPUT, CommandContext, CommandError, _reported
+from cli.checks_cmd import EXIT_INVALID_INPUT, CommandContext, CommandError, _parse_day, _reported
 from cli.console import console
 from events.forms import FORMS, FormError
 from events.stats import event_stats
@@ -31,13 +31,9 @@ class StatsFormat(StrEnum):
 
 
 def parse_day(option: str, text: str | None) -> date | None:
-    """`text` as a date YYYY-MM-DD (None stays None); a CommandError (exit 2) naming `option` otherwise."""
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise CommandError([f"{option}: '{text}' is not a date YYYY-MM-DD"], EXIT_INVALID_INPUT) from None
+    """`text` as a date YYYY-MM-DD in graph.days' range (None stays None); a CommandError (exit 2)
+    naming `option` otherwise."""
+    return None if text is None else _parse_day(text, option)
 
 
 def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> None:

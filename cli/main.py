@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from neo4j.exceptions import ConfigurationError
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -35,12 +36,14 @@ from cli import (
 from cli.console import console
 from events.store import load_events
 from graph import local_neo4j
+from graph.days import DayError, parse_day
 from graph.db import Database, DatabaseUnavailable
 from graph.docs import render_graph_model
+from graph.errors import NotFound
 from graph.history import policy_from
 from graph.ontology import SEVERITIES
 from graph.schema import apply_schema
-from graph.settings import Settings
+from graph.settings import Settings, SettingsError
 from graph.sync import ScenarioNameError, SyncResult, check_scenario_name
 from loaders import BundleError, limits_from, load_bundle, read_bundle
 from queries.catalog import load_catalog
@@ -88,7 +91,11 @@ class AppContext:
     @property
     def db(self) -> Database:
         if self._db is None:
-            database = Database.from_settings(self.settings)
+            try:
+                database = Database.from_settings(self.settings)
+            except ConfigurationError as e:  # what Settings' own checks of NEO4J_URI let through
+                err.print(f"error: NEO4J_URI: {e}", highlight=False, markup=False, soft_wrap=True)
+                raise typer.Exit(2) from None
             try:
                 database.verify()
                 apply_schema(database)
@@ -108,9 +115,17 @@ _context: AppContext | None = None
 
 
 def get_context() -> AppContext:
+    """The one context of this run; bad settings end the run with one line each naming the
+    environment variable, exit 2."""
     global _context
     if _context is None:
-        _context = AppContext(Settings())
+        try:
+            settings = Settings.from_env()
+        except SettingsError as e:
+            for problem in e.problems:
+                err.print(f"error: {problem}", highlight=False, markup=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        _context = AppContext(settings)
     return _context
 
 
@@ -189,9 +204,9 @@ def load(
     ctx = get_context()
     check_scenario_name(scenario)
     try:
-        effective_day = dt.date.fromisoformat(effective) if effective else None
-    except ValueError:
-        err.print(f"error: --effective: '{effective}' is not a date YYYY-MM-DD", highlight=False, markup=False)
+        effective_day = parse_day(effective) if effective else None
+    except DayError as e:
+        err.print(f"error: --effective: {e}", highlight=False, markup=False)
         raise typer.Exit(2) from None
     limits = limits_from(ctx.settings)
     if dry_run:
@@ -285,7 +300,7 @@ def _refuse_when_external(settings: Settings) -> None:
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default: TOMGRAPH_API_HOST).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default: TOMGRAPH_API_PORT).")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default: TOMGRAPH_API_PORT).")] = None,
 ) -> None:
     """Run the REST API."""
     from api.app import serve as serve_api
@@ -300,6 +315,12 @@ def serve(
         raise typer.BadParameter(str(e)) from e
     if settings.uses_local_neo4j:
         local_neo4j.start(settings, quiet=True)
+    else:
+        try:  # a driver connects on first use: this only checks that it accepts NEO4J_URI
+            Database.from_settings(settings, start_local=False).close()
+        except ConfigurationError as e:
+            err.print(f"error: NEO4J_URI: {e}", highlight=False, markup=False, soft_wrap=True)
+            raise typer.Exit(2) from None
     err.print(f"tomgraph API on http://{host}:{port} (interactive docs at /docs)", highlight=False)
     serve_api(settings, host, port)
 
@@ -428,7 +449,9 @@ def main() -> None:
         if e.omitted_line():
             err.print(e.omitted_line(), highlight=False, markup=False, soft_wrap=True)
         code = EXIT_INVALID_BUNDLE
-    except (DatabaseUnavailable, local_neo4j.LocalNeo4jError, ScenarioNameError, OSError, RuntimeError) as e:
+    # NotFound: a command that lets it through (no such scenario, no version in force on the day
+    # asked) gets the same line as the commands that report it themselves (checks_cmd._reported).
+    except (DatabaseUnavailable, local_neo4j.LocalNeo4jError, ScenarioNameError, NotFound, OSError, RuntimeError) as e:
         if ctx_debug:
             raise
         err.print(f"error: {e}", highlight=False, markup=False, soft_wrap=True)

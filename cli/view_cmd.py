@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli.checks_cmd import AtOpt, CommandContext
+from cli.checks_cmd import AtOpt, CommandContext, CommandError, _parse_day, parse_at
 from cli.console import console
 from graph.errors import NotFound
 from graph.history import HistoryError
@@ -54,11 +53,8 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         err = console(stderr=True)
         try:
             check_scenario_name(scenario)
-            day = date.fromisoformat(as_of) if as_of else None
-            try:
-                version_day = date.fromisoformat(at) if at else None
-            except ValueError:
-                raise ValueError(f"--at: '{at}' is not a date YYYY-MM-DD") from None
+            day = _parse_day(as_of) if as_of else None
+            version_day = parse_at(at)
             cap = node_cap or ctx.settings.view_node_cap
             data = fetch_view(
                 ctx.db,
@@ -73,7 +69,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             )
             api_base = f"http://{ctx.settings.api_host}:{ctx.settings.api_port}"
             html = render_view(data, layout=layout.value, api_base=api_base)
-        except (ValueError, ScenarioNameError) as exc:
+        except (ValueError, ScenarioNameError, CommandError) as exc:
             if ctx.debug:
                 raise
             err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)

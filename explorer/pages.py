@@ -41,6 +41,7 @@ from explorer.web import (
     secure_cookies,
     set_csrf_cookie,
 )
+from graph.days import DayError, check_day
 from graph.db import DatabaseUnavailable
 from graph.errors import NotFound
 from graph.history import HistoryError
@@ -79,13 +80,18 @@ Choice = Annotated[str | None, Query(max_length=40)]
 
 
 def _day(field: str, text: str | None) -> date | None:
-    """A form's date (YYYY-MM-DD), None when empty; a 422 page naming the field otherwise."""
+    """A form's date (YYYY-MM-DD, within graph.days' range), None when empty; a 422 page naming the
+    field otherwise."""
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as e:
         raise PageError(422, "Invalid input", f"query: {field}: not a date (YYYY-MM-DD): {text}") from e
+    try:
+        return check_day(day)
+    except DayError as e:
+        raise PageError(422, "Invalid input", f"query: {field}: {e}: {text}") from e
 
 
 def _choice(field: str, text: str | None, allowed: tuple[str, ...] | list[str]) -> str | None:

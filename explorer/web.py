@@ -4,7 +4,9 @@ tokens for forms, the scenario and date switchers, and HTML error pages."""
 from __future__ import annotations
 
 import hmac
+import inspect
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,12 +14,14 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.auth import SESSION_COOKIE, Unauthorized, authenticate_request, is_loopback
 from api.deps import OPEN_CALLER, Caller, _bearer
+from api.problems import ApiProblem, validation_items
 from graph.ontology import KINDS
 
 HERE = Path(__file__).parent
@@ -152,9 +156,40 @@ def install_page_errors(app: FastAPI) -> None:
     async def _sign_in(request: Request, exc: SignInRequired) -> Response:
         return RedirectResponse(f"/ui/signin?{urlencode({'next': exc.next_url})}", status_code=303)
 
-    @app.exception_handler(PageError)
-    async def _page_error(request: Request, exc: PageError) -> Response:
+    def error_page(exc: PageError) -> HTMLResponse:
         html = TEMPLATES.get_template("error.html.j2").render(
             title=exc.title, detail=exc.detail, status=exc.status, state=PageState(None), scenarios=[]
         )
         return HTMLResponse(html, status_code=exc.status)
+
+    @app.exception_handler(PageError)
+    async def _page_error(request: Request, exc: PageError) -> Response:
+        return error_page(exc)
+
+    # What FastAPI refuses before a page runs (an unknown or invalid query parameter) is a problem
+    # document for the API and an error page, saying the same, for a page.
+    api_problem = app.exception_handlers[ApiProblem]
+    api_validation = app.exception_handlers[RequestValidationError]
+
+    @app.exception_handler(ApiProblem)
+    async def _problem(request: Request, exc: ApiProblem) -> Response:
+        if is_page(request) and exc.status < 500:
+            return error_page(PageError(exc.status, exc.title, exc.detail))
+        return await _answer(api_problem(request, exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if is_page(request):
+            detail = "; ".join(f"{i.place}: {i.field}: {i.message}" for i in validation_items(exc))
+            return error_page(PageError(422, "Invalid input", detail))
+        return await _answer(api_validation(request, exc))
+
+
+async def _answer(response: Response | Awaitable[Response]) -> Response:
+    return await response if inspect.isawaitable(response) else response
+
+
+def is_page(request: Request) -> bool:
+    """Whether `request` asks for an explorer page (`/` or `/ui/...`), answered in HTML."""
+    path = request.url.path
+    return path == "/" or path.startswith("/ui/")

@@ -5,10 +5,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_path
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+NEO4J_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+"""The URI schemes of the Neo4j driver that speak Bolt."""
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used: one line per bad setting, `NAME: MESSAGE`, NAME being the
+    environment variable (`TOMGRAPH_QUERY_TIMEOUT_S`, `NEO4J_URI`)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 def _default_data_dir() -> Path:
@@ -159,6 +172,38 @@ class Settings(BaseSettings):
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
 
+    @field_validator("neo4j_uri")
+    @classmethod
+    def _neo4j_uri(cls, value: str | None) -> str | None:
+        """A URI the Neo4j driver accepts, checked here so that a bad one is a clear error naming
+        NEO4J_URI rather than the driver's exception when the first command connects."""
+        if not value:
+            return value
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
+        except ValueError as e:
+            raise ValueError(f"not a URI ({e})") from None
+        if parts.scheme not in NEO4J_SCHEMES:
+            schemes = ", ".join(f"{s}://" for s in NEO4J_SCHEMES)
+            raise ValueError(f"the scheme '{parts.scheme}' is not one of {schemes}")
+        if not parts.hostname:
+            raise ValueError("names no host")
+        return value
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """The settings from the environment; a SettingsError naming every bad variable otherwise."""
+        try:
+            return cls()
+        except ValidationError as e:
+            problems = []
+            for error in e.errors():
+                name = _variable(str(error["loc"][0])) if error["loc"] else "settings"
+                message = str(error["msg"]).removeprefix("Value error, ")
+                problems.append(f"{name}: {message}")
+            raise SettingsError(problems) from None
+
     @property
     def uses_local_neo4j(self) -> bool:
         return not self.neo4j_uri
@@ -166,3 +211,21 @@ class Settings(BaseSettings):
     @property
     def local_neo4j_dir(self) -> Path:
         return self.data_dir / "neo4j"
+
+
+def env_name(name: str, alias: object) -> str:
+    """The environment variable the settings field `name` (with validation alias `alias`) is read from."""
+    if isinstance(alias, AliasChoices):
+        first = alias.choices[0]
+        if isinstance(first, str):
+            return first
+    return f"TOMGRAPH_{name.upper()}"
+
+
+def _variable(field: str) -> str:
+    """The environment variable of the field a ValidationError names (by its alias, `NEO4J_URI`,
+    or by its name)."""
+    if field.isupper():
+        return field
+    info = Settings.model_fields.get(field)
+    return env_name(field, info.validation_alias if info else None)

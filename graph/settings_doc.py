@@ -4,21 +4,10 @@ can give a default the code does not have (a test fails when the file is stale).
 from __future__ import annotations
 
 import sys
-from typing import Any
 
-from pydantic import AliasChoices
 from pydantic_core import PydanticUndefined
 
-from graph.settings import Settings
-
-
-def env_name(name: str, alias: Any) -> str:
-    """The environment variable a settings field is read from."""
-    if isinstance(alias, AliasChoices):
-        first = alias.choices[0]
-        if isinstance(first, str):
-            return first
-    return f"TOMGRAPH_{name.upper()}"
+from graph.settings import Settings, env_name
 
 
 def default_text(name: str) -> str:
@@ -47,7 +36,8 @@ def render_settings() -> str:
         "# Settings",
         "",
         "Generated from `graph/settings.py` by `make settings-doc`; do not edit by hand (a test fails",
-        "when this page is stale). Every setting comes from the environment.",
+        "when this page is stale). Every setting comes from the environment; a value that does not fit",
+        "stops every command with one line `error: VARIABLE: what is wrong` and exit status 2.",
         "",
         "| variable | default | meaning |",
         "| --- | --- | --- |",

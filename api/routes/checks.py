@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import graph_reads
 from api.db import ApiDatabase, ApiSyncDatabase, ensure_up
-from api.deps import AtQuery, CatalogDep, DbDep, EditorKey, ReaderKey, ScenarioName, SyncDbDep
+from api.deps import AtQuery, CatalogDep, Day, DbDep, EditorKey, ReaderKey, ScenarioName, SyncDbDep
 from api.models import CheckInfo, CheckList, FindingsAnswer, Severity, WaiversAnswer
 from api.problems import AUTH_RESPONSES, READ_RESPONSES, ApiProblem, ProblemItem, invalid, not_found
 from queries.catalog import Catalog, UnknownCheckError
@@ -158,10 +158,10 @@ async def get_findings(
     _: ReaderKey,
     check: Annotated[list[str] | None, Query(description="Only these check ids (repeat the parameter).")] = None,
     severity: Annotated[Severity | None, Query(description="Only findings at or above this severity.")] = None,
-    as_of: Annotated[date | None, Query(description="The day to run the checks for (default today).")] = None,
+    as_of: Annotated[Day | None, Query(description="The day to run the checks for (default today).")] = None,
     at: AtQuery = None,
     since: Annotated[
-        date | None, Query(description="Event-log checks judge only the events from this day on (events.md).")
+        Day | None, Query(description="Event-log checks judge only the events from this day on (events.md).")
     ] = None,
 ) -> Response:
     """Run the gap checks on scenario `s` (gap-checks.md), waivers applied, most severe first.

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import AtQuery, CatalogDep, ReaderKey, ScenarioName, SyncDbDep
+from api.deps import AtQuery, CatalogDep, Day, ReaderKey, ScenarioName, SyncDbDep
 from api.problems import READ_RESPONSES, ApiProblem, invalid, not_found
 from graph.consistent import consistent_view
 from queries.catalog import Catalog
@@ -58,7 +58,7 @@ async def get_coverage(
     by: Annotated[
         By, Query(description="obligation (obligations.md JSON), model (per subject) or unit.")
     ] = By.obligation,
-    as_of: Annotated[date | None, Query(description="The day to evaluate for (default today).")] = None,
+    as_of: Annotated[Day | None, Query(description="The day to evaluate for (default today).")] = None,
     at: AtQuery = None,
 ) -> Any:
     """Coverage of scenario `s` by the frameworks (reader role).

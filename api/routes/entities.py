@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
 from api import graph_reads
-from api.deps import AtQuery, CatalogDep, DbDep, EntityId, ReaderKey, ScenarioName, SyncDbDep
+from api.deps import AtQuery, CatalogDep, Day, DbDep, EntityId, ReaderKey, ScenarioName, SyncDbDep
 from api.graph_reads import MAX_DEPTH, Direction
 from api.models import (
     DependencyPage,
@@ -111,7 +110,7 @@ async def get_who(
     id: EntityId,
     db: DbDep,
     _: ReaderKey,
-    as_of: Annotated[date | None, Query(description="The day delegations are judged in force (default today).")] = None,
+    as_of: Annotated[Day | None, Query(description="The day delegations are judged in force (default today).")] = None,
     at: AtQuery = None,
 ) -> WhoAnswer:
     """The decision rights on the entity (rest.md, "Added in v1.1"), each with the roles that hold
@@ -130,7 +129,7 @@ async def get_authority(
     id: EntityId,
     db: DbDep,
     _: ReaderKey,
-    as_of: Annotated[date | None, Query(description="The day delegations are judged in force (default today).")] = None,
+    as_of: Annotated[Day | None, Query(description="The day delegations are judged in force (default today).")] = None,
     at: AtQuery = None,
 ) -> dict[str, Any]:
     """Every path by which a person reaches a decision right (change approval, deployment
@@ -171,7 +170,7 @@ async def get_neighbours(
         int, Query(ge=0, le=5000, description="Most neighbours listed per kind; a kind with more is collapsed.")
     ] = 25,
     open_only: Annotated[bool, Query(description="Only neighbours with open findings.")] = False,
-    as_of: Annotated[date | None, Query(description="The day findings are counted for (default today).")] = None,
+    as_of: Annotated[Day | None, Query(description="The day findings are counted for (default today).")] = None,
     at: AtQuery = None,
 ) -> NeighboursAnswer:
     """The entities one relationship away (either direction), grouped by kind, for the explorer.

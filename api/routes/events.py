@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.db import ensure_up
-from api.deps import CatalogDep, DbDep, EditorKey, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
+from api.deps import CatalogDep, Day, DbDep, EditorKey, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
 from api.guard import body_limit
 from api.problems import READ_RESPONSES, ApiProblem, ProblemItem, invalid, problem_response
 from api.uploads import read_body
@@ -166,7 +166,7 @@ async def get_events(
     actor: Annotated[
         str | None, Query(description="Only events by this actor (a person id matches their aliases).")
     ] = None,
-    since: Annotated[date | None, Query(description="Only events from this day on.")] = None,
+    since: Annotated[Day | None, Query(description="Only events from this day on.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Most events in the answer.")] = 100,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the page before.")] = None,
 ) -> EventList:
@@ -189,8 +189,8 @@ async def get_event_stats(
     sync_db: SyncDbDep,
     catalog: CatalogDep,
     _: ReaderKey,
-    since: Annotated[date | None, Query(description="Only events from this day on.")] = None,
-    as_of: Annotated[date | None, Query(description="Last day counted (default today).")] = None,
+    since: Annotated[Day | None, Query(description="Only events from this day on.")] = None,
+    as_of: Annotated[Day | None, Query(description="Last day counted (default today).")] = None,
 ) -> dict[str, Any]:
     """Approval lead time per risk tier (hours), authorized share of deployments and changes,
     use-case cycle times (days), and per-approver counts and approval rate, as `tomgraph events

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from api.db import ensure_up
-from api.deps import AtQuery, CatalogDep, DbDep, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
+from api.deps import AtQuery, CatalogDep, Day, DbDep, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
 from api.problems import READ_RESPONSES, invalid
 from graph.ontology import SCENARIO_PATTERN
 from queries.maturity.catalog import load_criteria
@@ -29,7 +29,7 @@ async def maturity(
     _: ReaderKey,
     unit: Annotated[str | None, Query(description="One unit (with its sub-units) instead of the organisation.")] = None,
     by_unit: Annotated[bool, Query(description="The organisation, then every unit.")] = False,
-    as_of: Annotated[date | None, Query(description="Day to measure for (default today).")] = None,
+    as_of: Annotated[Day | None, Query(description="Day to measure for (default today).")] = None,
     at: AtQuery = None,
 ) -> dict[str, Any]:
     """The maturity scorecard of scenario `s` (maturity.md), as `tomgraph maturity --format json`:
@@ -55,10 +55,10 @@ async def plan(
     sync_db: SyncDbDep,
     catalog: CatalogDep,
     _: ReaderKey,
-    as_of: Annotated[date | None, Query(description="Day to run the checks and judge due dates for.")] = None,
+    as_of: Annotated[Day | None, Query(description="Day to run the checks and judge due dates for.")] = None,
     at: AtQuery = None,
-    at_a: Annotated[date | None, Query(description="Read `a` as in force on this day (default: `at`).")] = None,
-    at_b: Annotated[date | None, Query(description="Read `b` as in force on this day (default: `at`).")] = None,
+    at_a: Annotated[Day | None, Query(description="Read `a` as in force on this day (default: `at`).")] = None,
+    at_b: Annotated[Day | None, Query(description="Read `b` as in force on this day (default: `at`).")] = None,
 ) -> dict[str, Any]:
     """The transition plan from a to b (maturity.md), as `tomgraph plan a b --format json`: the diff
     grouped by the initiatives of b that deliver what each change touches, the changes no

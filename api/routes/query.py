@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 
 from api import graph_reads
@@ -9,6 +11,7 @@ from api.deps import AtQuery, DbDep, ReaderKey, ScenarioName
 from api.models import QueryAnswer, QueryRequest
 from api.problems import READ_RESPONSES, invalid, problem_response
 from api.query_guard import QueryRunner
+from loaders.problems import printable
 
 router = APIRouter(tags=["query"])
 
@@ -46,6 +49,9 @@ async def run_query(
     """
     if "scenario" in body.params:
         raise invalid("body", "params.scenario", "is reserved: it is set to the scenario in the path")
+    damaged = damaged_text(body.params, "params")  # pydantic refuses them in `cypher`, not in JSON values
+    if damaged:
+        raise invalid("body", *damaged)
     runner: QueryRunner = request.app.state.query_runner
     params = {**body.params, "scenario": s}
 
@@ -55,3 +61,38 @@ async def run_query(
         params["scenario"] = await graph_reads.physical_name(db, s, at)
 
     return await runner.run(body.cypher, params, first=resolve)
+
+
+def damaged_text(value: Any, where: str = "") -> tuple[str, str] | None:
+    """The first text in `value` (JSON: objects, arrays, strings) that cannot be sent to Neo4j, a
+    string or key holding a lone surrogate (JSON allows `"\\ud800"`; UTF-8 does not), as
+    (`params.x.0`-style path, message worded as the bundle loader words it); None if there is none."""
+    stack: list[tuple[str, Any]] = [(where, value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if not _encodable(item):
+                return path, _surrogate(item)
+        elif isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                name = f"{path}.{printable(key)}" if path else printable(key)
+                if not _encodable(key):
+                    return name, f"the name {_surrogate(key)}"
+                stack.append((name, child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{i}", child) for i, child in reversed(list(enumerate(item))))
+    return None
+
+
+def _surrogate(text: str) -> str:
+    """As loaders.values.text_problem words it, less "before it reached this file"."""
+    code = next(ord(c) for c in text if 0xD800 <= ord(c) <= 0xDFFF)
+    return f"contains a lone surrogate (U+{code:04X}), which is not a Unicode character"
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import graph_reads
 from api.db import ensure_up
-from api.deps import DbDep, EditorKey, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
+from api.deps import Day, DbDep, EditorKey, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
 from api.guard import body_limit
 from api.models import ChangeCounts, HistoryAnswer, LoadAnswer, ScenarioList, VersionInfo
 from api.problems import AUTH_RESPONSES, READ_RESPONSES, ApiProblem, ProblemItem, invalid, problem_response
@@ -75,7 +74,7 @@ async def load_scenario_bundle(
     settings: SettingsDep,
     _: EditorKey,
     effective: Annotated[
-        date | None, Query(description="The day this version comes into force, YYYY-MM-DD (default today).")
+        Day | None, Query(description="The day this version comes into force, YYYY-MM-DD (default today).")
     ] = None,
 ) -> LoadAnswer:
     """Make scenario `s` equal to the uploaded bundle, all or nothing.

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.db import ensure_up
-from api.deps import AtQuery, CatalogDep, DbDep, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
+from api.deps import AtQuery, CatalogDep, Day, DbDep, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
 from api.problems import READ_RESPONSES, invalid
 from graph.ontology import SCENARIO_PATTERN
 from queries.diff import diff_scenarios
@@ -46,7 +46,7 @@ async def view(
     depth: Annotated[int, Query(ge=0, le=MAX_DEPTH, description="Hops around the focus.")] = 1,
     kinds: Annotated[str | None, Query(description="Bundle sections to show, e.g. `models,vendors`.")] = None,
     layout: Annotated[Literal["force", "hierarchy"], Query()] = "force",
-    as_of: Annotated[date | None, Query(description="Date the gap checks are run for (default today).")] = None,
+    as_of: Annotated[Day | None, Query(description="Date the gap checks are run for (default today).")] = None,
     format: Annotated[Literal["html", "json"], Query(description="The page, or its data as JSON.")] = "html",
     at: AtQuery = None,
 ) -> Response:
@@ -99,7 +99,7 @@ async def latest_report(
     sync_db: SyncDbDep,
     catalog: CatalogDep,
     _: ReaderKey,
-    at: Annotated[date | None, Query(description="The latest report as of this day or before (default: any).")] = None,
+    at: Annotated[Day | None, Query(description="The latest report as of this day or before (default: any).")] = None,
 ) -> Response:
     """The latest weekly gap report (as `tomgraph report` stored it): JSON, or HTML when the
     `Accept` header asks for `text/html`. With `at=`, the latest one stored for that day or before."""
@@ -110,7 +110,7 @@ async def latest_report(
 async def report_for_date(
     request: Request,
     s: ScenarioName,
-    day: Annotated[date, Path(description="The report's as-of date, YYYY-MM-DD.")],
+    day: Annotated[Day, Path(description="The report's as-of date, YYYY-MM-DD.")],
     db: DbDep,
     sync_db: SyncDbDep,
     catalog: CatalogDep,
@@ -128,10 +128,10 @@ async def diff(
     sync_db: SyncDbDep,
     catalog: CatalogDep,
     _: ReaderKey,
-    as_of: Annotated[date | None, Query(description="Date the gap checks are run for (default today).")] = None,
+    as_of: Annotated[Day | None, Query(description="Date the gap checks are run for (default today).")] = None,
     at: AtQuery = None,
-    at_a: Annotated[date | None, Query(description="Read `a` as in force on this day (default: `at`).")] = None,
-    at_b: Annotated[date | None, Query(description="Read `b` as in force on this day (default: `at`).")] = None,
+    at_a: Annotated[Day | None, Query(description="Read `a` as in force on this day (default: `at`).")] = None,
+    at_b: Annotated[Day | None, Query(description="Read `b` as in force on this day (default: `at`).")] = None,
 ) -> dict[str, Any]:
     """What changes from scenario a to b, as `tomgraph diff a b --format json`: entities and
     relationships added, removed and changed, decision rights that moved, and the findings the

@@ -172,6 +172,30 @@ def test_an_integer_beyond_64_bits_in_params_is_a_422(api: ApiClient, insurer: s
     assert "does not fit in 64 bits" in json.dumps(response.json()["errors"])
 
 
+LONE = "contains a lone surrogate (U+D800), which is not a Unicode character"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        (r'{"cypher": "RETURN $x AS x", "params": {"x": "\ud800"}}', "params.x", LONE),
+        (r'{"cypher": "RETURN $x AS x", "params": {"x": [1, {"y": "a\ud800"}]}}', "params.x.1.y", LONE),
+        (r'{"cypher": "RETURN 1 AS x", "params": {"\ud800": 1}}', r"params.\ud800", f"the name {LONE}"),
+    ],
+)
+def test_a_lone_surrogate_in_the_query_or_its_params_is_a_422_naming_where(
+    api: ApiClient, insurer: str, body: str, field: str, message: str
+) -> None:
+    response = api.post(
+        f"/scenarios/{insurer}/query",
+        content=body.encode(),
+        headers={"Content-Type": "application/json"},
+        key="reader",
+    )
+    assert (response.status_code, response.headers["content-type"]) == (422, "application/problem+json")
+    assert response.json()["errors"] == [{"place": "body", "field": field, "message": message}]
+
+
 TERMINATE_ALL = (
     "SHOW TRANSACTIONS YIELD transactionId AS t, currentQuery WHERE NOT currentQuery CONTAINS 'SHOW' "
     "TERMINATE TRANSACTIONS t YIELD message RETURN message"
