@@ -71,6 +71,10 @@ class ArchiModel:
     views: int = 0
     properties: dict[str, str] = field(default_factory=dict)
     """The model's own properties; those named like `meta` fields fill the bundle's `meta`."""
+    declared: dict[str, str] = field(default_factory=dict)
+    """Identifier -> what it was declared as (an element's or relationship's type)."""
+    duplicates: list[Problem] = field(default_factory=list)
+    """An identifier declared more than once, each time after the first."""
 
 
 def _local(tag: str) -> str:
@@ -109,9 +113,26 @@ def read_model(path: Path, limits: Limits) -> ArchiModel:
                 )
             ]
         )
-    if namespace == NS_ARCHI:
-        return _read_archi(root, path.name)
-    return _read_exchange(root, path.name)
+    model = _read_archi(root, path.name) if namespace == NS_ARCHI else _read_exchange(root, path.name)
+    if model.duplicates:
+        raise SourceError(model.duplicates)
+    return model
+
+
+def _declare(model: ArchiModel, identifier: str, name: str, what: str) -> None:
+    """Note an element's or relationship's identifier; one declared before is a problem (an
+    identifier names one thing in a model: the exchange schema's `xs:ID`), so that nothing is
+    silently replaced by a later declaration."""
+    if identifier in model.declared:
+        model.duplicates.append(
+            Problem(
+                f"{name}#{identifier}",
+                "identifier",
+                f"declared twice (a {model.declared[identifier]} and a {what}); an identifier names one thing",
+            )
+        )
+    else:
+        model.declared[identifier] = what
 
 
 def _read_exchange(root: ET.Element, name: str) -> ArchiModel:
@@ -127,6 +148,7 @@ def _read_exchange(root: ET.Element, name: str) -> ArchiModel:
         if kind == "elements":
             for node in container:
                 element_id = node.get("identifier", "")
+                _declare(model, element_id, name, _xsi_type(node) or "element")
                 model.elements[element_id] = Element(
                     element_id,
                     _xsi_type(node),
@@ -138,6 +160,7 @@ def _read_exchange(root: ET.Element, name: str) -> ArchiModel:
         elif kind == "relationships":
             for node in container:
                 rel_id = node.get("identifier", "")
+                _declare(model, rel_id, name, f"{_xsi_type(node) or 'relationship'} relationship")
                 model.relationships.append(
                     Relationship(
                         rel_id,
@@ -177,6 +200,7 @@ def _read_archi(root: ET.Element, name: str) -> ArchiModel:
         if "DiagramModel" in raw_type or raw_type in ("SketchModel", "CanvasModel"):
             model.views += 1
         elif node.get("source") is not None and node.get("target") is not None:
+            _declare(model, element_id, name, f"{raw_type or 'relationship'} relationship")
             model.relationships.append(
                 Relationship(
                     element_id, _relationship_type(raw_type), node.get("source", ""), node.get("target", ""), place
@@ -188,6 +212,7 @@ def _read_archi(root: ET.Element, name: str) -> ArchiModel:
                 if _local(prop.tag) == "property" and prop.get("key"):
                     props.setdefault(prop.get("key", ""), prop.get("value", ""))
             doc = _first_child(node, "documentation")
+            _declare(model, element_id, name, raw_type or "element")
             model.elements[element_id] = Element(element_id, raw_type, node.get("name", ""), _text(doc), props, place)
     return model
 
@@ -328,7 +353,15 @@ def import_archimate(path: Path, limits: Limits | None = None) -> tuple[dict[str
     if meta:
         builder.meta = Draft(META_SECTION, meta, f"{path.name}#model")
     for rel in model.relationships:
-        if not _map_relationship(rel, sections, ids, builder):
+        missing = [end for end in (rel.source, rel.target) if end not in model.elements]
+        if missing:
+            # import.md: a reference that resolves to nothing in the source is left out, listed.
+            summary.leave_out(
+                rel.place,
+                f"{rel.type or 'untyped'}Relationship",
+                " and ".join(f"{end!r} resolves to no element of the model" for end in missing),
+            )
+        elif not _map_relationship(rel, sections, ids, builder):
             summary.no_place(f"{rel.type or 'untyped'}Relationship")
     return builder.finish(), summary
 

@@ -189,3 +189,48 @@ def test_malformed_xml_is_reported_with_its_line(tmp_path: Path) -> None:
     assert len(e.value.problems) == 1
     assert e.value.problems[0].place == "broken.xml:4"
     assert e.value.problems[0].field == "xml"
+
+
+def _exchange(tmp_path: Path, elements: str, relationships: str = "") -> Path:
+    path = tmp_path / "model.xml"
+    path.write_text(
+        '<?xml version="1.0"?>\n'
+        '<model xmlns="http://www.opengroup.org/xsd/archimate/3.0/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" identifier="m">'
+        f"<name>M</name><elements>{elements}</elements>"
+        + (f"<relationships>{relationships}</relationships>" if relationships else "")
+        + "</model>"
+    )
+    return path
+
+
+def test_an_identifier_declared_twice_is_refused_not_silently_replaced(tmp_path: Path) -> None:
+    path = _exchange(
+        tmp_path,
+        '<element identifier="a" xsi:type="ApplicationComponent"><name>Claims app</name></element>'
+        '<element identifier="a" xsi:type="BusinessRole"><name>Claims lead</name></element>'
+        '<element identifier="b" xsi:type="BusinessRole"><name>Owner</name></element>',
+        '<relationship identifier="b" xsi:type="Serving" source="a" target="a"/>',
+    )
+    with pytest.raises(SourceError) as e:
+        import_archimate(path)
+    assert [str(p) for p in e.value.problems] == [
+        "model.xml#a: identifier: declared twice (a ApplicationComponent and a BusinessRole); "
+        "an identifier names one thing",
+        "model.xml#b: identifier: declared twice (a BusinessRole and a Serving relationship); "
+        "an identifier names one thing",
+    ]
+
+
+def test_a_relationship_to_a_missing_element_is_left_out_with_its_place(tmp_path: Path) -> None:
+    path = _exchange(
+        tmp_path,
+        '<element identifier="app" xsi:type="ApplicationComponent"><name>Claims app</name></element>',
+        '<relationship identifier="r1" xsi:type="Serving" source="gone" target="app"/>',
+    )
+    bundle, summary = import_archimate(path)
+    assert [(x.place, x.what, x.reason) for x in summary.left_out] == [
+        ("model.xml#r1", "ServingRelationship", "'gone' resolves to no element of the model")
+    ]
+    assert summary.unplaced == {}
+    assert "depends_on" not in section(bundle, "systems")["app"]
