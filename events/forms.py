@@ -429,6 +429,8 @@ class _XesHandler(ContentHandler):
         self.event_line = 0
         self.progress = 0
         self.parser: Any = None
+        self.text_run = 0
+        """Characters of text since the last tag (expat hands long text over in pieces)."""
 
     def setDocumentLocator(self, locator: Locator) -> None:
         self.locator = locator
@@ -443,6 +445,7 @@ class _XesHandler(ContentHandler):
 
     def startElement(self, name: str, attrs: Any) -> None:
         self.progress += 1
+        self.text_run = 0
         parent = self.depth[-1] if self.depth else None
         self.depth.append(name)
         if name == "trace":
@@ -471,6 +474,7 @@ class _XesHandler(ContentHandler):
 
     def endElement(self, name: str) -> None:
         self.progress += 1
+        self.text_run = 0
         self.depth.pop()
         if name == "trace":
             self.trace_name = None  # an event after this trace, outside any, has no trace's object
@@ -496,6 +500,7 @@ class _XesHandler(ContentHandler):
 
     def characters(self, content: str) -> None:
         self.progress += 1
+        self.text_run += len(content)
 
 
 def _xes_property(key: str) -> str:
@@ -535,7 +540,7 @@ def read_xes(stream: IO[bytes], name: str, problems: ProblemList) -> Iterator[Ra
             before = handler.progress
             parser.feed(chunk)
             fed_since_progress = 0 if handler.progress != before else fed_since_progress + len(chunk)
-            if fed_since_progress > MAX_LINE_CHARS:
+            if fed_since_progress > MAX_LINE_CHARS or handler.text_run > MAX_LINE_CHARS:
                 problems.append(
                     Problem(
                         f"{name}:{handler._line()}",

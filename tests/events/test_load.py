@@ -247,6 +247,11 @@ EXTERNAL = """<?xml version="1.0"?>
             + '"/></event></trace></log>',
             f"long.xes:2: xml: a single tag or text is longer than {MAX_LINE_CHARS:,} bytes; reading stopped",
         ),
+        (
+            "text.xes",
+            '<?xml version="1.0"?>\n<log><trace><event>\n' + "t" * (3 * MAX_LINE_CHARS) + "</event></trace></log>",
+            f"text.xes:3: xml: a single tag or text is longer than {MAX_LINE_CHARS:,} bytes; reading stopped",
+        ),
         ("broken.xes", "<log><trace><event></trace></log>\n", "broken.xes:1: xml: invalid XML: mismatched tag"),
         ("broken.json", '[\n {"id": ]', "broken.json:2: json: invalid JSON: Expecting value"),
         (
