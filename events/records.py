@@ -192,6 +192,10 @@ def validate_record(record: RawRecord) -> tuple[EventRow | None, list[Problem]]:
     obj = _text(fields.get("object"), "object", place, problems, required=True)
     actor = _text(fields.get("actor"), "actor", place, problems, required=activity not in NO_ACTOR)
     request = _text(fields.get("request"), "request", place, problems, required=False)
+    if request is not None and request == event_id:
+        problems.append(
+            Problem(place, "request", f"names the event itself ('{request[:64]}'); it names the request answered")
+        )
     to_stage = _text(fields.get("to_stage"), "to_stage", place, problems, required=activity == "stage_changed")
     properties = _properties(fields.get("properties"), place, problems)
     if problems or event_id is None or time is None or activity is None or obj is None:

@@ -243,3 +243,12 @@ def test_problems_beyond_the_first_thousand_are_counted_once(
     assert error.summary() == f"{bad_rows:,} problems in the event log; nothing was stored"
     assert error.omitted_line() == f"… and {omitted:,} more problem{'s' if omitted != 1 else ''}"
     assert _count(db, scenario) == 0
+
+
+def test_an_approval_naming_itself_as_its_request_is_refused(db: Database, scenario: str, tmp_path: Path) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    log = tmp_path / "self.jsonl"
+    log.write_text(json.dumps({**GOOD, "id": "r-1", "activity": "change_approved", "request": "r-1"}) + "\n")
+    assert _refused(db, scenario, log) == [
+        "self.jsonl:1: request: names the event itself ('r-1'); it names the request answered"
+    ]
