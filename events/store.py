@@ -20,6 +20,7 @@ docs/graph-model.md, "Events".
 from __future__ import annotations
 
 import pickle
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -232,13 +233,20 @@ LIMIT $limit
 """
 
 
+def _time_text(value: Any) -> str:
+    """A stored time as ISO 8601 with its offset, without the fraction's trailing zeros (Neo4j
+    writes nine digits): `2026-10-16T16:00:00+00:00`, `2026-10-16T16:00:00.25+02:00`."""
+    text = value.iso_format() if hasattr(value, "iso_format") else str(value)
+    return re.sub(r"\.(\d*?)0+(?=[+-]\d|Z|\[|$)", lambda m: f".{m.group(1)}" if m.group(1) else "", text)
+
+
 def event_json(props: dict[str, Any]) -> dict[str, Any]:
     """A stored event as JSON: its fields (time as written, with its offset; `day` left out),
     and its properties under ``properties``."""
     out: dict[str, Any] = {
         k: props.get(k) for k in ("id", "time", "activity", "object", "actor", "request", "to_stage")
     }
-    out["time"] = props["time"].iso_format() if hasattr(props["time"], "iso_format") else str(props["time"])
+    out["time"] = _time_text(props["time"])
     out["properties"] = {
         k.removeprefix("properties."): v for k, v in sorted(props.items()) if k.startswith("properties.")
     }

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
+import yaml
+
 from tests.api.conftest import ApiClient
-from tests.events.test_interfaces import _write
+from tests.events.test_interfaces import FIXTURE, _write
 
 
 def test_post_events_loads_for_editors_and_refuses_a_malformed_log_with_422(
@@ -41,6 +44,10 @@ def test_post_events_loads_for_editors_and_refuses_a_malformed_log_with_422(
     assert bad.json()["errors"][0]["message"].startswith("unknown activity 'launched' (known: change_requested")
     listed = api.get(f"/scenarios/{scenario}/events", params={"object": "m-high", "limit": 1}).json()
     assert [e["id"] for e in listed["events"]] == ["a-1"]
+    # the time with its offset, without Neo4j's nine digits of fraction
+    written = next(e["time"] for e in yaml.safe_load(FIXTURE.read_text())["events"] if e["id"] == "a-1")
+    shown = listed["events"][0]["time"]
+    assert "." not in shown and datetime.fromisoformat(shown) == datetime.fromisoformat(str(written))
     following = api.get(
         f"/scenarios/{scenario}/events", params={"object": "m-high", "limit": 1, "cursor": listed["next_cursor"]}
     ).json()
