@@ -20,12 +20,10 @@ from cli.checks_cmd import (
     CommandContext,
     _catalog,
     _fail,
-    _parse_day,
     _reported,
     _stdout_console,
-    parse_at,
 )
-from cli.history_cmd import parse_version_ref
+from cli.history_cmd import parse_sides
 from graph.errors import NotFound
 from queries.diff import diff_scenarios
 
@@ -59,13 +57,12 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
         """
         ctx = get_context()
         with _reported(ctx):
-            name_a, at_a = parse_version_ref(a, "A")
-            name_b, at_b = parse_version_ref(b, "B")
-            both = parse_at(at)
-            day = _parse_day(as_of)
+            sides = parse_sides(a, b, ("A", "B"), at, as_of)
             catalog = _catalog(ctx.settings)
             try:
-                result = diff_scenarios(ctx.db, catalog, name_a, name_b, day, at_a=at_a or both, at_b=at_b or both)
+                result = diff_scenarios(
+                    ctx.db, catalog, sides.a, sides.b, sides.as_of, at_a=sides.at_a, at_b=sides.at_b
+                )
             except NotFound as exc:
                 _fail(ctx, exc, [str(exc)], EXIT_FAILURE)
         if output is DiffFormat.json:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -14,7 +15,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.checks_cmd import CommandContext, _reported, _stdout_console, parse_at
+from cli.checks_cmd import CommandContext, _parse_day, _reported, _stdout_console, parse_at
 from graph.history import versions
 from graph.sync import check_scenario_name
 
@@ -24,6 +25,28 @@ def parse_version_ref(text: str, argument: str) -> tuple[str, date | None]:
     name, sep, day = text.partition("@")
     check_scenario_name(name)
     return name, parse_at(day, argument) if sep else None
+
+
+@dataclass(frozen=True)
+class Sides:
+    """The two sides of `diff A B` or `plan FROM TO`: each scenario and the day it is read at
+    (`S@DAY`, else `--at`, else None: today), and `--as-of` for the checks."""
+
+    a: str
+    at_a: date | None
+    b: str
+    at_b: date | None
+    as_of: date
+
+
+def parse_sides(a: str, b: str, names: tuple[str, str], at: str | None, as_of: str | None) -> Sides:
+    """`A` and `B` as `S` or `S@YYYY-MM-DD` (`names` says what to call them in an error), `--at`
+    for a side without its own day, and `--as-of` (default today). Raises the CLI's bad-option
+    error (exit 2) on a bad name or day."""
+    name_a, at_a = parse_version_ref(a, names[0])
+    name_b, at_b = parse_version_ref(b, names[1])
+    both = parse_at(at)
+    return Sides(name_a, at_a or both, name_b, at_b or both, _parse_day(as_of))
 
 
 class HistoryFormat(StrEnum):

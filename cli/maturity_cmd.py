@@ -25,7 +25,7 @@ from cli.checks_cmd import (
     _stdout_console,
     parse_at,
 )
-from cli.history_cmd import parse_version_ref
+from cli.history_cmd import parse_sides
 from graph.errors import NotFound
 from graph.settings import Settings
 from graph.sync import check_scenario_name
@@ -141,13 +141,12 @@ def register_plan(app: typer.Typer, get_context: Callable[[], CommandContext]) -
         """
         ctx = get_context()
         with _reported(ctx):
-            source, at_a = parse_version_ref(source, "FROM")
-            target, at_b = parse_version_ref(target, "TO")
-            both = parse_at(at)
-            day = _parse_day(as_of)
+            sides = parse_sides(source, target, ("FROM", "TO"), at, as_of)
             catalog = _catalog(ctx.settings)
             try:
-                result = transition_plan(ctx.db, catalog, source, target, day, at_a=at_a or both, at_b=at_b or both)
+                result = transition_plan(
+                    ctx.db, catalog, sides.a, sides.b, sides.as_of, at_a=sides.at_a, at_b=sides.at_b
+                )
             except NotFound as exc:
                 _fail(ctx, exc, [str(exc)], EXIT_FAILURE)
         if output is Format.json:
