@@ -11,10 +11,12 @@ from typing import Any, LiteralString, cast
 
 from neo4j import READ_ACCESS, AsyncGraphDatabase, AsyncSession, GraphDatabase, Query
 from neo4j.exceptions import AuthError, ClientError, ConnectionAcquisitionTimeoutError
+from starlette.concurrency import run_in_threadpool
 
 from api.batching import ReadBatcher
 from graph.db import UNAVAILABLE_ERRORS, AsyncDatabase, Connection, Database, DatabaseUnavailable, driver_options
 from graph.history import HistoryPolicy
+from graph.schema import apply_schema
 
 CONNECT_TIMEOUT_S = 1.0
 ACQUIRE_TIMEOUT_S = 1.5
@@ -118,3 +120,13 @@ async def ensure_up(db: AsyncDatabase) -> None:
         await asyncio.wait_for(db.ping(), timeout=READY_TIMEOUT_S)
     except TimeoutError as e:
         raise DatabaseUnavailable(f"Neo4j at {db.uri} did not answer within {READY_TIMEOUT_S:.0f} s") from e
+
+
+async def ready_for_writes(app_state: Any, db: AsyncDatabase, sync_db: Database) -> None:
+    """Before a load (a bundle or an event log): Neo4j answers (`ensure_up`) and the schema is
+    applied, once per app (start-up applies it unless Neo4j was down then; `app_state` is the
+    app's `state`, whose `schema_applied` says so)."""
+    await ensure_up(db)
+    if not app_state.schema_applied:
+        await run_in_threadpool(apply_schema, sync_db)
+        app_state.schema_applied = True

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.db import ensure_up
+from api.db import ready_for_writes
 from api.deps import CatalogDep, Day, DbDep, EditorKey, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
 from api.guard import body_limit
 from api.problems import READ_RESPONSES, ApiProblem, ProblemItem, invalid, problem_response
@@ -20,7 +20,6 @@ from api.uploads import read_body
 from events.forms import FORMS, FormError, detect_form
 from events.stats import event_stats
 from events.store import EventLogError, list_events, load_events
-from graph.schema import apply_schema
 
 router = APIRouter(tags=["events"])
 
@@ -127,10 +126,7 @@ async def load_scenario_events(
     if not body.strip():
         raise invalid("body", "log", "the upload is empty")
     chosen = form_of_upload(request.headers.get("content-type", ""), body, form)
-    await ensure_up(db)
-    if not request.app.state.schema_applied:
-        await run_in_threadpool(apply_schema, sync_db)
-        request.app.state.schema_applied = True
+    await ready_for_writes(request.app.state, db, sync_db)
     with tempfile.TemporaryDirectory(prefix="tomgraph-events-") as workdir:
         path = Path(workdir) / f"events{SUFFIX[chosen]}"
         await run_in_threadpool(path.write_bytes, body)

@@ -11,14 +11,13 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from api import graph_reads
-from api.db import ensure_up
+from api.db import ensure_up, ready_for_writes
 from api.deps import Day, DbDep, EditorKey, ReaderKey, ScenarioName, SettingsDep, SyncDbDep
 from api.guard import body_limit
 from api.models import ChangeCounts, HistoryAnswer, LoadAnswer, ScenarioList, VersionInfo
 from api.problems import AUTH_RESPONSES, READ_RESPONSES, ApiProblem, ProblemItem, invalid, problem_response
 from api.uploads import XLSX_TYPE, form_of, read_body, short_reason, write_upload
 from graph.history import policy_from, versions
-from graph.schema import apply_schema
 from graph.sync import digest_of, sync_scenario
 from loaders import Bundle, BundleError, Limits, limits_from, read_bundle
 
@@ -90,10 +89,7 @@ async def load_scenario_bundle(
     if not body.strip():
         raise invalid("body", "bundle", "the upload is empty")
     form = form_of(request.headers.get("content-type", ""), body)
-    await ensure_up(db)
-    if not request.app.state.schema_applied:
-        await run_in_threadpool(apply_schema, sync_db)
-        request.app.state.schema_applied = True
+    await ready_for_writes(request.app.state, db, sync_db)
     limits = limits_from(settings)
     with tempfile.TemporaryDirectory(prefix="tomgraph-upload-") as workdir:
         path = await run_in_threadpool(write_upload, body, form, Path(workdir), settings.max_file_bytes)
