@@ -51,3 +51,13 @@ def run_child(args: list[str]) -> tuple[float, float]:
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     # ru_maxrss of children is the largest of any child so far; each benchmark's first child is the loader.
     return seconds, max(peak_kb, before) / 1024
+
+
+def own_peak_rss_mb() -> float:
+    """This process's peak RSS in MB (VmHWM, which starts afresh at exec, unlike the rusage of
+    children): what a benchmark's child process reports of itself."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError("no VmHWM in /proc/self/status")

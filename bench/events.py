@@ -24,7 +24,7 @@ import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from bench.common import CACHE, database, run_child, synth_bundle
+from bench.common import CACHE, database, own_peak_rss_mb, run_child, synth_bundle
 from events.store import BATCH_SIZE, CREATE_EVENTS, load_events
 from events.synth import bulk_events, write_csv
 from graph.db import Database
@@ -86,14 +86,6 @@ def floor(db: Database, path: Path) -> float:
     return seconds
 
 
-def _own_peak_rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    raise RuntimeError("no VmHWM in /proc/self/status")
-
-
 def load_child(path: str) -> None:
     """`python -m bench.events --load-child LOG`: the load in a process of its own; one JSON line."""
     db = database()
@@ -101,7 +93,7 @@ def load_child(path: str) -> None:
         result = load_events(db, Path(path), SCENARIO)
     finally:
         db.close()
-    print(json.dumps({**result.as_dict(), "peak_rss_mb": _own_peak_rss_mb()}))
+    print(json.dumps({**result.as_dict(), "peak_rss_mb": own_peak_rss_mb()}))
 
 
 def main(argv: list[str]) -> None:

@@ -17,7 +17,7 @@ import sys
 import time
 from collections import defaultdict
 
-from bench.common import database, run_child, synth_bundle
+from bench.common import database, own_peak_rss_mb, run_child, synth_bundle
 from graph.db import Database
 from graph.history import physical_name
 from graph.ontology import ENTITY_LABEL, kinds_by_section
@@ -63,15 +63,6 @@ def floor(db: Database, bundle_path: str) -> dict[str, float]:
     }
 
 
-def _own_peak_rss_mb() -> float:
-    """This process's peak RSS (VmHWM, which starts afresh at exec, unlike the rusage of children)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    raise RuntimeError("no VmHWM in /proc/self/status")
-
-
 def floor_child(bundle_path: str) -> None:
     """`python -m bench.load --floor-child BUNDLE`: the floor in a process of its own, so that its
     peak RSS is its own; prints one JSON object."""
@@ -80,7 +71,7 @@ def floor_child(bundle_path: str) -> None:
         figures = floor(db, bundle_path)
     finally:
         db.close()
-    print(json.dumps({**figures, "peak_rss_mb": _own_peak_rss_mb()}))
+    print(json.dumps({**figures, "peak_rss_mb": own_peak_rss_mb()}))
 
 
 def run(size: str, seed: int) -> dict[str, object]:
