@@ -258,7 +258,7 @@ async def entity_page(
         impact=impact,
         impact_groups=sorted(impact.by_kind.items()),
         findings=findings,
-        events=_mark_events(events, findings, {c.id for c in catalog.checks if c.spec.events}),
+        events=_mark_events(events, findings, catalog.event_check_ids()),
         events_shown=RECENT_EVENTS,
         events_url=f"/scenarios/{quote(s, safe='')}/events?object={quote(id, safe='')}",
         accountable=accountable[:50],
@@ -278,7 +278,7 @@ def _recent_events(sync_db: Any, scenario: str, entity_id: str, as_of: date | No
 
 
 def _mark_events(
-    events: list[dict[str, Any]], findings: list[dict[str, Any]], event_checks: set[str]
+    events: list[dict[str, Any]], findings: list[dict[str, Any]], event_checks: frozenset[str]
 ) -> list[dict[str, Any]]:
     """Each event with ``findings``: the conformance findings (checks with ``events: true``) that
     name it; an event check's first subject is the event's id (events.md, "Conformance checks")."""

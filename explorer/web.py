@@ -136,7 +136,7 @@ def render(
     html = TEMPLATES.get_template(template).render(
         request_path=request.url.path,
         # An event-log check's first subject is an event id, not an entity (events.md).
-        event_checks=frozenset(c.id for c in catalog.checks if c.spec.events) if catalog else frozenset(),
+        event_checks=catalog.event_check_ids() if catalog else frozenset(),
         state=state,
         caller=caller,
         signed_in=signed_in,

@@ -183,6 +183,10 @@ class Catalog:
     def ids(self) -> list[str]:
         return [c.id for c in self.checks]
 
+    def event_check_ids(self) -> frozenset[str]:
+        """The ids of the event-log checks (``events: true``), whose first subject is an event id."""
+        return frozenset(c.id for c in self.checks if c.spec.events)
+
     def get(self, check_id: str) -> Check:
         for check in self.checks:
             if check.id == check_id:
