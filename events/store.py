@@ -90,11 +90,6 @@ class EventLoadResult:
         }
 
 
-def _known_objects(db: Database, scenario: str, ids: set[str]) -> set[str]:
-    """Those of an OCEL log's object `ids` that are entities of some version of `scenario`."""
-    return ids_in_any_version(db, scenario, ids)
-
-
 def read_log(
     db: Database, path: Path, scenario: str, spool: IO[bytes], form: str | None = None
 ) -> tuple[EventLoadResult, ProblemList]:
@@ -108,7 +103,8 @@ def read_log(
     except OSError as e:
         raise EventLogError([Problem(str(path), "file", f"cannot read: {e.strerror or e}")]) from None
     result.form = form or detect_form(path, head)
-    known = _known_objects(db, scenario, ocel_object_ids(path)) if result.form == "ocel" else None
+    # OCEL: which of an event's related objects are entities of some version of the scenario
+    known = ids_in_any_version(db, scenario, ocel_object_ids(path)) if result.form == "ocel" else None
     seen: set[str] = set()
     batch: list[tuple[str, EventRow]] = []
 

@@ -2,24 +2,39 @@
 
 An event is judged against the version of the scenario in force at the event's time
 (events.md). Each version is a *window*: the physical scenario name its entities are stored
-under, and the days it was in force. Every caller (the conformance checks, the stats) gets its
-windows from `windows_for`, so that switching to versioned scenarios (history, cli.md `--at`)
-changes this one function.
+under, and the days it was in force. The conformance checks and the stats get their windows
+from `windows_with_events` (only the versions on days that have events); `windows_for` lists
+every version (each one rebuilt if it is kept as a delta).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from graph.history import VersionWindow, versions_in_window
+
+if TYPE_CHECKING:
+    from graph.db import Database
 
 __all__ = ["Reader", "VersionWindow", "windows_for"]
 
 
 class Reader(Protocol):
     def read(self, cypher: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...
+
+
+def _database(db: Reader, caller: str) -> Database:
+    """The database `db` is, or reads (a `graph.consistent.ScenarioView`): listing versions may
+    rebuild one, which needs the database, not one read transaction."""
+    from graph.consistent import ScenarioView
+    from graph.db import Database
+
+    database = db.database if isinstance(db, ScenarioView) else db
+    if not isinstance(database, Database):
+        raise TypeError(f"{caller} needs a Database or a ScenarioView of one")
+    return database
 
 
 def windows_for(db: Reader, scenario: str, since: date | None, until: date | None) -> list[VersionWindow]:
@@ -32,12 +47,7 @@ def windows_for(db: Reader, scenario: str, since: date | None, until: date | Non
     before it (docs/events.md; load the earlier state with `tomgraph load --effective DATE` to
     judge those events against it). Raises `graph.errors.NotFound` for a scenario never loaded.
     """
-    from graph.consistent import ScenarioView
-    from graph.db import Database
-
-    database = db.database if isinstance(db, ScenarioView) else db
-    if not isinstance(database, Database):
-        raise TypeError("windows_for needs a Database or a ScenarioView of one")
+    database = _database(db, "windows_for")
     last = until - timedelta(days=1) if until is not None else date.max
     if since is not None and since > last:
         return []
@@ -54,13 +64,9 @@ def windows_with_events(db: Reader, scenario: str, since: date | None, until: da
     event of the scenario's log: what the conformance checks and the stats read. A scenario
     without events reads no version (so `tomgraph check` never rebuilds past versions, which
     writes, for a scenario that has no event log)."""
-    from graph.consistent import ScenarioView
-    from graph.db import Database
     from graph.history import versions
 
-    database = db.database if isinstance(db, ScenarioView) else db
-    if not isinstance(database, Database):
-        raise TypeError("windows_with_events needs a Database or a ScenarioView of one")
+    database = _database(db, "windows_with_events")
     last = until - timedelta(days=1) if until is not None else date.max
     if since is not None and since > last:
         return []
