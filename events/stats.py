@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from events.conformance import EARLIEST, actor_names, run_in_windows
+from events.cypher import REQUEST_ANSWERED
 from events.windows import Reader, windows_with_events
 from queries.catalog import Catalog
 
@@ -36,18 +37,7 @@ MATCH (e:Event {{scenario: $events_scenario}})
 WHERE e.activity IN ['change_approved', 'deployment_approved'] AND $from_day <= e.day < $until_day
 WITH e, {VERSION_OF.format(e="e")} AS version
 MATCH (m:Model {{scenario: version, id: e.object}})
-CALL (e) {{
-  OPTIONAL MATCH (given:Event {{scenario: $events_scenario, id: e.request}})
-  RETURN given
-}}
-CALL (e) {{
-  OPTIONAL MATCH (r:Event {{scenario: $events_scenario, object: e.object}})
-  WHERE r.time < e.time
-    AND r.activity = CASE e.activity WHEN 'change_approved' THEN 'change_requested' ELSE 'deployment_requested' END
-  WITH r ORDER BY r.time DESC LIMIT 1
-  RETURN r AS latest
-}}
-WITH e, m, CASE WHEN e.request IS NULL THEN latest ELSE given END AS r
+WITH e, m, {REQUEST_ANSWERED} AS r
 WITH e, m, CASE WHEN r IS NULL THEN null ELSE duration.inSeconds(r.time, e.time).seconds / 3600.0 END AS hours
 RETURN coalesce(m.risk_tier, 'none') AS tier, count(e) AS approvals, count(hours) AS with_request,
        percentileCont(hours, 0.5) AS median_hours, percentileCont(hours, 0.9) AS p90_hours

@@ -24,6 +24,7 @@ from datetime import date
 from functools import cache
 from typing import Any, Protocol
 
+from events.cypher import REQUEST_ANSWERED
 from graph.history import FOUND_AT, RESOLVE_AT
 from graph.ontology import DECISION_RIGHTS, edge_types, kind, kinds_by_label, kinds_by_section
 
@@ -395,6 +396,7 @@ it, like ``m`` and ``right``) instead of ``$as_of``: the rights in force at an e
 FRAGMENTS: dict[str, str] = {
     "effective_holders": EFFECTIVE_HOLDERS,
     "effective_holders_on_day": EFFECTIVE_HOLDERS_ON_DAY,
+    "request_answered": REQUEST_ANSWERED,
 }
 """Cypher fragments a check file may include as ``{{name}}`` (expanded by queries.catalog)."""
 
