@@ -5,18 +5,23 @@ transaction on one version of the scenario (the one in force on the date asked, 
 with `$scenario` bound to the name that version is stored under, so every check (and the
 waivers) sees the same version even while loads commit. That transaction is always rolled back,
 and a check from a custom directory must also be read-only by Neo4j's own EXPLAIN before it runs.
+
+The checks of a run are independent, and Neo4j runs each query on one core: a run reads
+`CHECK_PARALLEL_READS` checks side by side, each in a read transaction of its own pinned to the
+same version (`graph.consistent.pinned_view`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING
 
 from neo4j import READ_ACCESS, ManagedTransaction, NotificationMinimumSeverity
 from neo4j.exceptions import Neo4jError
 
-from graph.consistent import ScenarioView, consistent_view
+from graph.consistent import ScenarioView, consistent_view, pinned_view
 from graph.db import Database
 from graph.history import resolve_in
 from queries.catalog import BUILTIN_CHECK_DIR, SEVERITY_RANK, Catalog, Check
@@ -27,6 +32,11 @@ from queries.waivers import UnknownScenarioError, apply_waivers, read_waivers
 if TYPE_CHECKING:
     from queries.coverage import CoverageResult
     from queries.frameworks import Framework, Frameworks
+
+
+CHECK_PARALLEL_READS = 2
+"""Checks a run reads at once (two Neo4j queries, one core each, on the 2-core machines
+tomgraph is measured on; docs/benchmarks.md)."""
 
 
 class CheckRunError(Exception):
@@ -96,6 +106,27 @@ def check_findings(db: Database | ScenarioView, check: Check, params: dict[str, 
     return list(findings.values())
 
 
+def _findings_of(
+    view: ScenarioView, checks: Sequence[Check], as_of: date, since: date | None, workers: int
+) -> list[Finding]:
+    """The findings of `checks` on `view`, in the order of `checks`; with ``workers`` > 1 (and a
+    view that knows its database), that many checks at a time, each in a read transaction of its
+    own on the same version. The event-log checks, which read the whole log, are started first so
+    that the shorter ones fill in beside them. The first check that fails raises its error."""
+    if workers <= 1 or view.database is None or len(checks) <= 1:
+        return [finding for check in checks for finding in run_check(view, check, view.physical, as_of, since)]
+    database = view.database
+
+    def one(check: Check) -> list[Finding]:
+        with pinned_view(database, view) as pinned:
+            return run_check(pinned, check, view.physical, as_of, since)
+
+    started = sorted(range(len(checks)), key=lambda i: not checks[i].spec.events)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {i: pool.submit(one, checks[i]) for i in started}
+        return [finding for i in range(len(checks)) for finding in futures[i].result()]
+
+
 def _bound(db: Database, scenario: str) -> str:
     with db.errors(), db.session(default_access_mode=READ_ACCESS) as session:
         found = session.execute_read(lambda tx: resolve_in(tx, scenario, None))
@@ -149,8 +180,11 @@ def run_checks_in(
     registry: Frameworks | None = None,
     coverage: CoverageResult | None = None,
     since: date | None = None,
+    workers: int = CHECK_PARALLEL_READS,
 ) -> RunResult:
     """`run_checks` inside a view the caller holds (to read more of the same version after it).
+
+    ``workers``: how many checks are read at once (1: one after another, in ``view`` itself).
 
     ``coverage``: the coverage of the frameworks in force, already evaluated in this view and as of
     ``as_of`` (:func:`coverage_in_force`); its unmet obligations become the ``obligation-unmet``
@@ -163,7 +197,7 @@ def run_checks_in(
     scenario = view.scenario
     if not view.found:
         raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded")
-    findings = [finding for check in checks for finding in run_check(view, check, view.physical, as_of, since)]
+    findings = _findings_of(view, checks, as_of, since, workers)
     known = {c.id for c in checks}
     if wanted is None or OBLIGATION_UNMET in wanted:
         known.add(OBLIGATION_UNMET)
