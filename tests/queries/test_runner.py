@@ -8,15 +8,27 @@ from pathlib import Path
 
 import pytest
 
+from graph.consistent import consistent_view
 from graph.db import Database
 from graph.history import physical_name
 from loaders import load_bundle
 from queries.catalog import load_catalog
-from queries.runner import CheckRunError, run_check, run_checks
+from queries.runner import CheckRunError, run_check, run_checks, run_checks_in
 from queries.waivers import UnknownScenarioError
 from tests.queries.helpers import MODEL_NAMES, write_bundle, write_check
 
 AS_OF = date(2026, 11, 22)
+CHECKS_WITH_FINDINGS = [
+    "model-without-change-approver",
+    "self-approved-model",
+    "expired-vendor-contract",
+    "self-approved-model",
+    "tom-without-owner",
+    "overdue-model-review",
+    "tom-review-overdue",
+    "use-case-without-kpi",
+]
+"""The checks of the findings on the `risky` bundle, in the order of the sorted findings."""
 
 
 @pytest.fixture
@@ -314,3 +326,34 @@ def test_a_post_processed_custom_check_can_word_its_own_message(tmp_path: Path, 
     )
     result = run_checks(db, load_catalog([tmp_path / "checks"]), scenario, AS_OF, only=["escalation-loop"])
     assert [f["message"] for f in result["findings"]] == ["A and B wait on each other (Custom check escalation-loop)"]
+
+
+def test_checks_read_side_by_side_give_what_one_at_a_time_gives(db: Database, risky: str) -> None:
+    catalog = load_catalog()
+    with consistent_view(db, risky) as view:
+        one_by_one = run_checks_in(view, catalog, AS_OF, workers=1)
+    with consistent_view(db, risky) as view:
+        side_by_side = run_checks_in(view, catalog, AS_OF, workers=2)
+    assert [f["check"] for f in one_by_one["findings"]] == CHECKS_WITH_FINDINGS
+    assert side_by_side == one_by_one
+
+
+def test_a_failing_check_among_others_read_side_by_side_raises_its_error(
+    tmp_path: Path, db: Database, risky: str
+) -> None:
+    path = write_check(
+        tmp_path / "checks",
+        "sneaky-write",
+        "MATCH (m:Model {scenario: $scenario}) SET m.name = 'renamed' "
+        "RETURN [m.id] AS subjects, null AS accountable, 'x' AS message",
+    )
+    catalog = load_catalog([tmp_path / "checks"])
+    with pytest.raises(CheckRunError) as caught, consistent_view(db, risky) as view:
+        run_checks_in(view, catalog, AS_OF, workers=2)
+    assert str(caught.value) == (
+        f"check sneaky-write ({path}): a check must be a read-only query; Neo4j's EXPLAIN says this one writes"
+    )
+    names = db.read(
+        "MATCH (m:Model {scenario: $s}) RETURN m.name AS name ORDER BY name", {"s": physical_name(db, risky)}
+    )
+    assert [r["name"] for r in names] == MODEL_NAMES
