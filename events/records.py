@@ -120,6 +120,9 @@ def parse_time(value: Any) -> tuple[datetime | None, str | None]:
         return None, f"'{text[:64]}' has no UTC offset; write it as e.g. {text[:19]}+00:00"
     if abs(offset) > MAX_OFFSET:
         return None, f"'{text[:64]}' is out of range: a UTC offset is at most 18 hours either way"
+    if offset % timedelta(minutes=1):
+        # Neo4j and its driver store an offset in whole minutes.
+        return None, f"'{text[:64]}' has an offset with seconds; a UTC offset is whole minutes (e.g. +01:00)"
     try:
         parsed.astimezone(UTC)
     except OverflowError:

@@ -44,7 +44,13 @@ BATCH_SIZE = 10_000
 TX_MAX_EVENTS = 100_000
 """Up to this many new events a load is one transaction; above, one transaction per batch."""
 
-CREATE_EVENTS = f"UNWIND $rows AS row CREATE (e:{EVENT_LABEL}) SET e = row"
+CREATE_EVENTS = (
+    f"UNWIND $rows AS row CREATE (e:{EVENT_LABEL}) "
+    "SET e = row {.*, time: datetime(row.time), day: date(datetime(row.time))}"
+)
+"""Rows go over the wire with their time as ISO 8601 text (`wire_row`), made a zoned datetime and
+its calendar day by Neo4j: the driver's own encoding of a Python datetime, in Python, cost
+more than the whole write (docs/benchmarks.md, "Event logs")."""
 LOCK_SCENARIO = "MATCH (s:Scenario {name: $scenario}) SET s.lock = s.lock RETURN count(s) AS found"
 MARK_LOADED = (
     "MATCH (s:Scenario {name: $scenario}) "
@@ -90,6 +96,16 @@ class EventLoadResult:
         }
 
 
+def wire_row(props: dict[str, Any], scenario: str) -> dict[str, Any]:
+    """An event's stored properties (`events.records.validate_record`) as `CREATE_EVENTS` takes
+    them: with `scenario`, the time as ISO 8601 text with its offset, and no `day` (Neo4j
+    derives it from the time)."""
+    row = {k: v for k, v in props.items() if k != "day"}
+    row["time"] = props["time"].isoformat()
+    row["scenario"] = scenario
+    return row
+
+
 def read_log(
     db: Database, path: Path, scenario: str, spool: IO[bytes], form: str | None = None
 ) -> tuple[EventLoadResult, ProblemList]:
@@ -118,7 +134,7 @@ def read_log(
         for place, row in batch:
             before = stored.get(row.id)
             if before is None:
-                fresh.append({**row.props, "scenario": scenario})
+                fresh.append(wire_row(row.props, scenario))
             elif before == row.digest:
                 result.unchanged += 1
             else:

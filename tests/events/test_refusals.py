@@ -51,6 +51,7 @@ def test_times_neo4j_cannot_hold_are_refused_and_the_extremes_it_can_are_stored(
         "0001-01-01T00:00:00+01:00",  # UTC: the year 0 (was "Ticks out of range")
         "9999-12-31T23:59:59-14:00",  # UTC: the year 10000 (was "Ordinal out of range")
         "2026-11-02T10:00:00+19:00",  # Neo4j's offsets stop at 18 hours (was a dropped connection)
+        "2026-11-02T10:00:00+01:00:30",  # Neo4j's offsets are whole minutes (was a traceback)
     ]
     log = tmp_path / "times.jsonl"
     log.write_text("".join(json.dumps({**GOOD, "id": f"e-{i}", "time": t}) + "\n" for i, t in enumerate(bad)))
@@ -58,16 +59,28 @@ def test_times_neo4j_cannot_hold_are_refused_and_the_extremes_it_can_are_stored(
         f"times.jsonl:1: time: '0001-01-01T00:00:00+01:00' {UTC_RANGE}",
         f"times.jsonl:2: time: '9999-12-31T23:59:59-14:00' {UTC_RANGE}",
         "times.jsonl:3: time: '2026-11-02T10:00:00+19:00' is out of range: a UTC offset is at most 18 hours either way",
+        "times.jsonl:4: time: '2026-11-02T10:00:00+01:00:30' has an offset with seconds;"
+        " a UTC offset is whole minutes (e.g. +01:00)",
     ]
-    good = ["0001-01-01T00:00:00-01:00", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-11-02T10:00:00-18:00"]
+    good = [
+        "0001-01-01T00:00:00-01:00",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "2026-11-02T10:00:00-18:00",
+        "2026-11-02T23:59:59.000001+05:45",
+    ]
     log.write_text("".join(json.dumps({**GOOD, "id": f"e-{i}", "time": t}) + "\n" for i, t in enumerate(good)))
-    assert load_events(db, log, scenario).added == 4
-    stored = db.read("MATCH (e:Event {scenario: $s}) RETURN e.id AS id, e.day AS day ORDER BY id", {"s": scenario})
-    assert [(r["id"], r["day"].iso_format()) for r in stored] == [
-        ("e-0", "0001-01-01"),
-        ("e-1", "0001-01-01"),
-        ("e-2", "9999-12-31"),
-        ("e-3", "2026-11-02"),
+    assert load_events(db, log, scenario).added == 5
+    stored = db.read(
+        "MATCH (e:Event {scenario: $s}) RETURN e.id AS id, toString(e.time) AS time, e.day AS day ORDER BY id",
+        {"s": scenario},
+    )
+    assert [(r["id"], r["time"], r["day"].iso_format()) for r in stored] == [
+        ("e-0", "0001-01-01T00:00:00-01:00", "0001-01-01"),
+        ("e-1", "0001-01-01T00:00:00Z", "0001-01-01"),
+        ("e-2", "9999-12-31T23:59:59Z", "9999-12-31"),
+        ("e-3", "2026-11-02T10:00:00-18:00", "2026-11-02"),
+        ("e-4", "2026-11-02T23:59:59.000001+05:45", "2026-11-02"),
     ]
 
 
