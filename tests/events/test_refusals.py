@@ -300,7 +300,10 @@ def test_xes_typed_values_that_do_not_parse_are_refused_and_those_that_do_are_st
         "log.xes:7: to_stage: a <float> is a decimal number (e.g. 2.5 or 1.5e3), not 'two'",
         "log.xes:9: time: '2026-11-02T10:00:00' has no UTC offset; write it as e.g. 2026-11-02T10:00:00+00:00",
     ]
-    good = '\n<int key="count" value="+12"/><float key="cost" value="1.5e3"/><date key="due" value="2026-12-01T00:00:00.000+01:00"/>'
+    good = (
+        '\n<int key="count" value="+12"/><float key="cost" value="1.5e3"/>'
+        '<date key="due" value="2026-12-01T00:00:00.000+01:00"/>'
+    )
     (tmp_path / "log.xes").write_text(_xes(TRACE, XES_EVENT.format(n=1, extra=good), "</trace>\n"))
     assert load_events(db, tmp_path / "log.xes", scenario).added == 1
     stored = db.read("MATCH (e:Event {scenario: $s}) RETURN properties(e) AS p", {"s": scenario})[0]["p"]
