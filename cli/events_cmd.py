@@ -73,6 +73,15 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             highlight=False,
             soft_wrap=True,
         )
+        if result.unresolved_requests:
+            n = result.unresolved_requests
+            console().print(
+                f"Note: {n} approval{'s' if n != 1 else ''} or rejection{'s' if n != 1 else ''} name as request an"
+                " event in neither this log nor the scenario (in a log not loaded yet?): self-approval-in-practice"
+                " and slow-approval judge them once it is loaded",
+                highlight=False,
+                soft_wrap=True,
+            )
 
     @events_app.command("stats")
     def stats_command(

@@ -28,6 +28,7 @@ def test_post_events_loads_for_editors_and_refuses_a_malformed_log_with_422(
         "read": 4,
         "added": 4,
         "unchanged": 0,
+        "unresolved_requests": 0,
         "event_count": 4,
     }
     bad = api.post(
