@@ -3,7 +3,8 @@ written, idempotent by event id.
 
 A load reads the log once as a stream, validating each event, and checks every event id against
 the log itself (an id twice is an error) and against the events stored before, in batches
-(an id stored with other content is an error; one stored with the same content is skipped).
+(an id stored with other content is an error; one stored with the same content is skipped), and
+each answer's `request` against the request it names, in the log or stored (`RequestLinks`).
 New events are spooled to a temporary file meanwhile. Only when the whole log is valid are they
 written, in batched ``UNWIND ... CREATE`` statements:
 
@@ -323,7 +324,8 @@ def load_events(
 
     Raises EventLogError with every problem (``PLACE: FIELD: MESSAGE``) and stores nothing when
     the log is malformed (events.md): syntax, a missing field, an unknown activity, a time
-    without offset, a duplicate id, an id loaded before with other content. Events stored before
+    without offset, a duplicate id, an id loaded before with other content, a `request` that is
+    not the request answered (`RequestLinks`). Events stored before
     with the same content are skipped, so loading a log again adds nothing. `progress(done,
     total)` is called after each batch written.
     """
