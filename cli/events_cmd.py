@@ -73,6 +73,16 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             highlight=False,
             soft_wrap=True,
         )
+        if result.unresolved_requests:
+            n = result.unresolved_requests
+            one = n == 1
+            console().print(
+                f"Note: {n} {'approval or rejection names as its' if one else 'approvals or rejections name as their'}"
+                " request an event in neither this log nor the scenario (in a log not loaded yet?);"
+                f" self-approval-in-practice and slow-approval judge {'it' if one else 'them'} once that is loaded",
+                highlight=False,
+                soft_wrap=True,
+            )
 
     @events_app.command("stats")
     def stats_command(

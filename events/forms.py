@@ -20,6 +20,7 @@ import json
 import re
 import xml.sax
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.handler import ContentHandler
@@ -412,6 +413,8 @@ XES_KEYS = {
     "tom:to_stage": "to_stage",
 }
 XES_SCALARS = frozenset({"string", "date", "int", "float", "boolean", "id"})
+XES_COMPOSITES = {"list": "a list of values", "container": "a set of named values"}
+"""IEEE 1849's composite attributes: refused in an event (its properties are single values)."""
 
 
 class _XesHandler(ContentHandler):
@@ -431,6 +434,11 @@ class _XesHandler(ContentHandler):
         self.parser: Any = None
         self.text_run = 0
         """Characters of text since the last tag (expat hands long text over in pieces)."""
+        self.skip_below: int | None = None
+        """While inside an attribute refused whole (a list, a container, meta-attributes): the
+        depth of its parent; its children are not read (nor reported again)."""
+        self.attribute_key: str | None = None
+        """The key of the event's attribute read last (to name it when its children are refused)."""
 
     def setDocumentLocator(self, locator: Locator) -> None:
         self.locator = locator
@@ -448,34 +456,71 @@ class _XesHandler(ContentHandler):
         self.text_run = 0
         parent = self.depth[-1] if self.depth else None
         self.depth.append(name)
+        if self.skip_below is not None:
+            return  # inside an attribute already refused: its children were reported with it
         if name == "trace":
             self.trace_name = None
         elif name == "event":
             self.event = {}
             self.event_line = self._line()
-        elif name in XES_SCALARS and parent in ("event", "trace"):
-            key, value = attrs.get("key"), attrs.get("value")
-            if key is None:
-                return
-            if parent == "trace":
-                if key == "concept:name":
-                    self.trace_name = value
-                return
-            assert self.event is not None
-            if name == "boolean" and value is not None and value.strip().lower() not in ("true", "false"):
-                field = XES_KEYS.get(key) or "properties." + _xes_property(key)
-                self.problems.append(
-                    Problem(
-                        f"{self.name}:{self._line()}", field, f"a boolean is true or false, not '{value.strip()[:64]}'"
-                    )
-                )
-                return
-            self.event[key] = _xes_value(name, value)
+        elif parent == "event" and self.event is not None:
+            self._event_attribute(name, attrs)
+        elif parent in XES_SCALARS and len(self.depth) >= 3 and self.depth[-3] == "event":
+            # an attribute of an event's attribute (XES meta-attribute): not read, so refused
+            key = self.attribute_key or "(no key)"
+            self._problem(
+                self.attribute_key,
+                f"the <{parent}> attribute '{key[:64]}' has attributes of its own (XES meta-attributes, here"
+                f" <{name}>), which an event cannot store; give each as an attribute of the event",
+            )
+            self.skip_below = len(self.depth) - 2  # the rest of the attribute: reported once
+        elif name in XES_SCALARS and parent == "trace" and attrs.get("key") == "concept:name":
+            self.trace_name = attrs.get("value")
+
+    def _problem(self, key: str | None, message: str) -> None:
+        """A problem at the current line, in the field of the event's attribute `key`."""
+        field = XES_KEYS.get(key or "") or "properties." + _xes_property(key or "(no key)")
+        self.problems.append(Problem(f"{self.name}:{self._line()}", field, message))
+
+    def _event_attribute(self, name: str, attrs: Any) -> None:
+        """One attribute of an ``<event>``: a scalar is kept (its value checked against its type);
+        a ``<list>``, a ``<container>`` or an element that is no XES attribute is refused, since
+        an event's properties are single values (events.md, "Fields")."""
+        assert self.event is not None
+        key, value = attrs.get("key"), attrs.get("value")
+        self.attribute_key = key
+        known = name in XES_SCALARS or name in XES_COMPOSITES
+        if not known or key is None:
+            what = "an XES attribute needs a key"
+            if not known:
+                what = f"<{name[:64]}> is not an XES attribute (string, date, int, float, boolean, id, list, container)"
+            field = f"<{name[:64]}>" if key is None else XES_KEYS.get(key) or "properties." + _xes_property(key)
+            self.problems.append(Problem(f"{self.name}:{self._line()}", field, what))
+            self.skip_below = len(self.depth) - 1
+            return
+        if name in XES_COMPOSITES:
+            self._problem(
+                key,
+                f"the <{name}> attribute '{key[:64]}' holds {XES_COMPOSITES[name]}, which an event cannot store:"
+                " its properties are single text, number or boolean values; give each value as an attribute of"
+                " its own, or all of them as one <string>",
+            )
+            self.skip_below = len(self.depth) - 1
+            return
+        parsed, reason = _xes_value(name, value, typed=XES_KEYS.get(key) != "time")
+        if reason is not None:
+            self._problem(key, reason)
+            return
+        self.event[key] = parsed
 
     def endElement(self, name: str) -> None:
         self.progress += 1
         self.text_run = 0
         self.depth.pop()
+        if self.skip_below is not None:
+            if len(self.depth) > self.skip_below:
+                return
+            self.skip_below = None
         if name == "trace":
             self.trace_name = None  # an event after this trace, outside any, has no trace's object
             return
@@ -508,19 +553,37 @@ def _xes_property(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", key)
 
 
-def _xes_value(tag: str, value: str | None) -> Any:
+_XES_INT = re.compile(r"[+-]?[0-9]+")
+_XES_FLOAT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?INF|NaN")
+
+
+def _xes_value(tag: str, value: str | None, *, typed: bool = True) -> tuple[Any, str | None]:
+    """The value of an XES attribute of type `tag` (IEEE 1849: xs:long, xs:double, xs:boolean,
+    xs:dateTime), or the reason it is not one. A ``<date>`` stays text (properties are text,
+    numbers or booleans), once it reads as an ISO 8601 date and time; `typed` False (the
+    ``time:timestamp``, which the event's `time` check reads) leaves it unchecked."""
     if value is None:
-        return None
-    try:
-        if tag == "int":
-            return int(value)
-        if tag == "float":
-            return float(value)
-    except ValueError:
-        return value
+        return None, None
+    text = value.strip()
+    shown = text[:64]
+    if tag == "int":
+        if not _XES_INT.fullmatch(text):
+            return None, f"an <int> is a whole number, not '{shown}'"
+        return int(text), None
+    if tag == "float":
+        if not _XES_FLOAT.fullmatch(text):
+            return None, f"a <float> is a decimal number (e.g. 2.5 or 1.5e3), not '{shown}'"
+        return float(text), None
     if tag == "boolean":
-        return value.strip().lower() == "true"
-    return value
+        if text.lower() not in ("true", "false"):
+            return None, f"a boolean is true or false, not '{shown}'"
+        return text.lower() == "true", None
+    if tag == "date" and typed:
+        try:
+            datetime.fromisoformat(text)
+        except ValueError:
+            return None, f"a <date> is an ISO 8601 date and time (e.g. 2026-03-02T09:15:00+01:00), not '{shown}'"
+    return value, None
 
 
 def read_xes(stream: IO[bytes], name: str, problems: ProblemList) -> Iterator[RawRecord]:

@@ -41,6 +41,19 @@ ACTIVITIES: tuple[str, ...] = (
 )
 """The activities of events.md, in its order."""
 
+ANSWERS: dict[str, str] = {
+    "change_approved": "change_requested",
+    "change_rejected": "change_requested",
+    "deployment_approved": "deployment_requested",
+    "access_granted": "access_requested",
+    "access_denied": "access_requested",
+}
+"""The approvals and rejections, each with the kind of request it answers: the only events that
+have a `request` (events.md, "Fields"), which must name a request of that kind on the same object."""
+
+REQUESTS: frozenset[str] = frozenset(ANSWERS.values())
+"""The activities an answer's `request` may name."""
+
 FIELDS: tuple[str, ...] = ("id", "time", "activity", "object", "actor", "request", "to_stage", "properties")
 """An event's fields (events.md, "Fields"); any other is an error."""
 
@@ -198,6 +211,16 @@ def validate_record(record: RawRecord) -> tuple[EventRow | None, list[Problem]]:
     if request is not None and request == event_id:
         problems.append(
             Problem(place, "request", f"names the event itself ('{request[:64]}'); it names the request answered")
+        )
+    elif request is not None and activity in ACTIVITIES and activity not in ANSWERS:
+        problems.append(
+            Problem(
+                place,
+                "request",
+                f"{'an' if activity[0] in 'aeiou' else 'a'} {activity} answers no request: only an approval or"
+                f" rejection has one ({', '.join(ANSWERS)});"
+                " keep another reference as a property (properties.request)",
+            )
         )
     to_stage = _text(fields.get("to_stage"), "to_stage", place, problems, required=activity == "stage_changed")
     properties = _properties(fields.get("properties"), place, problems)

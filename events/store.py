@@ -3,7 +3,8 @@ written, idempotent by event id.
 
 A load reads the log once as a stream, validating each event, and checks every event id against
 the log itself (an id twice is an error) and against the events stored before, in batches
-(an id stored with other content is an error; one stored with the same content is skipped).
+(an id stored with other content is an error; one stored with the same content is skipped), and
+each answer's `request` against the request it names, in the log or stored (`RequestLinks`).
 New events are spooled to a temporary file meanwhile. Only when the whole log is valid are they
 written, in batched ``UNWIND ... CREATE`` statements:
 
@@ -32,7 +33,7 @@ from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from events.forms import detect_form, ocel_object_ids, read_records
-from events.records import EventRow, validate_record
+from events.records import ACTIVITIES, ANSWERS, REQUESTS, EventRow, validate_record
 from graph.db import Database
 from graph.history import ids_in_any_version, latest_physical
 from graph.sync import check_scenario_name
@@ -60,7 +61,150 @@ EXISTING = (
     f"UNWIND $ids AS id MATCH (e:{EVENT_LABEL} {{scenario: $scenario, id: id}}) RETURN e.id AS id, e.digest AS digest"
 )
 
+STORED_EVENTS = (
+    f"UNWIND $ids AS id MATCH (e:{EVENT_LABEL} {{scenario: $scenario, id: id}}) "
+    "RETURN e.id AS id, e.activity AS activity, e.object AS object"
+)
+AWAITING = f"""
+MATCH (a:{EVENT_LABEL} {{scenario: $scenario}})
+WHERE a.activity IN $answers AND a.request IS NOT NULL
+  AND NOT EXISTS {{ MATCH (:{EVENT_LABEL} {{scenario: $scenario, id: a.request}}) }}
+RETURN a.request AS request, a.id AS id, a.activity AS activity, a.object AS object
+ORDER BY a.id
+"""
+"""Answers stored before whose request is not stored (it may come in this log)."""
+
 ProgressFn = Callable[[int, int], None]
+_CODE = {activity: code for code, activity in enumerate(ACTIVITIES)}
+_KINDS = 32  # > len(ACTIVITIES): a code is activity + _KINDS * (1 + the request's object's number)
+
+
+class RequestLinks:
+    """The log's ids, and the check of what each answer's `request` names (events.md, "Fields").
+
+    An approval or rejection (`ANSWERS`) answers a request of its kind on its own object: a
+    ``change_approved`` a ``change_requested``, a ``deployment_approved`` a
+    ``deployment_requested``, an ``access_granted`` or ``access_denied`` an ``access_requested``.
+    The request may come before or after the answer in the log, or have been stored before; one
+    that names an event of another kind or on another object is a problem at the answer's place,
+    field ``request``. So is an event of this log that an answer stored before names as its
+    request, if it is not the request that answer needs (field ``id``). A request in neither the
+    log nor the store is no problem (logs come in windows; the request may be in one not
+    loaded): it is counted in `unresolved`.
+
+    Memory stays small for a million events: one small int per id of the log (its activity and,
+    for a request, its object's number; objects are held once each), the answers whose request
+    had not been read yet, and the stored answers still awaiting theirs.
+    """
+
+    def __init__(self, db: Database, scenario: str) -> None:
+        self.db = db
+        self.scenario = scenario
+        self.codes: dict[str, int] = {}
+        self.objects: dict[str, int] = {}
+        self.object_names: list[str] = []
+        self.pending: list[tuple[str, str, str, str]] = []
+        """(place, activity, object, request) of answers whose request was not in the log yet."""
+        self.unresolved = 0
+        self.awaited: dict[str, list[tuple[str, str, str]]] = {}
+        for r in db.read(AWAITING, {"scenario": scenario, "answers": list(ANSWERS)}):
+            self.awaited.setdefault(r["request"], []).append((r["id"], r["activity"], r["object"]))
+
+    def __contains__(self, event_id: str) -> bool:
+        return event_id in self.codes
+
+    def add(self, place: str, row: EventRow, problems: ProblemList) -> None:
+        """Note the valid event `row` at `place`, and check the links it is an end of."""
+        activity, obj, request = row.props["activity"], row.props["object"], row.props["request"]
+        code = _CODE[activity]
+        if activity in REQUESTS:
+            number = self.objects.get(obj)
+            if number is None:
+                number = self.objects[obj] = len(self.object_names)
+                self.object_names.append(obj)
+            code += _KINDS * (1 + number)
+        self.codes[row.id] = code
+        for answer, answer_activity, answer_object in self.awaited.get(row.id, ()):
+            wrong = _mismatch(answer_activity, answer_object, activity, obj)
+            if wrong:
+                problems.append(
+                    Problem(
+                        place,
+                        "id",
+                        f"'{row.id}' is {_a(activity)} on '{obj}', but the {answer_activity} '{answer}' loaded before"
+                        f" names it as its request, and {wrong}",
+                    )
+                )
+        if request is not None and activity in ANSWERS:
+            if request in self.codes:
+                self._judge(place, activity, obj, request, *self._decode(request), problems)
+            else:
+                self.pending.append((place, activity, obj, request))
+
+    def _decode(self, event_id: str) -> tuple[str, str | None]:
+        code = self.codes[event_id]
+        number = code // _KINDS - 1
+        return ACTIVITIES[code % _KINDS], self.object_names[number] if number >= 0 else None
+
+    @staticmethod
+    def _judge(
+        place: str,
+        activity: str,
+        obj: str,
+        request: str,
+        request_activity: str,
+        request_object: str | None,
+        problems: ProblemList,
+        where: str = "",
+    ) -> None:
+        wrong = _mismatch(activity, obj, request_activity, request_object)
+        if wrong:
+            problems.append(
+                Problem(
+                    place,
+                    "request",
+                    f"names '{request}', {_a(request_activity)}"
+                    f"{'' if request_activity != ANSWERS[activity] else f' on {request_object!r}'}{where}, but {wrong}",
+                )
+            )
+
+    def finish(self, problems: ProblemList) -> None:
+        """Check the answers whose request came later in the log, or was stored before; count
+        those whose request is in neither."""
+        stored_ids: list[tuple[str, str, str, str]] = []
+        for link in self.pending:
+            place, activity, obj, request = link
+            if request in self.codes:
+                self._judge(place, activity, obj, request, *self._decode(request), problems)
+            else:
+                stored_ids.append(link)
+        self.pending = []
+        for start in range(0, len(stored_ids), BATCH_SIZE):
+            chunk = stored_ids[start : start + BATCH_SIZE]
+            stored = {
+                r["id"]: (r["activity"], r["object"])
+                for r in self.db.read(STORED_EVENTS, {"scenario": self.scenario, "ids": [c[3] for c in chunk]})
+            }
+            for place, activity, obj, request in chunk:
+                if request in stored:
+                    self._judge(place, activity, obj, request, *stored[request], problems, " loaded before")
+                else:
+                    self.unresolved += 1
+
+
+def _a(activity: str) -> str:
+    """`activity` with its article: ``a deployed``, ``an access_granted``."""
+    return f"{'an' if activity[0] in 'aeiou' else 'a'} {activity}"
+
+
+def _mismatch(activity: str, obj: str, request_activity: str, request_object: str | None) -> str | None:
+    """Why an `activity` on `obj` cannot answer a `request_activity` on `request_object`; None if it can."""
+    needed = ANSWERS[activity]
+    if request_activity != needed:
+        return f"{_a(activity)} answers {_a(needed)}"
+    if request_object != obj:
+        return f"the {activity} is on '{obj}' and answers a request on its own object"
+    return None
 
 
 class EventLogError(BundleError):
@@ -74,13 +218,16 @@ class EventLogError(BundleError):
 @dataclass
 class EventLoadResult:
     """What a load did: events read from the log, `added` (new), `unchanged` (stored before with
-    the same content), the scenario's events in all after it, and the time taken."""
+    the same content), `unresolved_requests` (approvals and rejections whose `request` names an
+    event in neither the log nor the scenario: the conformance checks cannot judge them against
+    their request until it is loaded), the scenario's events in all after it, and the time taken."""
 
     scenario: str
     form: str
     read: int = 0
     added: int = 0
     unchanged: int = 0
+    unresolved_requests: int = 0
     event_count: int = 0
     seconds: float = 0.0
 
@@ -91,6 +238,7 @@ class EventLoadResult:
             "read": self.read,
             "added": self.added,
             "unchanged": self.unchanged,
+            "unresolved_requests": self.unresolved_requests,
             "event_count": self.event_count,
             "seconds": round(self.seconds, 3),
         }
@@ -121,7 +269,7 @@ def read_log(
     result.form = form or detect_form(path, head)
     # OCEL: which of an event's related objects are entities of some version of the scenario
     known = ids_in_any_version(db, scenario, ocel_object_ids(path)) if result.form == "ocel" else None
-    seen: set[str] = set()
+    links = RequestLinks(db, scenario)
     batch: list[tuple[str, EventRow]] = []
 
     def flush() -> None:
@@ -150,14 +298,16 @@ def read_log(
         if found or row is None:
             problems.extend(found)
             continue
-        if row.id in seen:
+        if row.id in links:
             problems.append(Problem(record.place, "id", f"duplicate id '{row.id}': an id is used once in a log"))
             continue
-        seen.add(row.id)
+        links.add(record.place, row, problems)
         batch.append((record.place, row))
         if len(batch) >= BATCH_SIZE:
             flush()
     flush()
+    links.finish(problems)
+    result.unresolved_requests = links.unresolved
     if result.read == 0 and not problems:
         problems.append(Problem(path.name, "file", "the log holds no events"))
     return result, problems
@@ -190,7 +340,8 @@ def load_events(
 
     Raises EventLogError with every problem (``PLACE: FIELD: MESSAGE``) and stores nothing when
     the log is malformed (events.md): syntax, a missing field, an unknown activity, a time
-    without offset, a duplicate id, an id loaded before with other content. Events stored before
+    without offset, a duplicate id, an id loaded before with other content, a `request` that is
+    not the request answered (`RequestLinks`). Events stored before
     with the same content are skipped, so loading a log again adds nothing. `progress(done,
     total)` is called after each batch written.
     """

@@ -55,6 +55,10 @@ class EventLoadAnswer(BaseModel):
     read: int = Field(description="Events in the log.")
     added: int = Field(description="Events stored by this load.")
     unchanged: int = Field(description="Events of the log stored before with the same content (skipped).")
+    unresolved_requests: int = Field(
+        description="Approvals and rejections whose `request` names an event in neither the log nor the scenario"
+        " (in a log not loaded yet): self-approval-in-practice and slow-approval judge them once it is loaded."
+    )
     event_count: int = Field(description="Events of the scenario after the load.")
     seconds: float
 

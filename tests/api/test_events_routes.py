@@ -28,6 +28,7 @@ def test_post_events_loads_for_editors_and_refuses_a_malformed_log_with_422(
         "read": 4,
         "added": 4,
         "unchanged": 0,
+        "unresolved_requests": 0,
         "event_count": 4,
     }
     bad = api.post(
@@ -90,3 +91,30 @@ def test_post_events_counts_problems_beyond_the_first_thousand_once_in_detail_an
         1,
     )
     assert body["errors"][0] == {"place": "events.csv:row 2", "field": "time", "message": "required field missing"}
+
+
+def test_post_events_refuses_a_request_of_another_kind_with_422(api: ApiClient, scenario: str, tmp_path: Path) -> None:
+    bundle, _ = _write(tmp_path)
+    assert api.put(f"/scenarios/{scenario}/bundle", content=bundle.read_bytes()).status_code == 200
+    log = (
+        "id,time,activity,object,actor,request\n"
+        "d-1,2026-11-02T09:00:00Z,deployed,m-high,p-elena,\n"
+        "a-1,2026-11-02T10:00:00Z,change_approved,m-high,p-elena,d-1\n"
+        "a-2,2026-11-02T10:00:00Z,change_approved,m-high,p-elena,r-0\n"
+    )
+    bad = api.post(
+        f"/scenarios/{scenario}/events", content=log.encode(), headers={"Content-Type": "text/csv"}, key="editor"
+    )
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    assert bad.json()["errors"] == [
+        {
+            "place": "events.csv:row 3",
+            "field": "request",
+            "message": "names 'd-1', a deployed, but a change_approved answers a change_requested",
+        }
+    ]
+    fixed = log.replace("m-high,p-elena,d-1", "m-high,p-elena,")
+    loaded = api.post(
+        f"/scenarios/{scenario}/events", content=fixed.encode(), headers={"Content-Type": "text/csv"}, key="editor"
+    )
+    assert (loaded.status_code, loaded.json()["added"], loaded.json()["unresolved_requests"]) == (200, 3, 1)

@@ -83,3 +83,28 @@ def test_a_malformed_log_exits_2_listing_every_problem(tmp_path: Path, cli_env: 
 def test_bad_since_exits_2(cli_env: dict[str, str]) -> None:
     result = tomgraph("events", "stats", "--since", "last week", env=cli_env)
     assert (result.returncode, result.stderr.strip()) == (2, "error: --since: 'last week' is not a date YYYY-MM-DD")
+
+
+def test_events_load_notes_requests_not_loaded_and_exits_2_on_a_request_of_another_kind(
+    tmp_path: Path, cli_env: dict[str, str], scenario: str
+) -> None:
+    bundle, _ = _write(tmp_path)
+    assert tomgraph("load", str(bundle), "--scenario", scenario, "--quiet", env=cli_env).returncode == 0
+    head = '"time": "2026-11-02T10:00:00Z", "object": "m-high", "actor": "p-elena"'
+    (tmp_path / "q4.jsonl").write_text(
+        f'{{"id": "d-1", "activity": "deployed", {head}}}\n'
+        f'{{"id": "a-1", "activity": "change_approved", "request": "r-0", {head}}}\n'
+    )
+    loaded = tomgraph("events", "load", str(tmp_path / "q4.jsonl"), "--scenario", scenario, env=cli_env)
+    assert loaded.returncode == 0
+    assert loaded.stdout.splitlines()[1:] == [
+        "Note: 1 approval or rejection names as its request an event in neither this log nor the scenario (in a"
+        " log not loaded yet?); self-approval-in-practice and slow-approval judge it once that is loaded"
+    ]
+    (tmp_path / "bad.jsonl").write_text(f'{{"id": "a-2", "activity": "change_approved", "request": "d-1", {head}}}\n')
+    refused = tomgraph("events", "load", str(tmp_path / "bad.jsonl"), "--scenario", scenario, env=cli_env)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr.splitlines() == [
+        "1 problem in the event log; nothing was stored",
+        "bad.jsonl:1: request: names 'd-1', a deployed loaded before, but a change_approved answers a change_requested",
+    ]

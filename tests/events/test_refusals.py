@@ -265,3 +265,63 @@ def test_an_approval_naming_itself_as_its_request_is_refused(db: Database, scena
     assert _refused(db, scenario, log) == [
         "self.jsonl:1: request: names the event itself ('r-1'); it names the request answered"
     ]
+
+
+SINGLE = (
+    "which an event cannot store: its properties are single text, number or boolean values; give each value as an"
+    " attribute of its own, or all of them as one <string>"
+)
+
+
+def test_xes_lists_containers_and_attributes_of_attributes_are_refused_naming_line_and_key(
+    db: Database, scenario: str, tmp_path: Path
+) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    extra = (
+        '\n<list key="cost:drivers"><values><string key="d" value="a"/><string key="d" value="b"/></values></list>'
+        '\n<container key="ctx"><int key="n" value="1"/></container>'
+        '\n<string key="note" value="x"><string key="meta" value="y"/><int key="m2" value="3"/></string>'
+        '\n<foo key="bar" value="1"/><string value="no key"/>'
+    )
+    (tmp_path / "log.xes").write_text(_xes(TRACE, XES_EVENT.format(n=1, extra=extra), "</trace>\n"))
+    assert _refused(db, scenario, tmp_path / "log.xes") == [
+        f"log.xes:6: properties.cost_drivers: the <list> attribute 'cost:drivers' holds a list of values, {SINGLE}",
+        f"log.xes:7: properties.ctx: the <container> attribute 'ctx' holds a set of named values, {SINGLE}",
+        "log.xes:8: properties.note: the <string> attribute 'note' has attributes of its own (XES meta-attributes,"
+        " here <string>), which an event cannot store; give each as an attribute of the event",
+        "log.xes:9: properties.bar: <foo> is not an XES attribute (string, date, int, float, boolean, id, list,"
+        " container)",
+        "log.xes:9: <string>: an XES attribute needs a key",
+    ]
+
+
+def test_xes_typed_values_that_do_not_parse_are_refused_and_those_that_do_are_stored_typed(
+    db: Database, scenario: str, tmp_path: Path
+) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    bad = (
+        '\n<int key="count" value="12abc"/><float key="cost" value="1,5"/>'
+        '\n<date key="due" value="next week"/><float key="tom:to_stage" value="two"/>'
+    )
+    no_offset = XES_EVENT.format(n=2, extra="").replace("2026-11-02T10:00:00Z", "2026-11-02T10:00:00")
+    (tmp_path / "log.xes").write_text(_xes(TRACE, XES_EVENT.format(n=1, extra=bad), no_offset, "</trace>\n"))
+    assert _refused(db, scenario, tmp_path / "log.xes") == [
+        "log.xes:6: properties.count: an <int> is a whole number, not '12abc'",
+        "log.xes:6: properties.cost: a <float> is a decimal number (e.g. 2.5 or 1.5e3), not '1,5'",
+        "log.xes:7: properties.due: a <date> is an ISO 8601 date and time (e.g. 2026-03-02T09:15:00+01:00),"
+        " not 'next week'",
+        "log.xes:7: to_stage: a <float> is a decimal number (e.g. 2.5 or 1.5e3), not 'two'",
+        "log.xes:9: time: '2026-11-02T10:00:00' has no UTC offset; write it as e.g. 2026-11-02T10:00:00+00:00",
+    ]
+    good = (
+        '\n<int key="count" value="+12"/><float key="cost" value="1.5e3"/>'
+        '<date key="due" value="2026-12-01T00:00:00.000+01:00"/>'
+    )
+    (tmp_path / "log.xes").write_text(_xes(TRACE, XES_EVENT.format(n=1, extra=good), "</trace>\n"))
+    assert load_events(db, tmp_path / "log.xes", scenario).added == 1
+    stored = db.read("MATCH (e:Event {scenario: $s}) RETURN properties(e) AS p", {"s": scenario})[0]["p"]
+    assert {k: v for k, v in stored.items() if k.startswith("properties.")} == {
+        "properties.count": 12,
+        "properties.cost": 1500.0,
+        "properties.due": "2026-12-01T00:00:00.000+01:00",
+    }
