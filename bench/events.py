@@ -47,7 +47,7 @@ def _delete_events(db: Database, scenario: str) -> None:
 
 def log_file(bundle_dir: Path, count: int) -> Path:
     """The CSV log of `count` events over the bundle, written once and cached."""
-    path = CACHE / f"{bundle_dir.name}-events-{count}.csv"
+    path = CACHE / f"{bundle_dir.name}-events-{count}-requests.csv"  # approvals name their requests
     if not path.exists():
         bundle = json.loads((bundle_dir / "bundle.json").read_text(encoding="utf-8"))
         write_csv(bulk_events(bundle, count, START), path)

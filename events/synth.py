@@ -432,8 +432,8 @@ def write_csv(events: Iterable[dict[str, Any]], path: Path) -> int:
 
 
 def bulk_events(bundle: dict[str, Any], count: int, start: date, seed: int = 0) -> Iterator[dict[str, Any]]:
-    """`count` clean change cycles (request, approval, deployment) over `bundle`'s active models,
-    for benchmarks: streamed, never held in memory; ids ``B-<n>``."""
+    """`count` clean change cycles (request, approval naming its request, deployment) over
+    `bundle`'s active models, for benchmarks: streamed, never held in memory; ids ``B-<n>``."""
     org = _org(bundle)
     rng = random.Random(seed)
     models = [m for m in org.models if org.people_with(m, "change")]
@@ -448,6 +448,7 @@ def bulk_events(bundle: dict[str, Any], count: int, start: date, seed: int = 0) 
         t = base + timedelta(minutes=minute * 7)
         requester = rng.choice(people)
         approver = approvers[cycle % len(approvers)]
+        request = f"B-{n + 1}"
         for activity, actor, offset in (
             ("change_requested", requester, 0),
             ("change_approved", approver, 1),
@@ -462,6 +463,7 @@ def bulk_events(bundle: dict[str, Any], count: int, start: date, seed: int = 0) 
                 "activity": activity,
                 "object": m["id"],
                 "actor": actor,
+                "request": request if activity == "change_approved" else None,
             }
         cycle += 1
 

@@ -127,5 +127,6 @@ def test_an_unknown_fragment_is_a_catalog_error(tmp_path: Path) -> None:
     with pytest.raises(CatalogError) as caught:
         load_check_file(path)
     assert caught.value.problems == [
-        f"{path}:7: cypher: unknown fragment {{{{who_knows}}}} (known: effective_holders, effective_holders_on_day, request_answered)"
+        f"{path}:7: cypher: unknown fragment {{{{who_knows}}}}"
+        " (known: effective_holders, effective_holders_on_day, request_answered)"
     ]
