@@ -13,9 +13,10 @@ written, in batched ``UNWIND ... CREATE`` statements:
   in Neo4j's heap. A load that dies half way has written whole batches only, and since loads
   are idempotent by id, running it again writes the rest.
 
-Each write first takes the scenario's lock (graph/consistent.py), so a run of checks sees the
-events of a load all or (in batched mode) batch by batch, never half a batch. Storage:
-docs/graph-model.md, "Events".
+A run of checks sees the events of a load all or (in batched mode) batch by batch, never half a
+batch: each is one transaction. In batched mode `WRITERS` batches are written at once, each in
+its own transaction (Neo4j writes one transaction on one core); batches hold distinct ids, so
+they never wait on each other. Storage: docs/graph-model.md, "Events".
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ import pickle
 import re
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -44,31 +48,36 @@ EVENT_LABEL = "Event"
 BATCH_SIZE = 10_000
 TX_MAX_EVENTS = 100_000
 """Up to this many new events a load is one transaction; above, one transaction per batch."""
+WRITERS = 2
+"""Batches written at once when a load is one transaction per batch."""
 
 CREATE_EVENTS = (
-    f"UNWIND $rows AS row CREATE (e:{EVENT_LABEL}) "
-    "SET e = row {.*, time: datetime(row.time), day: date(datetime(row.time))}"
+    f"UNWIND $rows AS row WITH row, datetime(row.time) AS time CREATE (e:{EVENT_LABEL}) "
+    "SET e = row {.*, time: time, day: date(time)}"
 )
 """Rows go over the wire with their time as ISO 8601 text (`wire_row`), made a zoned datetime and
 its calendar day by Neo4j: the driver's own encoding of a Python datetime, in Python, cost
 more than the whole write (docs/benchmarks.md, "Event logs")."""
-LOCK_SCENARIO = "MATCH (s:Scenario {name: $scenario}) SET s.lock = s.lock RETURN count(s) AS found"
 MARK_LOADED = (
     "MATCH (s:Scenario {name: $scenario}) "
     f"SET s.events_loaded_at = datetime(), s.event_count = COUNT {{ MATCH (e:{EVENT_LABEL} {{scenario: $scenario}}) }}"
 )
+SEEK_BY_ID = f"USING INDEX SEEK e:{EVENT_LABEL}(scenario, id)"
+"""Look-ups by id stay seeks of the unique index even when Neo4j plans them on statistics from
+before a large load (it would scan the scenario's events once per id)."""
 EXISTING = (
-    f"UNWIND $ids AS id MATCH (e:{EVENT_LABEL} {{scenario: $scenario, id: id}}) RETURN e.id AS id, e.digest AS digest"
+    f"UNWIND $ids AS id MATCH (e:{EVENT_LABEL} {{scenario: $scenario, id: id}}) {SEEK_BY_ID} "
+    "RETURN e.id AS id, e.digest AS digest"
 )
 
 STORED_EVENTS = (
-    f"UNWIND $ids AS id MATCH (e:{EVENT_LABEL} {{scenario: $scenario, id: id}}) "
+    f"UNWIND $ids AS id MATCH (e:{EVENT_LABEL} {{scenario: $scenario, id: id}}) {SEEK_BY_ID} "
     "RETURN e.id AS id, e.activity AS activity, e.object AS object"
 )
 AWAITING = f"""
 MATCH (a:{EVENT_LABEL} {{scenario: $scenario}})
 WHERE a.activity IN $answers AND a.request IS NOT NULL
-  AND NOT EXISTS {{ MATCH (:{EVENT_LABEL} {{scenario: $scenario, id: a.request}}) }}
+  AND NOT EXISTS {{ MATCH (e:{EVENT_LABEL} {{scenario: $scenario, id: a.request}}) {SEEK_BY_ID} }}
 RETURN a.request AS request, a.id AS id, a.activity AS activity, a.object AS object
 ORDER BY a.id
 """
@@ -322,9 +331,29 @@ def _spooled(spool: IO[bytes]) -> Iterator[list[dict[str, Any]]]:
             return
 
 
-def _write_batch(tx: ManagedTransaction, scenario: str, rows: list[dict[str, Any]]) -> None:
-    tx.run(LOCK_SCENARIO, scenario=scenario).consume()
+def _create(tx: ManagedTransaction, rows: list[dict[str, Any]]) -> None:
     tx.run(CREATE_EVENTS, rows=rows).consume()
+
+
+def _write_side_by_side(db: Database, spool: IO[bytes], total: int, progress: ProgressFn | None) -> None:
+    """Write the spooled batches, `WRITERS` at a time, each in a transaction of its own; at most
+    `WRITERS` + 1 batches are held in memory. The first batch that fails raises its error once the
+    batches in flight have ended."""
+    in_flight: deque[Future[None]] = deque()
+    done = 0
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        for rows in _spooled(spool):
+            in_flight.append(pool.submit(db.execute_write, partial(_create, rows=rows)))
+            while len(in_flight) > WRITERS:
+                in_flight.popleft().result()
+                done += 1
+                if progress:
+                    progress(done, total)
+        while in_flight:
+            in_flight.popleft().result()
+            done += 1
+            if progress:
+                progress(done, total)
 
 
 def load_events(
@@ -360,17 +389,14 @@ def load_events(
 
                 def work(tx: ManagedTransaction) -> None:
                     for done, rows in enumerate(_spooled(spool), 1):
-                        _write_batch(tx, scenario, rows)
+                        _create(tx, rows)
                         if progress:
                             progress(done, total)
                     tx.run(MARK_LOADED, scenario=scenario).consume()
 
                 db.execute_write(work)
             else:
-                for done, rows in enumerate(_spooled(spool), 1):
-                    db.execute_write(lambda tx, rows=rows: _write_batch(tx, scenario, rows))  # type: ignore[misc]
-                    if progress:
-                        progress(done, total)
+                _write_side_by_side(db, spool, total, progress)
                 db.write(MARK_LOADED, {"scenario": scenario})
         except ConstraintError as e:
             raise RuntimeError(

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
+from neo4j.exceptions import ConstraintError
 
+from events import store as event_store
 from events.forms import MAX_LINE_CHARS
 from events.store import EventLogError, list_events, load_events
 from graph.db import Database
@@ -283,3 +285,47 @@ def test_a_file_that_is_not_utf8_is_refused(db: Database, scenario: str, tmp_pat
     with pytest.raises(EventLogError) as caught:
         load_events(db, tmp_path / "latin.csv", scenario)
     assert [str(p) for p in caught.value.problems] == ["latin.csv: file: not UTF-8 text (invalid continuation byte)"]
+
+
+def test_a_load_of_many_batches_writes_them_side_by_side_and_stores_every_event(
+    db: Database, scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_store, "TX_MAX_EVENTS", 3)
+    monkeypatch.setattr(event_store, "BATCH_SIZE", 2)
+    bundle, events = _fixture()
+    _load_bundle(db, scenario, tmp_path, bundle)
+    seen: list[tuple[int, int]] = []
+    result = load_events(db, write_form("csv", events, tmp_path), scenario, progress=lambda d, t: seen.append((d, t)))
+    batches = -(-len(events) // 2)
+    assert (result.added, result.event_count) == (len(events), len(events))
+    assert seen == [(n, batches) for n in range(1, batches + 1)]
+    stored = db.read(
+        "MATCH (e:Event {scenario: $s}) RETURN e.id AS id, toString(e.time) AS time, toString(e.day) AS day",
+        {"s": scenario},
+    )
+    assert sorted((r["id"], r["time"][:19], r["day"]) for r in stored) == sorted(
+        (e["id"], e["time"][:19], e["time"][:10]) for e in events
+    )
+
+
+def test_a_batch_that_fails_in_a_load_of_many_batches_is_reported_in_words(
+    db: Database, scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_store, "TX_MAX_EVENTS", 3)
+    monkeypatch.setattr(event_store, "BATCH_SIZE", 2)
+    written: list[int] = []
+
+    def create(tx: Any, rows: list[dict[str, Any]]) -> None:
+        written.append(len(rows))
+        if len(written) == 2:
+            raise ConstraintError("already exists")
+        tx.run(event_store.CREATE_EVENTS, rows=rows).consume()
+
+    monkeypatch.setattr(event_store, "_create", create)
+    bundle, events = _fixture()
+    _load_bundle(db, scenario, tmp_path, bundle)
+    with pytest.raises(RuntimeError) as caught:
+        load_events(db, write_form("csv", events, tmp_path), scenario)
+    assert str(caught.value).startswith(
+        f"another load of events into scenario '{scenario}' wrote some of these ids meanwhile; run the load again ("
+    )
