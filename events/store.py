@@ -65,10 +65,14 @@ MARK_LOADED = (
 SEEK_BY_ID = f"USING INDEX SEEK e:{EVENT_LABEL}(scenario, id)"
 """Look-ups by id stay seeks of the unique index even when Neo4j plans them on statistics from
 before a large load (it would scan the scenario's events once per id)."""
-EXISTING = (
-    f"UNWIND $ids AS id MATCH (e:{EVENT_LABEL} {{scenario: $scenario, id: id}}) {SEEK_BY_ID} "
-    "RETURN e.id AS id, e.digest AS digest"
-)
+STORED_DIGESTS = f"""
+UNWIND $rows AS row
+MATCH (e:{EVENT_LABEL} {{scenario: $scenario, id: row[0]}}) {SEEK_BY_ID}
+RETURN collect(CASE WHEN e.digest = row[1] THEN e.id END) AS same,
+       collect(CASE WHEN e.digest <> row[1] THEN e.id END) AS other
+"""
+"""Which of a batch's ``[id, digest]`` pairs are stored: with the same content, or with other;
+one row of two lists (far less for the driver to decode than a row per event)."""
 
 STORED_EVENTS = (
     f"UNWIND $ids AS id MATCH (e:{EVENT_LABEL} {{scenario: $scenario, id: id}}) {SEEK_BY_ID} "
@@ -253,14 +257,14 @@ class EventLoadResult:
         }
 
 
-def wire_row(props: dict[str, Any], scenario: str) -> dict[str, Any]:
-    """An event's stored properties (`events.records.validate_record`) as `CREATE_EVENTS` takes
-    them: with `scenario`, the time as ISO 8601 text with its offset, and no `day` (Neo4j
+def wire_row(row: EventRow, scenario: str) -> dict[str, Any]:
+    """A valid event (`events.records.validate_record`) as `CREATE_EVENTS` takes it: its stored
+    properties with `scenario`, the time as ISO 8601 text with its offset, and no `day` (Neo4j
     derives it from the time)."""
-    row = {k: v for k, v in props.items() if k != "day"}
-    row["time"] = props["time"].isoformat()
-    row["scenario"] = scenario
-    return row
+    wire = {k: v for k, v in row.props.items() if k != "day"}
+    wire["time"] = row.time_text
+    wire["scenario"] = scenario
+    return wire
 
 
 def read_log(
@@ -280,41 +284,57 @@ def read_log(
     known = ids_in_any_version(db, scenario, ocel_object_ids(path)) if result.form == "ocel" else None
     links = RequestLinks(db, scenario)
     batch: list[tuple[str, EventRow]] = []
+    # Each full batch's ids are looked up in the store in the background while the next batch is
+    # read; a batch's results are taken when the next one is full. The problems found in reading
+    # meanwhile wait in `found_since`, so that every problem keeps its place in the log's order.
+    looking_up: tuple[list[tuple[str, EventRow]], Future[list[dict[str, Any]]]] | None = None
+    found_since = ProblemList()
 
-    def flush() -> None:
-        if not batch:
-            return
-        stored = {
-            r["id"]: r["digest"] for r in db.read(EXISTING, {"scenario": scenario, "ids": [row.id for _, row in batch]})
-        }
+    def take(done: tuple[list[tuple[str, EventRow]], Future[list[dict[str, Any]]]]) -> None:
+        rows, lookup = done
+        stored = lookup.result()[0]
+        same, other = set(stored["same"]), set(stored["other"])
         fresh = []
-        for place, row in batch:
-            before = stored.get(row.id)
-            if before is None:
-                fresh.append(wire_row(row.props, scenario))
-            elif before == row.digest:
+        for place, row in rows:
+            if row.id in same:
                 result.unchanged += 1
-            else:
+            elif row.id in other:
                 problems.append(Problem(place, "id", f"event '{row.id}' was loaded before with other content"))
-        if fresh and not problems:
+            else:
+                fresh.append(wire_row(row, scenario))
+        if fresh and not problems and not found_since:
             pickle.dump(fresh, spool, protocol=pickle.HIGHEST_PROTOCOL)
             result.added += len(fresh)
-        batch.clear()
 
-    for record in read_records(path, result.form, problems, known):
-        result.read += 1
-        row, found = validate_record(record)
-        if found or row is None:
-            problems.extend(found)
-            continue
-        if row.id in links:
-            problems.append(Problem(record.place, "id", f"duplicate id '{row.id}': an id is used once in a log"))
-            continue
-        links.add(record.place, row, problems)
-        batch.append((record.place, row))
-        if len(batch) >= BATCH_SIZE:
-            flush()
-    flush()
+    def flush(pool: ThreadPoolExecutor) -> None:
+        nonlocal looking_up
+        if looking_up is not None:
+            take(looking_up)
+            looking_up = None
+        problems.extend(found_since)
+        found_since.clear()
+        found_since.omitted = 0
+        if batch:
+            pairs = [[row.id, row.digest] for _, row in batch]
+            looking_up = (batch.copy(), pool.submit(db.read, STORED_DIGESTS, {"scenario": scenario, "rows": pairs}))
+            batch.clear()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for record in read_records(path, result.form, found_since, known):
+            result.read += 1
+            row, found = validate_record(record)
+            if found or row is None:
+                found_since.extend(found)
+                continue
+            if row.id in links:
+                found_since.append(Problem(record.place, "id", f"duplicate id '{row.id}': an id is used once in a log"))
+                continue
+            links.add(record.place, row, found_since)
+            batch.append((record.place, row))
+            if len(batch) >= BATCH_SIZE:
+                flush(pool)
+        flush(pool)
+        flush(pool)
     links.finish(problems)
     result.unresolved_requests = links.unresolved
     if result.read == 0 and not problems:
