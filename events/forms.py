@@ -132,6 +132,13 @@ def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawR
             )
         else:
             first_at[column] = index
+    # Each column once: an event field, a property (its name), or neither (reported above).
+    columns = [
+        (column, column.removeprefix("properties.") if column.startswith("properties.") else None)
+        for column in header
+        if column in FIELDS or column.startswith("properties.")
+    ]
+    wanted = [i for i, column in enumerate(header) if column in FIELDS or column.startswith("properties.")]
     row = 1
     header_skipped = skipped[0]
     while True:
@@ -152,14 +159,14 @@ def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawR
             continue
         fields: dict[str, Any] = {}
         properties: dict[str, Any] = {}
-        for column, cell in zip(header, cells, strict=False):
-            if column not in FIELDS and not column.startswith("properties."):
-                continue
-            value = cell.strip()
+        for (column, prop), i in zip(columns, wanted, strict=True):
+            if i >= len(cells):
+                break
+            value = cells[i].strip()
             if not value:
                 continue
-            if column.startswith("properties."):
-                properties[column.removeprefix("properties.")] = _infer_scalar(value)
+            if prop is not None:
+                properties[prop] = _infer_scalar(value)
             else:
                 fields[column] = value
         if properties:

@@ -95,14 +95,14 @@ class EventRow:
 
 
 def _text(value: Any, field: str, place: str, problems: list[Problem], *, required: bool) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    text = value.strip() if isinstance(value, str) else value
+    if text is None or text == "":
         if required:
             problems.append(Problem(place, field, "required field missing"))
         return None
-    if not isinstance(value, str):
-        problems.append(Problem(place, field, f"must be text, not {_type_name(value)}"))
+    if not isinstance(text, str):
+        problems.append(Problem(place, field, f"must be text, not {_type_name(text)}"))
         return None
-    text = value.strip()
     if len(text) > MAX_TEXT:
         problems.append(Problem(place, field, f"longer than {MAX_TEXT} characters"))
         return None
