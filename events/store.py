@@ -13,10 +13,12 @@ written, in batched ``UNWIND ... CREATE`` statements:
   in Neo4j's heap. A load that dies half way has written whole batches only, and since loads
   are idempotent by id, running it again writes the rest.
 
-A run of checks sees the events of a load all or (in batched mode) batch by batch, never half a
-batch: each is one transaction. In batched mode `WRITERS` batches are written at once, each in
-its own transaction (Neo4j writes one transaction on one core); batches hold distinct ids, so
-they never wait on each other. Storage: docs/graph-model.md, "Events".
+In batched mode `WRITERS` batches are written at once, each in its own transaction (Neo4j
+writes one transaction on one core); batches hold distinct ids, so they never wait on each
+other. Events are not versioned: a run of checks during a batched load may see part of it
+(Neo4j's reads are read-committed). Two loads into one scenario at once are not serialized: the
+unique constraint keeps ids unique, but the second load's checks do not see the first's events.
+Storage: docs/graph-model.md, "Events".
 """
 
 from __future__ import annotations
