@@ -211,7 +211,16 @@ def validate_record(record: RawRecord) -> tuple[EventRow | None, list[Problem]]:
     obj = _text(fields.get("object"), "object", place, problems, required=True)
     actor = _text(fields.get("actor"), "actor", place, problems, required=activity not in NO_ACTOR)
     request = _text(fields.get("request"), "request", place, problems, required=False)
-    if request is not None and request == event_id:
+    if request is not None and not _ID.match(request):
+        problems.append(
+            Problem(
+                place,
+                "request",
+                f"'{request[:64]}' is not an event id: an id is letters, digits, '.', '_', ':' or '-',"
+                " starting with a letter or digit",
+            )
+        )
+    elif request is not None and request == event_id:
         problems.append(
             Problem(place, "request", f"names the event itself ('{request[:64]}'); it names the request answered")
         )

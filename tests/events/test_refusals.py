@@ -267,6 +267,16 @@ def test_an_approval_naming_itself_as_its_request_is_refused(db: Database, scena
     ]
 
 
+def test_a_request_that_cannot_be_an_event_id_is_refused(db: Database, scenario: str, tmp_path: Path) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    log = tmp_path / "request.jsonl"
+    log.write_text(json.dumps({**GOOD, "id": "a-1", "activity": "change_approved", "request": "bad id!"}) + "\n")
+    assert _refused(db, scenario, log) == [
+        "request.jsonl:1: request: 'bad id!' is not an event id: an id is letters, digits, '.', '_', ':' or '-',"
+        " starting with a letter or digit"
+    ]
+
+
 SINGLE = (
     "which an event cannot store: its properties are single text, number or boolean values; give each value as an"
     " attribute of its own, or all of them as one <string>"
