@@ -134,11 +134,10 @@ def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawR
             first_at[column] = index
     # Each column once: an event field, a property (its name), or neither (reported above).
     columns = [
-        (column, column.removeprefix("properties.") if column.startswith("properties.") else None)
-        for column in header
+        (i, column, column.removeprefix("properties.") if column.startswith("properties.") else None)
+        for i, column in enumerate(header)
         if column in FIELDS or column.startswith("properties.")
     ]
-    wanted = [i for i, column in enumerate(header) if column in FIELDS or column.startswith("properties.")]
     row = 1
     header_skipped = skipped[0]
     while True:
@@ -159,7 +158,7 @@ def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawR
             continue
         fields: dict[str, Any] = {}
         properties: dict[str, Any] = {}
-        for (column, prop), i in zip(columns, wanted, strict=True):
+        for i, column, prop in columns:
             if i >= len(cells):
                 break
             value = cells[i].strip()
@@ -501,8 +500,10 @@ class _XesHandler(ContentHandler):
             what = "an XES attribute needs a key"
             if not known:
                 what = f"<{name[:64]}> is not an XES attribute (string, date, int, float, boolean, id, list, container)"
-            field = f"<{name[:64]}>" if key is None else XES_KEYS.get(key) or "properties." + _xes_property(key)
-            self.problems.append(Problem(f"{self.name}:{self._line()}", field, what))
+            if key is None:
+                self.problems.append(Problem(f"{self.name}:{self._line()}", f"<{name[:64]}>", what))
+            else:
+                self._problem(key, what)
             self.skip_below = len(self.depth) - 1
             return
         if name in XES_COMPOSITES:

@@ -113,6 +113,11 @@ def _text(value: Any, field: str, place: str, problems: list[Problem], *, requir
     return text
 
 
+def with_article(activity: str) -> str:
+    """`activity` with its article: ``a deployed``, ``an access_granted``."""
+    return f"{'an' if activity[0] in 'aeiou' else 'a'} {activity}"
+
+
 def _type_name(value: Any) -> str:
     return {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a mapping"}.get(
         type(value), type(value).__name__
@@ -229,7 +234,7 @@ def validate_record(record: RawRecord) -> tuple[EventRow | None, list[Problem]]:
             Problem(
                 place,
                 "request",
-                f"{'an' if activity[0] in 'aeiou' else 'a'} {activity} answers no request: only an approval or"
+                f"{with_article(activity)} answers no request: only an approval or"
                 f" rejection has one ({', '.join(ANSWERS)});"
                 " keep another reference as a property (properties.request)",
             )

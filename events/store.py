@@ -40,6 +40,7 @@ from neo4j.exceptions import ConstraintError
 
 from events.forms import detect_form, ocel_object_ids, read_records
 from events.records import ACTIVITIES, ANSWERS, REQUESTS, EventRow, validate_record
+from events.records import with_article as _a
 from graph.db import Database
 from graph.history import ids_in_any_version, latest_physical
 from graph.sync import check_scenario_name
@@ -205,11 +206,6 @@ class RequestLinks:
                     self._judge(place, activity, obj, request, *stored[request], problems, " loaded before")
                 else:
                     self.unresolved += 1
-
-
-def _a(activity: str) -> str:
-    """`activity` with its article: ``a deployed``, ``an access_granted``."""
-    return f"{'an' if activity[0] in 'aeiou' else 'a'} {activity}"
 
 
 def _mismatch(activity: str, obj: str, request_activity: str, request_object: str | None) -> str | None:
