@@ -26,7 +26,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bench.common import CACHE, database, own_peak_rss_mb, run_child, synth_bundle
-from events.store import BATCH_SIZE, load_events
+from events.batches import BATCH_SIZE
+from events.store import load_events
 from events.synth import bulk_events, write_csv
 from graph.db import Database
 from queries.catalog import load_catalog

@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 import xml.sax
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -74,10 +74,10 @@ def detect_form(path: Path, head: bytes) -> str:
     raise FormError(f"{path.name}: cannot tell the log's form; name it .csv, .json, .jsonl, .xes or .jsonocel")
 
 
-def _lines(stream: IO[str], name: str, problems: ProblemList) -> Iterator[tuple[int, str]]:
-    """(line number, line) of a text stream; a line longer than MAX_LINE_CHARS is reported and
-    skipped (read in chunks, never held whole)."""
-    number = 0
+def _lines(stream: IO[str], name: str, problems: ProblemList, start: int = 0) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a text stream, numbered from `start` + 1; a line longer than
+    MAX_LINE_CHARS is reported and skipped (read in chunks, never held whole)."""
+    number = start
     while True:
         line = stream.readline(MAX_LINE_CHARS + 1)
         if not line:
@@ -91,30 +91,42 @@ def _lines(stream: IO[str], name: str, problems: ProblemList) -> Iterator[tuple[
         yield number, line
 
 
-def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawRecord]:
-    """CSV: a header row of field names (``properties.KEY`` for a property), one event a row;
-    an empty cell is a missing value; property cells are typed as in bundles (numbers, true/false)."""
-    from loaders.sources import _infer_scalar
+CsvColumns = list[tuple[int, str, str | None]]
+"""A CSV header's columns that are read: (index, field name, property name or None)."""
 
-    numbered = _lines(stream, name, problems)
-    last_line = [0]
-    skipped = [0]  # over-long lines _lines left out: each was a row of the file
 
-    def feed() -> Iterator[str]:
-        for number, line in numbered:
-            skipped[0] += number - last_line[0] - 1
-            last_line[0] = number
+class CsvLines:
+    """The lines of a CSV log as `csv.reader` takes them, counting the over-long lines `_lines`
+    left out (each was a row of the file, so the rows after it are numbered one more) and, when
+    `keep`, keeping the lines read (`kept`) so that a caller can cut the text at a record's end."""
+
+    def __init__(self, stream: IO[str], name: str, problems: ProblemList, *, keep: bool = False) -> None:
+        self.numbered = _lines(stream, name, problems)
+        self.last_line = 0
+        self.skipped = 0
+        self.kept: list[str] | None = [] if keep else None
+
+    def __iter__(self) -> Iterator[str]:
+        kept = self.kept
+        for number, line in self.numbered:
+            self.skipped += number - self.last_line - 1
+            self.last_line = number
+            if kept is not None:
+                kept.append(line)
             yield line
 
-    reader = csv.reader(feed(), strict=True)
+
+def csv_header(reader: Iterator[list[str]], name: str, problems: ProblemList) -> tuple[int, CsvColumns] | None:
+    """Read a CSV log's header row from `reader`: its width and the columns read; None (with the
+    problem) when there is none or it is malformed. Unknown and repeated columns are problems."""
     try:
         header = next(reader, None)
     except csv.Error as e:
         problems.append(Problem(f"{name}:row 1", "csv", str(e)))
-        return
+        return None
     if header is None:
         problems.append(Problem(name, "file", "the log is empty: a CSV log needs a header row"))
-        return
+        return None
     header = [h.strip() for h in header]
     if header and header[0].startswith("\ufeff"):
         header[0] = header[0][1:]
@@ -138,8 +150,16 @@ def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawR
         for i, column in enumerate(header)
         if column in FIELDS or column.startswith("properties.")
     ]
+    return len(header), columns
+
+
+def csv_rows(
+    reader: Iterator[list[str]], name: str, problems: ProblemList, offset: Callable[[], int]
+) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of the rows after the header, blank ones too; a row is numbered
+    by its place in the file (the header is row 1) plus `offset()`. A malformed row is a problem
+    and ends the read (the csv module cannot find the next row's start)."""
     row = 1
-    header_skipped = skipped[0]
     while True:
         try:
             cells = next(reader)
@@ -147,14 +167,26 @@ def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawR
             return
         except csv.Error as e:
             row += 1
-            problems.append(Problem(f"{name}:row {row + skipped[0] - header_skipped}", "csv", f"malformed row: {e}"))
+            problems.append(Problem(f"{name}:row {row + offset()}", "csv", f"malformed row: {e}"))
             return
         row += 1
+        yield row + offset(), cells
+
+
+def csv_records(
+    rows: Iterator[tuple[int, list[str]]], name: str, problems: ProblemList, width: int, columns: CsvColumns
+) -> Iterator[RawRecord]:
+    """The events of CSV `rows` (`csv_rows`) under a header of `width` cells and `columns`
+    (`csv_header`): a blank row is left out, an empty cell is a missing value; property cells are
+    typed as in bundles."""
+    from loaders.sources import _infer_scalar
+
+    for number, cells in rows:
         if not any(c.strip() for c in cells):
             continue
-        place = f"{name}:row {row + skipped[0] - header_skipped}"
-        if len(cells) > len(header):
-            problems.append(Problem(place, "csv", f"{len(cells)} cells but {len(header)} columns in the header"))
+        place = f"{name}:row {number}"
+        if len(cells) > width:
+            problems.append(Problem(place, "csv", f"{len(cells)} cells but {width} columns in the header"))
             continue
         fields: dict[str, Any] = {}
         properties: dict[str, Any] = {}
@@ -173,6 +205,19 @@ def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawR
         yield RawRecord(place, fields)
 
 
+def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawRecord]:
+    """CSV: a header row of field names (``properties.KEY`` for a property), one event a row;
+    an empty cell is a missing value; property cells are typed as in bundles (numbers, true/false)."""
+    lines = CsvLines(stream, name, problems)
+    reader = csv.reader(lines, strict=True)
+    head = csv_header(reader, name, problems)
+    if head is None:
+        return
+    header_skipped = lines.skipped
+    rows = csv_rows(reader, name, problems, lambda: lines.skipped - header_skipped)
+    yield from csv_records(rows, name, problems, *head)
+
+
 def _object_fields(item: Any, place: str, problems: ProblemList) -> dict[str, Any] | None:
     if not isinstance(item, dict):
         problems.append(Problem(place, "event", f"an event is a JSON object, not {type(item).__name__}"))
@@ -180,9 +225,9 @@ def _object_fields(item: Any, place: str, problems: ProblemList) -> dict[str, An
     return item
 
 
-def read_jsonl(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawRecord]:
-    """JSON Lines: one event object a line; blank lines are skipped."""
-    for number, line in _lines(stream, name, problems):
+def read_jsonl(stream: IO[str], name: str, problems: ProblemList, start: int = 0) -> Iterator[RawRecord]:
+    """JSON Lines: one event object a line (numbered from `start` + 1); blank lines are skipped."""
+    for number, line in _lines(stream, name, problems, start):
         if not line.strip():
             continue
         place = f"{name}:{number}"

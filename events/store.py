@@ -9,9 +9,9 @@ New events are spooled to a temporary file meanwhile. Only when the whole log is
 written, in batched ``UNWIND ... CREATE`` statements:
 
 - up to `TX_MAX_EVENTS` new events, in one transaction: all or nothing;
-- more, one transaction per batch of `BATCH_SIZE`, so that no transaction holds a million nodes
-  in Neo4j's heap. A load that dies half way has written whole batches only, and since loads
-  are idempotent by id, running it again writes the rest.
+- more, one transaction per batch read (`events.batches.BATCH_SIZE` events at most), so that
+  no transaction holds a million nodes in Neo4j's heap. A load that dies half way has written
+  whole batches only, and since loads are idempotent by id, running it again writes the rest.
 
 In batched mode `WRITERS` batches are written at once, each in its own transaction (Neo4j
 writes one transaction on one core); batches hold distinct ids, so they never wait on each
@@ -30,7 +30,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -38,8 +38,10 @@ from typing import IO, Any
 from neo4j import ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
-from events.forms import detect_form, ocel_object_ids, read_records
-from events.records import ACTIVITIES, ANSWERS, REQUESTS, EventRow, validate_record
+from events import batches
+from events.batches import Checked, checked_batches
+from events.forms import detect_form, ocel_object_ids
+from events.records import ACTIVITIES, ANSWERS, REQUESTS
 from events.records import with_article as _a
 from graph.db import Database
 from graph.history import ids_in_any_version, latest_physical
@@ -48,7 +50,6 @@ from loaders.problems import BundleError, Problem, ProblemList
 from queries.waivers import UnknownScenarioError
 
 EVENT_LABEL = "Event"
-BATCH_SIZE = 10_000
 TX_MAX_EVENTS = 100_000
 """Up to this many new events a load is one transaction; above, one transaction per batch."""
 WRITERS = 2
@@ -129,9 +130,10 @@ class RequestLinks:
     def __contains__(self, event_id: str) -> bool:
         return event_id in self.codes
 
-    def add(self, place: str, row: EventRow, problems: ProblemList) -> None:
-        """Note the valid event `row` at `place`, and check the links it is an end of."""
-        activity, obj, request = row.props["activity"], row.props["object"], row.props["request"]
+    def add(
+        self, place: str, event_id: str, activity: str, obj: str, request: str | None, problems: ProblemList
+    ) -> None:
+        """Note the valid event `event_id` at `place`, and check the links it is an end of."""
         code = _CODE[activity]
         if activity in REQUESTS:
             number = self.objects.get(obj)
@@ -139,15 +141,15 @@ class RequestLinks:
                 number = self.objects[obj] = len(self.object_names)
                 self.object_names.append(obj)
             code += _KINDS * (1 + number)
-        self.codes[row.id] = code
-        for answer, answer_activity, answer_object in self.awaited.get(row.id, ()):
+        self.codes[event_id] = code
+        for answer, answer_activity, answer_object in self.awaited.get(event_id, ()):
             wrong = _mismatch(answer_activity, answer_object, activity, obj)
             if wrong:
                 problems.append(
                     Problem(
                         place,
                         "id",
-                        f"'{row.id}' is {_a(activity)} on '{obj}', but the {answer_activity} '{answer}' loaded before"
+                        f"'{event_id}' is {_a(activity)} on '{obj}', but the {answer_activity} '{answer}' loaded before"
                         f" names it as its request, and {wrong}",
                     )
                 )
@@ -195,8 +197,9 @@ class RequestLinks:
             else:
                 stored_ids.append(link)
         self.pending = []
-        for start in range(0, len(stored_ids), BATCH_SIZE):
-            chunk = stored_ids[start : start + BATCH_SIZE]
+        size = batches.BATCH_SIZE
+        for start in range(0, len(stored_ids), size):
+            chunk = stored_ids[start : start + size]
             stored = {
                 r["id"]: (r["activity"], r["object"])
                 for r in self.db.read(STORED_EVENTS, {"scenario": self.scenario, "ids": [c[3] for c in chunk]})
@@ -241,6 +244,8 @@ class EventLoadResult:
     unresolved_requests: int = 0
     event_count: int = 0
     seconds: float = 0.0
+    batches: int = field(default=0, repr=False)
+    """Batches of new events to write (not reported)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -255,21 +260,12 @@ class EventLoadResult:
         }
 
 
-def wire_row(row: EventRow, scenario: str) -> dict[str, Any]:
-    """A valid event (`events.records.validate_record`) as `CREATE_EVENTS` takes it: its stored
-    properties with `scenario`, the time as ISO 8601 text with its offset, and no `day` (Neo4j
-    derives it from the time)."""
-    wire = {k: v for k, v in row.props.items() if k != "day"}
-    wire["time"] = row.time_text
-    wire["scenario"] = scenario
-    return wire
-
-
 def read_log(
     db: Database, path: Path, scenario: str, spool: IO[bytes], form: str | None = None
 ) -> tuple[EventLoadResult, ProblemList]:
-    """Read and check the whole log at `path`, spooling its new events (pickled batches of row
-    dicts) to `spool`; return the counts and every problem found (none: the log may be written)."""
+    """Read and check the whole log at `path` (in batches, `events.batches.checked_batches`),
+    spooling its new events (pickled lists of `wire_row`s) to `spool`; return the counts and
+    every problem found in the log's order (none: the log may be written)."""
     result = EventLoadResult(scenario, form or "")
     problems = ProblemList()
     try:
@@ -281,30 +277,35 @@ def read_log(
     # OCEL: which of an event's related objects are entities of some version of the scenario
     known = ids_in_any_version(db, scenario, ocel_object_ids(path)) if result.form == "ocel" else None
     links = RequestLinks(db, scenario)
-    batch: list[tuple[str, EventRow]] = []
-    # Each full batch's ids are looked up in the store in the background while the next batch is
-    # read; a batch's results are taken when the next one is full. The problems found in reading
-    # meanwhile wait in `found_since`, so that every problem keeps its place in the log's order.
-    looking_up: tuple[list[tuple[str, EventRow]], Future[list[dict[str, Any]]]] | None = None
+    # Each batch's ids are looked up in the store in the background while the next batch is
+    # checked, and its results taken when that one is. The problems found meanwhile wait in
+    # `found_since`, so that every problem keeps its place in the log's order.
+    Lookup = tuple[list[tuple[str, str]], Checked, Future[list[dict[str, Any]]]]
+    looking_up: Lookup | None = None
     found_since = ProblemList()
 
-    def take(done: tuple[list[tuple[str, EventRow]], Future[list[dict[str, Any]]]]) -> None:
-        rows, lookup = done
+    def take(done: Lookup) -> None:
+        ids, checked, lookup = done
         stored = lookup.result()[0]
         same, other = set(stored["same"]), set(stored["other"])
-        fresh = []
-        for place, row in rows:
-            if row.id in same:
-                result.unchanged += 1
-            elif row.id in other:
-                problems.append(Problem(place, "id", f"event '{row.id}' was loaded before with other content"))
-            else:
-                fresh.append(wire_row(row, scenario))
-        if fresh and not problems and not found_since:
-            pickle.dump(fresh, spool, protocol=pickle.HIGHEST_PROTOCOL)
-            result.added += len(fresh)
+        if other:
+            for place, event_id in ids:
+                if event_id in other:
+                    problems.append(Problem(place, "id", f"event '{event_id}' was loaded before with other content"))
+        result.unchanged += len(same)
+        if problems or found_since:
+            return  # nothing will be written
+        if same:
+            fresh = [row for row in checked.wire_rows() if row["id"] not in same]
+            if fresh:
+                pickle.dump(fresh, spool, protocol=pickle.HIGHEST_PROTOCOL)
+                result.batches += 1
+        elif checked.wire:
+            spool.write(checked.wire)
+            result.batches += 1
+        result.added += len(ids) - len(same)
 
-    def flush(pool: ThreadPoolExecutor) -> None:
+    def flush(pool: ThreadPoolExecutor, ids: list[tuple[str, str]], pairs: list[list[str]], checked: Checked) -> None:
         nonlocal looking_up
         if looking_up is not None:
             take(looking_up)
@@ -312,27 +313,30 @@ def read_log(
         problems.extend(found_since)
         found_since.clear()
         found_since.omitted = 0
-        if batch:
-            pairs = [[row.id, row.digest] for _, row in batch]
-            looking_up = (batch.copy(), pool.submit(db.read, STORED_DIGESTS, {"scenario": scenario, "rows": pairs}))
-            batch.clear()
+        if ids:
+            looking_up = (ids, checked, pool.submit(db.read, STORED_DIGESTS, {"scenario": scenario, "rows": pairs}))
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        for record in read_records(path, result.form, found_since, known):
-            result.read += 1
-            row, found = validate_record(record)
-            if found or row is None:
-                found_since.extend(found)
-                continue
-            if row.id in links:
-                found_since.append(Problem(record.place, "id", f"duplicate id '{row.id}': an id is used once in a log"))
-                continue
-            links.add(record.place, row, found_since)
-            batch.append((record.place, row))
-            if len(batch) >= BATCH_SIZE:
-                flush(pool)
-        flush(pool)
-        flush(pool)
+        for checked in checked_batches(path, result.form, scenario, known):
+            result.read += checked.read
+            found = checked.problems
+            at = 0
+            ids: list[tuple[str, str]] = []  # (place, id)
+            pairs: list[list[str]] = []
+            for mark, place, event_id, digest, activity, obj, request in checked.events:
+                if mark > at:
+                    found_since.extend(found[at:mark])
+                    at = mark
+                if event_id in links:
+                    found_since.append(Problem(place, "id", f"duplicate id '{event_id}': an id is used once in a log"))
+                    continue
+                links.add(place, event_id, activity, obj, request, found_since)
+                ids.append((place, event_id))
+                pairs.append([event_id, digest])
+            found_since.extend(found[at:])
+            found_since.omitted += found.omitted
+            flush(pool, ids, pairs, checked)
+        flush(pool, [], [], Checked())
     links.finish(problems)
     result.unresolved_requests = links.unresolved
     if result.read == 0 and not problems:
@@ -401,7 +405,7 @@ def load_events(
         result, problems = read_log(db, path, scenario, spool, form)
         if problems:
             raise EventLogError(problems)  # carries problems.omitted over
-        total = -(-result.added // BATCH_SIZE)
+        total = result.batches
         try:
             if result.added <= TX_MAX_EVENTS:
 

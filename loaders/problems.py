@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import SupportsIndex
+from typing import Any, SupportsIndex
 
 MAX_PROBLEMS = 1_000
 """Problems kept and reported for one bundle; beyond it they are only counted (issue 13: a
@@ -70,6 +70,10 @@ class ProblemList(list[Problem]):
         for problem in problems:
             self.append(problem)
         self.omitted += getattr(problems, "omitted", 0)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled with its cap and count (a worker process sends its problems back pickled)
+        return (type(self), (list(self), self.cap), {"omitted": self.omitted})
 
     def __iadd__(self, problems: Iterable[Problem]) -> ProblemList:  # type: ignore[override,misc]
         self.extend(problems)

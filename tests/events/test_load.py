@@ -14,6 +14,7 @@ import pytest
 import yaml
 from neo4j.exceptions import ConstraintError
 
+from events import batches as event_batches
 from events import store as event_store
 from events.forms import MAX_LINE_CHARS
 from events.store import EventLogError, list_events, load_events
@@ -291,7 +292,7 @@ def test_a_load_of_many_batches_writes_them_side_by_side_and_stores_every_event(
     db: Database, scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(event_store, "TX_MAX_EVENTS", 3)
-    monkeypatch.setattr(event_store, "BATCH_SIZE", 2)
+    monkeypatch.setattr(event_batches, "BATCH_SIZE", 2)
     bundle, events = _fixture()
     _load_bundle(db, scenario, tmp_path, bundle)
     seen: list[tuple[int, int]] = []
@@ -312,7 +313,7 @@ def test_a_batch_that_fails_in_a_load_of_many_batches_is_reported_in_words(
     db: Database, scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(event_store, "TX_MAX_EVENTS", 3)
-    monkeypatch.setattr(event_store, "BATCH_SIZE", 2)
+    monkeypatch.setattr(event_batches, "BATCH_SIZE", 2)
     written: list[int] = []
 
     def create(tx: Any, rows: list[dict[str, Any]]) -> None:
