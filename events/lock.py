@@ -156,11 +156,17 @@ def event_load_lock(
     token = uuid.uuid4().hex
     holder = _Holder(db, scenario, token)
     threading.Thread(target=holder.take, name=f"event-load-lock-{scenario}", daemon=True).start()
-    if not holder.ended.wait(min(NOTICE_AFTER_S, wait_s)):
-        if waiting is not None and wait_s > NOTICE_AFTER_S:
-            waiting(wait_s)
-        holder.ended.wait(max(wait_s - NOTICE_AFTER_S, 0.0))
-    if holder.give_up():
+    try:
+        if not holder.ended.wait(min(NOTICE_AFTER_S, wait_s)):
+            if waiting is not None and wait_s > NOTICE_AFTER_S:
+                waiting(wait_s)
+            holder.ended.wait(max(wait_s - NOTICE_AFTER_S, 0.0))
+        gave_up = holder.give_up()
+    except BaseException:  # interrupted while waiting (Ctrl-C): never take the lock afterwards
+        if not holder.give_up():
+            holder.release(commit=False)
+        raise
+    if gave_up:
         raise EventLoadBusy(busy_message(db, scenario, token, wait_s))
     if holder.error is not None:
         with db.errors():

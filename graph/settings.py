@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     events_load_wait_s: float = Field(
         default=600.0,
         gt=0,
-        description="A load of events waits this long for another load into the same scenario to end, "
+        description="Seconds a load of events waits for another load into the same scenario to end, "
         "then fails having stored nothing.",
     )
 

@@ -22,6 +22,7 @@ from events.store import EventLoadResult, EventLogError, load_events
 from graph.db import Database
 from graph.sync import LoadConflict, delete_scenario
 from tests.events.forms import write_form
+from tests.events.test_interfaces import tomgraph
 from tests.events.test_load import _count, _fixture, _load_bundle
 
 SETTLE_S = 10.0
@@ -131,3 +132,27 @@ def test_a_failed_load_gives_the_lock_back(db: Database, scenario: str, tmp_path
     with event_load_lock(db, scenario, wait_s=0.5):  # EventLoadBusy if the failed load still held it
         assert _count(db, scenario) == 0
     assert load_events(db, write_form("csv", events, tmp_path), scenario, wait_s=0.5).added == 9
+
+
+def test_the_cli_says_it_waits_then_exits_1_with_the_reason(
+    db: Database, scenario: str, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    bundle, events = _fixture()
+    _load_bundle(db, scenario, tmp_path, bundle)
+    log = write_form("csv", events, tmp_path)
+    with event_load_lock(db, scenario):
+        result = tomgraph(
+            "events", "load", str(log), "--scenario", scenario, env={**cli_env, "TOMGRAPH_EVENTS_LOAD_WAIT_S": "1.5"}
+        )
+    assert (result.returncode, result.stdout) == (1, "")
+    waiting, error = result.stderr.splitlines()
+    assert waiting == (
+        f"Waiting for another load of events into scenario '{scenario}' to end"
+        " (at most 1.5 s, TOMGRAPH_EVENTS_LOAD_WAIT_S)"
+    )
+    assert re.fullmatch(
+        f"error: another load of events into scenario '{scenario}' has held it for \\d+ s; this load waited 1.5 s "
+        r"\(TOMGRAPH_EVENTS_LOAD_WAIT_S\) and nothing was stored; try again when it ends",
+        error,
+    )
+    assert _count(db, scenario) == 0
