@@ -16,8 +16,11 @@ a node of its own, never the `(:Scenario)` node that the load's last statement (
 events/store.py) and bundle loads write, so a load never waits on its own lock.
 
 Neo4j ends a transaction older than its `db.transaction.timeout` (default: never), so the lock's
-transaction asks for none (``timeout=0``); the ad-hoc query timeout (`TOMGRAPH_QUERY_TIMEOUT_S`)
-applies to the query route only.
+transaction asks for no limit (``timeout=0``, which overrides that setting from Neo4j 5.3 on;
+5.0 to 5.2 apply the server's). The ad-hoc query timeout (`TOMGRAPH_QUERY_TIMEOUT_S`) applies to
+the query route only, and the local Neo4j (graph/local_neo4j.py) sets no transaction or idle
+timeout. Should Neo4j end the lock's transaction all the same, the load goes on unprotected; a
+write that then meets an id stored meanwhile is reported by events/store.py.
 """
 
 from __future__ import annotations
