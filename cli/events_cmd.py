@@ -54,8 +54,10 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
     ) -> None:
         """Load an event log into scenario S (its bundle must be loaded), all validated first.
 
-        Loading the same log again adds nothing. Exit status: 0 loaded; 2 malformed log, every
-        problem listed as PLACE: FIELD: MESSAGE, nothing stored; 1 any other failure.
+        Loading the same log again adds nothing. Loads into one scenario run one at a time: this
+        one waits for another at most TOMGRAPH_EVENTS_LOAD_WAIT_S seconds (default 600). Exit
+        status: 0 loaded; 2 malformed log, every problem listed as PLACE: FIELD: MESSAGE, nothing
+        stored; 1 any other failure (another load still running after the wait: nothing stored).
         """
         ctx = get_context()
         with _reported(ctx):
@@ -63,7 +65,20 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
             if form is not None and form not in FORMS:
                 raise CommandError([f"--form: '{form}' is not one of {', '.join(FORMS)}"], EXIT_INVALID_INPUT)
             try:
-                result = load_events(ctx.db, file, scenario, form=form)
+                result = load_events(
+                    ctx.db,
+                    file,
+                    scenario,
+                    form=form,
+                    wait_s=ctx.settings.events_load_wait_s,
+                    waiting=lambda wait_s: console(stderr=True).print(
+                        f"Waiting for another load of events into scenario '{scenario}' to end"
+                        f" (at most {wait_s:g} s, TOMGRAPH_EVENTS_LOAD_WAIT_S)",
+                        highlight=False,
+                        markup=False,
+                        soft_wrap=True,
+                    ),
+                )
             except FormError as e:
                 raise CommandError([str(e)], EXIT_INVALID_INPUT) from None
         console().print(

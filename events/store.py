@@ -16,8 +16,15 @@ written, in batched ``UNWIND ... CREATE`` statements:
 In batched mode `WRITERS` batches are written at once, each in its own transaction (Neo4j
 writes one transaction on one core); batches hold distinct ids, so they never wait on each
 other. Events are not versioned: a run of checks during a batched load may see part of it
-(Neo4j's reads are read-committed). Two loads into one scenario at once are not serialized: the
-unique constraint keeps ids unique, but the second load's checks do not see the first's events.
+(Neo4j's reads are read-committed).
+
+Loads into one scenario are serialized (events/lock.py): a load holds the scenario's event-load
+lock from before its log is read until its last write (and MARK_LOADED) has ended, so that its
+checks see every event of the loads before it. A second load waits for the lock at most
+`wait_s` (`TOMGRAPH_EVENTS_LOAD_WAIT_S`), then fails with `EventLoadBusy`, having stored
+nothing. A write that still meets an id stored meanwhile (a loader that takes no lock, or whose
+lock Neo4j ended) fails with `EventLoadInterrupted`, saying how many of the log's new events
+were stored before (none in one transaction; whole batches in batched mode).
 Storage: docs/graph-model.md, "Events".
 """
 
@@ -41,11 +48,12 @@ from neo4j.exceptions import ConstraintError
 from events import batches
 from events.batches import Checked, checked_batches
 from events.forms import detect_form, ocel_object_ids
+from events.lock import DEFAULT_WAIT_S, WaitingFn, event_load_lock
 from events.records import ACTIVITIES, ANSWERS, REQUESTS
 from events.records import with_article as _a
 from graph.db import Database
 from graph.history import ids_in_any_version, latest_physical
-from graph.sync import check_scenario_name
+from graph.sync import LoadConflict, check_scenario_name
 from loaders.problems import BundleError, Problem, ProblemList
 from queries.waivers import UnknownScenarioError
 
@@ -357,25 +365,95 @@ def _create(tx: ManagedTransaction, rows: list[dict[str, Any]]) -> None:
     tx.run(CREATE_EVENTS, rows=rows).consume()
 
 
-def _write_side_by_side(db: Database, spool: IO[bytes], total: int, progress: ProgressFn | None) -> None:
+def _write_side_by_side(db: Database, spool: IO[bytes], total: int, progress: ProgressFn | None) -> int:
     """Write the spooled batches, `WRITERS` at a time, each in a transaction of its own; at most
-    `WRITERS` + 1 batches are held in memory. The first batch that fails raises its error once the
-    batches in flight have ended."""
-    in_flight: deque[Future[None]] = deque()
-    done = 0
+    `WRITERS` + 1 batches are held in memory. Returns the events written. The first batch that
+    fails stops the writing: once the batches in flight have ended, `_BatchFailed` is raised with
+    its error and the events the other batches stored."""
+    in_flight: deque[tuple[int, Future[None]]] = deque()
+    done = written = 0
+    failed: BaseException | None = None
+
+    def take() -> None:
+        nonlocal done, written, failed
+        size, future = in_flight.popleft()
+        try:
+            future.result()
+        except Exception as e:
+            failed = failed or e
+            return
+        written += size
+        done += 1
+        if progress and failed is None:
+            progress(done, total)
+
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         for rows in _spooled(spool):
-            in_flight.append(pool.submit(db.execute_write, partial(_create, rows=rows)))
+            in_flight.append((len(rows), pool.submit(db.execute_write, partial(_create, rows=rows))))
             while len(in_flight) > WRITERS:
-                in_flight.popleft().result()
-                done += 1
+                take()
+            if failed is not None:
+                break
+        while in_flight:
+            take()
+    if failed is not None:
+        raise _BatchFailed(failed, written)
+    return written
+
+
+class _BatchFailed(Exception):
+    def __init__(self, error: BaseException, written: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.written = written
+
+
+class EventLoadInterrupted(LoadConflict):
+    """A write of the load met an event id stored meanwhile by a load that took no lock (events/lock.py);
+    `stored` of the log's new events had been stored before (0 when it was one transaction). A
+    LoadConflict: CLI exit 1, REST 409. Running the load again writes the rest."""
+
+    def __init__(self, message: str, stored: int) -> None:
+        super().__init__(message)
+        self.stored = stored
+
+
+def _write(db: Database, spool: IO[bytes], scenario: str, result: EventLoadResult, progress: ProgressFn | None) -> None:
+    """Write the new events spooled by `read_log` (`result.added` in `result.batches`), and mark
+    the scenario loaded: in one
+    transaction up to `TX_MAX_EVENTS`, else in batches (`_write_side_by_side`). An id stored
+    meanwhile (`ConstraintError`) is an `EventLoadInterrupted` saying how many were stored."""
+    added, total = result.added, result.batches
+    if added <= TX_MAX_EVENTS:
+
+        def work(tx: ManagedTransaction) -> None:
+            for done, rows in enumerate(_spooled(spool), 1):
+                _create(tx, rows)
                 if progress:
                     progress(done, total)
-        while in_flight:
-            in_flight.popleft().result()
-            done += 1
-            if progress:
-                progress(done, total)
+            tx.run(MARK_LOADED, scenario=scenario).consume()
+
+        try:
+            db.execute_write(work)
+        except ConstraintError as e:
+            raise EventLoadInterrupted(
+                f"another load of events into scenario '{scenario}' wrote some of these ids meanwhile "
+                f"({e.message}); nothing was stored; run the load again",
+                0,
+            ) from None
+        return
+    try:
+        _write_side_by_side(db, spool, total, progress)
+    except _BatchFailed as failed:
+        if not isinstance(failed.error, ConstraintError):
+            raise failed.error from None
+        raise EventLoadInterrupted(
+            f"another load of events into scenario '{scenario}' wrote some of these ids meanwhile "
+            f"({failed.error.message}); {failed.written:,} of this log's {added:,} new events were stored "
+            "before the load stopped; run the load again to store the rest (loads are idempotent by event id)",
+            failed.written,
+        ) from None
+    db.write(MARK_LOADED, {"scenario": scenario})
 
 
 def load_events(
@@ -385,6 +463,8 @@ def load_events(
     *,
     form: str | None = None,
     progress: ProgressFn | None = None,
+    wait_s: float = DEFAULT_WAIT_S,
+    waiting: WaitingFn | None = None,
 ) -> EventLoadResult:
     """Load the event log at `path` (form from its name or content, or `form`: csv, json, jsonl,
     xes, ocel) into `scenario`, which must have been loaded (UnknownScenarioError otherwise).
@@ -395,37 +475,27 @@ def load_events(
     not the request answered (`RequestLinks`). Events stored before
     with the same content are skipped, so loading a log again adds nothing. `progress(done,
     total)` is called after each batch written.
+
+    Loads into one scenario run one at a time (events/lock.py): this one waits for another at
+    most `wait_s` seconds (`TOMGRAPH_EVENTS_LOAD_WAIT_S`), calling `waiting(wait_s)` once if it
+    has to wait more than a second, then raises `EventLoadBusy` having stored nothing.
+    `EventLoadInterrupted` when a write meets an id stored meanwhile despite the lock (says how
+    many events were stored). Both are LoadConflicts.
     """
     started = time.monotonic()
     path = Path(path)
     check_scenario_name(scenario)
     if not db.read("MATCH (s:Scenario {name: $scenario}) RETURN s.name AS name", {"scenario": scenario}):
         raise UnknownScenarioError(f"scenario '{scenario}' has not been loaded; load its bundle first")
-    with tempfile.TemporaryFile(prefix="tomgraph-events-") as spool:
+    with (
+        event_load_lock(db, scenario, wait_s, waiting=waiting),
+        tempfile.TemporaryFile(prefix="tomgraph-events-") as spool,
+    ):
         result, problems = read_log(db, path, scenario, spool, form)
         if problems:
             raise EventLogError(problems)  # carries problems.omitted over
-        total = result.batches
-        try:
-            if result.added <= TX_MAX_EVENTS:
-
-                def work(tx: ManagedTransaction) -> None:
-                    for done, rows in enumerate(_spooled(spool), 1):
-                        _create(tx, rows)
-                        if progress:
-                            progress(done, total)
-                    tx.run(MARK_LOADED, scenario=scenario).consume()
-
-                db.execute_write(work)
-            else:
-                _write_side_by_side(db, spool, total, progress)
-                db.write(MARK_LOADED, {"scenario": scenario})
-        except ConstraintError as e:
-            raise RuntimeError(
-                f"another load of events into scenario '{scenario}' wrote some of these ids meanwhile; "
-                f"run the load again ({e.message})"
-            ) from None
-    count = db.read(f"MATCH (e:{EVENT_LABEL} {{scenario: $scenario}}) RETURN count(e) AS n", {"scenario": scenario})
+        _write(db, spool, scenario, result, progress)
+        count = db.read(f"MATCH (e:{EVENT_LABEL} {{scenario: $scenario}}) RETURN count(e) AS n", {"scenario": scenario})
     result.event_count = count[0]["n"]
     result.seconds = time.monotonic() - started
     return result

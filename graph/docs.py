@@ -72,6 +72,10 @@ def render_graph_model() -> str:
         "| `Scenario` | one per scenario: `name`, `loaded_at`, `entity_count`, `relationship_count`, `bundle_digest`;"
         " after an event log is loaded, `events_loaded_at` and `event_count` |",
         "| `Event` | one event of the scenario's event log (below) |",
+        "| `EventLoadLock` | one per scenario that event logs were loaded into: `scenario`, and `holder` and `since`"
+        " of the last load that succeeded. A load of events holds a write lock on it while it runs, so that loads"
+        ' into one scenario run one at a time (docs/events.md, "Loading"); unique by `scenario` (constraint'
+        " `event_load_lock_scenario`) |",
         "",
         *EVENTS_SECTION,
     ]

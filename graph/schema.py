@@ -16,10 +16,12 @@ EVENT_SCHEMA: tuple[str, ...] = (
     "CREATE INDEX event_scenario_object_activity_time IF NOT EXISTS FOR (e:Event) "
     "ON (e.scenario, e.object, e.activity, e.time)",
     "CREATE INDEX event_scenario_actor IF NOT EXISTS FOR (e:Event) ON (e.scenario, e.actor)",
+    "CREATE CONSTRAINT event_load_lock_scenario IF NOT EXISTS FOR (l:EventLoadLock) REQUIRE l.scenario IS UNIQUE",
 )
-"""Event logs (events/, docs/graph-model.md "Events"): one event per (scenario, id), and the
+"""Event logs (events/, docs/graph-model.md "Events"): one event per (scenario, id), the
 indexes the conformance checks and the stats seek by (activity and day; object, activity and
-time; actor)."""
+time; actor), and one event-load lock node per scenario (events/lock.py: two first loads of a
+scenario must not each create one)."""
 
 
 def _snake(label: str) -> str:

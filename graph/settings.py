@@ -146,6 +146,13 @@ class Settings(BaseSettings):
         description="Kept for compatibility: every load is now written in batches and switched in (graph/sync.py).",
     )
 
+    events_load_wait_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds a load of events waits for another load into the same scenario to end, "
+        "then fails having stored nothing.",
+    )
+
     history_keep_days: int | None = Field(
         default=None,
         ge=0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import tempfile
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -102,6 +103,11 @@ def _invalid_log(exc: EventLogError) -> ApiProblem:
     responses={
         **READ_RESPONSES,
         413: problem_response("The upload is larger than the limit"),
+        409: problem_response(
+            "Another load of events into the scenario did not end within TOMGRAPH_EVENTS_LOAD_WAIT_S"
+            " (nothing stored; try again), or one without the lock wrote some of the ids meanwhile"
+            " (`detail` says how many events were stored; run the load again)"
+        ),
         422: problem_response("The log is malformed; `errors` lists every problem with its place and field"),
     },
 )
@@ -123,6 +129,8 @@ async def load_scenario_events(
     written; a malformed log (syntax, a missing field, an unknown activity, a time without
     offset, a duplicate id, an id loaded before with other content) is a 422 listing every
     problem, and nothing is stored. Loading the same log again adds nothing (events.md).
+    Loads into one scenario run one at a time: a second waits for the first at most
+    TOMGRAPH_EVENTS_LOAD_WAIT_S seconds, then is a 409 problem document, nothing stored.
     """
     if form is not None and form not in FORMS:
         raise invalid("query", "form", f"'{form}' is not one of {', '.join(FORMS)}")
@@ -136,7 +144,9 @@ async def load_scenario_events(
         await run_in_threadpool(path.write_bytes, body)
         del body
         try:
-            result = await run_in_threadpool(load_events, sync_db, path, s, form=chosen)
+            result = await run_in_threadpool(
+                partial(load_events, sync_db, path, s, form=chosen, wait_s=settings.events_load_wait_s)
+            )
         except EventLogError as e:
             raise _invalid_log(e) from None
         except FormError as e:

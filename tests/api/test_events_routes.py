@@ -8,7 +8,10 @@ from pathlib import Path
 
 import yaml
 
-from tests.api.conftest import ApiClient
+from events.lock import event_load_lock
+from graph.db import Database
+from graph.settings import Settings
+from tests.api.conftest import ApiClient, make_client
 from tests.events.test_interfaces import FIXTURE, _write
 
 
@@ -118,3 +121,24 @@ def test_post_events_refuses_a_request_of_another_kind_with_422(api: ApiClient, 
         f"/scenarios/{scenario}/events", content=fixed.encode(), headers={"Content-Type": "text/csv"}, key="editor"
     )
     assert (loaded.status_code, loaded.json()["added"], loaded.json()["unresolved_requests"]) == (200, 3, 1)
+
+
+def test_post_events_is_a_409_when_another_load_into_the_scenario_does_not_end_in_time(
+    test_settings: Settings, api_keys: dict[str, str], db: Database, scenario: str, tmp_path: Path
+) -> None:
+    bundle, log = _write(tmp_path)
+    impatient = make_client(test_settings.model_copy(update={"events_load_wait_s": 0.3}), api_keys)
+    try:
+        assert impatient.put(f"/scenarios/{scenario}/bundle", content=bundle.read_bytes()).status_code == 200
+        with event_load_lock(db, scenario):
+            busy = impatient.post(
+                f"/scenarios/{scenario}/events", content=log.read_bytes(), headers={"Content-Type": "text/csv"}
+            )
+    finally:
+        impatient.close()
+    assert (busy.status_code, busy.headers["content-type"]) == (409, "application/problem+json")
+    assert busy.json()["detail"].startswith(f"another load of events into scenario '{scenario}' has held it for ")
+    assert busy.json()["detail"].endswith(
+        "this load waited 0.3 s (TOMGRAPH_EVENTS_LOAD_WAIT_S) and nothing was stored; try again when it ends"
+    )
+    assert db.read("MATCH (e:Event {scenario: $s}) RETURN count(e) AS n", {"s": scenario}) == [{"n": 0}]

@@ -4,6 +4,7 @@ stored, idempotence by id, and hostile files. Against the tests' real Neo4j."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -12,12 +13,11 @@ from typing import Any
 
 import pytest
 import yaml
-from neo4j.exceptions import ConstraintError
 
 from events import batches as event_batches
 from events import store as event_store
 from events.forms import MAX_LINE_CHARS
-from events.store import EventLogError, list_events, load_events
+from events.store import EventLoadInterrupted, EventLogError, list_events, load_events
 from graph.db import Database
 from graph.sync import delete_scenario
 from loaders import load_bundle
@@ -309,24 +309,52 @@ def test_a_load_of_many_batches_writes_them_side_by_side_and_stores_every_event(
     )
 
 
-def test_a_batch_that_fails_in_a_load_of_many_batches_is_reported_in_words(
+def test_a_batch_that_fails_in_a_load_of_many_batches_says_how_many_events_were_stored(
     db: Database, scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(event_store, "TX_MAX_EVENTS", 3)
     monkeypatch.setattr(event_batches, "BATCH_SIZE", 2)
-    written: list[int] = []
-
-    def create(tx: Any, rows: list[dict[str, Any]]) -> None:
-        written.append(len(rows))
-        if len(written) == 2:
-            raise ConstraintError("already exists")
-        tx.run(event_store.CREATE_EVENTS, rows=rows).consume()
-
-    monkeypatch.setattr(event_store, "_create", create)
     bundle, events = _fixture()
+    create = event_store._create
+
+    def second_batch_fails(tx: Any, rows: list[dict[str, Any]]) -> None:
+        create(tx, rows * 2 if rows[0]["id"] == events[2]["id"] else rows)  # Neo4j's own ConstraintError
+
+    monkeypatch.setattr(event_store, "_create", second_batch_fails)
     _load_bundle(db, scenario, tmp_path, bundle)
-    with pytest.raises(RuntimeError) as caught:
+    log = write_form("csv", events, tmp_path)
+    with pytest.raises(EventLoadInterrupted) as caught:
+        load_events(db, log, scenario)
+    # Batches 1, 3 and 4 were in flight or written when batch 2 failed; batch 5 was never sent.
+    assert caught.value.stored == _count(db, scenario) == 6
+    assert re.fullmatch(
+        f"another load of events into scenario '{scenario}' wrote some of these ids meanwhile "
+        rf"\(Node\(\d+\) already exists with label `Event` and properties .*'{events[2]['id']}'\); "
+        "6 of this log's 9 new events were stored before the load stopped; "
+        r"run the load again to store the rest \(loads are idempotent by event id\)",
+        str(caught.value),
+    )
+    monkeypatch.setattr(event_store, "_create", create)
+    again = load_events(db, log, scenario)
+    assert (again.added, again.unchanged, again.event_count) == (3, 6, 9)
+
+
+def test_an_id_stored_meanwhile_in_a_load_of_one_transaction_says_nothing_was_stored(
+    db: Database, scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle, events = _fixture()
+    create = event_store._create
+
+    def stored_meanwhile(tx: Any, rows: list[dict[str, Any]]) -> None:
+        create(tx, rows + rows[-1:])  # Neo4j's own ConstraintError
+
+    monkeypatch.setattr(event_store, "_create", stored_meanwhile)
+    _load_bundle(db, scenario, tmp_path, bundle)
+    with pytest.raises(EventLoadInterrupted) as caught:
         load_events(db, write_form("csv", events, tmp_path), scenario)
-    assert str(caught.value).startswith(
-        f"another load of events into scenario '{scenario}' wrote some of these ids meanwhile; run the load again ("
+    assert caught.value.stored == _count(db, scenario) == 0
+    assert re.fullmatch(
+        f"another load of events into scenario '{scenario}' wrote some of these ids meanwhile "
+        r"\(Node\(\d+\) already exists with label `Event` and properties .*\); nothing was stored; run the load again",
+        str(caught.value),
     )
