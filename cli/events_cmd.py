@@ -71,6 +71,7 @@ def register(app: typer.Typer, get_context: Callable[[], CommandContext]) -> Non
                     scenario,
                     form=form,
                     wait_s=ctx.settings.events_load_wait_s,
+                    workers=ctx.settings.events_load_workers,
                     waiting=lambda wait_s: console(stderr=True).print(
                         f"Waiting for another load of events into scenario '{scenario}' to end"
                         f" (at most {wait_s:g} s, TOMGRAPH_EVENTS_LOAD_WAIT_S)",

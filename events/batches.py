@@ -196,26 +196,38 @@ def split_jsonl(path: Path, problems: ProblemList) -> Iterator[Chunk | ProblemLi
             yield ProblemList(problems[seen:])
 
 
-def workers() -> int:
-    """Worker processes for a large log: one fewer than the cores this process may use (one
-    reads and cuts the log, and waits on Neo4j meanwhile), at least one, at most four."""
+def workers(setting: int = 0) -> int:
+    """Worker processes for a large log: `setting` (`TOMGRAPH_EVENTS_LOAD_WORKERS`) when not 0;
+    else one per core this process may use, at most four, and none on one core (the workers then
+    cost more than they save). On two cores two workers beat one: this process spends much of
+    its time waiting for them and for Neo4j (docs/benchmarks.md, "Event logs")."""
+    if setting:
+        return setting
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(4, cores - 1))
+    return 0 if cores < 2 else min(4, cores)
 
 
 def checked_batches(
-    path: Path, form: str, scenario: str, known: set[str] | None = None, *, parallel: bool | None = None
+    path: Path,
+    form: str,
+    scenario: str,
+    known: set[str] | None = None,
+    *,
+    parallel: bool | None = None,
+    processes: int = 0,
 ) -> Iterator[Checked]:
     """The log at `path` in `form` as `Checked` batches, in the log's order. The problems that
-    make parts of it unreadable are in the batch where they occur. `parallel`: validate in worker
-    processes (None: when the form allows it and the log is `PARALLEL_MIN_BYTES` or larger)."""
+    make parts of it unreadable are in the batch where they occur. `parallel`: validate in
+    `workers(processes)` worker processes (None: when the form allows it, the log is
+    `PARALLEL_MIN_BYTES` or larger and there is more than one core)."""
+    count = workers(processes)
     if parallel is None:
-        parallel = form in PARALLEL_FORMS and path.stat().st_size >= PARALLEL_MIN_BYTES
+        parallel = form in PARALLEL_FORMS and count > 0 and path.stat().st_size >= PARALLEL_MIN_BYTES
     if parallel and form in PARALLEL_FORMS:
-        yield from _in_workers(path, form, scenario)
+        yield from _in_workers(path, form, scenario, max(count, 1))
         return
     problems = ProblemList()
     records = read_records(path, form, problems, known)
@@ -230,7 +242,7 @@ def checked_batches(
             return
 
 
-def _in_workers(path: Path, form: str, scenario: str) -> Iterator[Checked]:
+def _in_workers(path: Path, form: str, scenario: str, count: int) -> Iterator[Checked]:
     name = path.name
     problems = ProblemList()
     header = None
@@ -245,7 +257,6 @@ def _in_workers(path: Path, form: str, scenario: str) -> Iterator[Checked]:
     if head:
         yield Checked(problems=head)
     pending: deque[Future[Checked] | Checked] = deque()
-    count = workers()
     with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
         try:
             for part in parts:

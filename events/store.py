@@ -86,6 +86,7 @@ RETURN collect(CASE WHEN e.digest = row[1] THEN e.id END) AS same,
 """Which of a batch's ``[id, digest]`` pairs are stored: with the same content, or with other;
 one row of two lists (far less for the driver to decode than a row per event)."""
 
+ANY_EVENT = f"MATCH (e:{EVENT_LABEL} {{scenario: $scenario}}) RETURN e.id AS id LIMIT 1"
 STORED_EVENTS = (
     f"UNWIND $ids AS id MATCH (e:{EVENT_LABEL} {{scenario: $scenario, id: id}}) {SEEK_BY_ID} "
     "RETURN e.id AS id, e.activity AS activity, e.object AS object"
@@ -269,11 +270,14 @@ class EventLoadResult:
 
 
 def read_log(
-    db: Database, path: Path, scenario: str, spool: IO[bytes], form: str | None = None
+    db: Database, path: Path, scenario: str, spool: IO[bytes], form: str | None = None, workers: int = 0
 ) -> tuple[EventLoadResult, ProblemList]:
     """Read and check the whole log at `path` (in batches, `events.batches.checked_batches`),
     spooling its new events (pickled lists of `wire_row`s) to `spool`; return the counts and
-    every problem found in the log's order (none: the log may be written)."""
+    every problem found in the log's order (none: the log may be written). `workers`: processes
+    that check a large log (`events.batches.workers`; 0: as many as there are cores). Called under the
+    scenario's event-load lock (`load_events`): when the scenario holds no events as the read
+    starts, none can be stored meanwhile, and the log's ids are not looked up."""
     result = EventLoadResult(scenario, form or "")
     problems = ProblemList()
     try:
@@ -285,6 +289,9 @@ def read_log(
     # OCEL: which of an event's related objects are entities of some version of the scenario
     known = ids_in_any_version(db, scenario, ocel_object_ids(path)) if result.form == "ocel" else None
     links = RequestLinks(db, scenario)
+    stored_before = bool(db.read(ANY_EVENT, {"scenario": scenario}))
+    nothing_stored: Future[list[dict[str, Any]]] = Future()
+    nothing_stored.set_result([{"same": [], "other": []}])
     # Each batch's ids are looked up in the store in the background while the next batch is
     # checked, and its results taken when that one is. The problems found meanwhile wait in
     # `found_since`, so that every problem keeps its place in the log's order.
@@ -321,11 +328,13 @@ def read_log(
         problems.extend(found_since)
         found_since.clear()
         found_since.omitted = 0
-        if ids:
+        if ids and not stored_before:
+            looking_up = (ids, checked, nothing_stored)
+        elif ids:
             looking_up = (ids, checked, pool.submit(db.read, STORED_DIGESTS, {"scenario": scenario, "rows": pairs}))
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        for checked in checked_batches(path, result.form, scenario, known):
+        for checked in checked_batches(path, result.form, scenario, known, processes=workers):
             result.read += checked.read
             found = checked.problems
             at = 0
@@ -340,7 +349,8 @@ def read_log(
                     continue
                 links.add(place, event_id, activity, obj, request, found_since)
                 ids.append((place, event_id))
-                pairs.append([event_id, digest])
+                if stored_before:
+                    pairs.append([event_id, digest])
             found_since.extend(found[at:])
             found_since.omitted += found.omitted
             flush(pool, ids, pairs, checked)
@@ -465,6 +475,7 @@ def load_events(
     progress: ProgressFn | None = None,
     wait_s: float = DEFAULT_WAIT_S,
     waiting: WaitingFn | None = None,
+    workers: int = 0,
 ) -> EventLoadResult:
     """Load the event log at `path` (form from its name or content, or `form`: csv, json, jsonl,
     xes, ocel) into `scenario`, which must have been loaded (UnknownScenarioError otherwise).
@@ -481,6 +492,9 @@ def load_events(
     has to wait more than a second, then raises `EventLoadBusy` having stored nothing.
     `EventLoadInterrupted` when a write meets an id stored meanwhile despite the lock (says how
     many events were stored). Both are LoadConflicts.
+
+    A large CSV or JSON Lines log is checked by `workers` processes (`TOMGRAPH_EVENTS_LOAD_WORKERS`;
+    0: one per core, at most 4, none on one core; `events.batches`).
     """
     started = time.monotonic()
     path = Path(path)
@@ -491,7 +505,7 @@ def load_events(
         event_load_lock(db, scenario, wait_s, waiting=waiting),
         tempfile.TemporaryFile(prefix="tomgraph-events-") as spool,
     ):
-        result, problems = read_log(db, path, scenario, spool, form)
+        result, problems = read_log(db, path, scenario, spool, form, workers)
         if problems:
             raise EventLogError(problems)  # carries problems.omitted over
         _write(db, spool, scenario, result, progress)

@@ -153,6 +153,14 @@ class Settings(BaseSettings):
         "then fails having stored nothing.",
     )
 
+    events_load_workers: int = Field(
+        default=0,
+        ge=0,
+        le=32,
+        description="Worker processes that check a large CSV or JSON Lines event log (16 MiB and up, "
+        "about 160,000 events); 0: one per core this process may use, at most 4, and none on one core.",
+    )
+
     history_keep_days: int | None = Field(
         default=None,
         ge=0,

@@ -145,7 +145,15 @@ async def load_scenario_events(
         del body
         try:
             result = await run_in_threadpool(
-                partial(load_events, sync_db, path, s, form=chosen, wait_s=settings.events_load_wait_s)
+                partial(
+                    load_events,
+                    sync_db,
+                    path,
+                    s,
+                    form=chosen,
+                    wait_s=settings.events_load_wait_s,
+                    workers=settings.events_load_workers,
+                )
             )
         except EventLogError as e:
             raise _invalid_log(e) from None

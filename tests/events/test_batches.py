@@ -116,7 +116,16 @@ def test_a_large_log_loaded_through_workers_stores_what_a_small_one_does(
     path = write_form("csv", events, tmp_path)
     monkeypatch.setattr(batches, "BATCH_SIZE", 3)
     monkeypatch.setattr(batches, "PARALLEL_MIN_BYTES", 0)
-    result = load_events(db, path, scenario)
+    in_workers = batches._in_workers
+    used: list[int] = []
+
+    def counted(*args: object) -> object:
+        used.append(args[-1])  # type: ignore[arg-type]
+        return in_workers(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batches, "_in_workers", counted)
+    result = load_events(db, path, scenario, workers=2)
+    assert used == [2]
     assert (result.read, result.added, result.event_count) == (len(events), len(events), len(events))
     stored = db.read(
         "MATCH (e:Event {scenario: $s}) RETURN e.id AS id, e.digest AS digest ORDER BY id", {"s": scenario}
