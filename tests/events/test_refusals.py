@@ -272,8 +272,8 @@ def test_a_request_that_cannot_be_an_event_id_is_refused(db: Database, scenario:
     log = tmp_path / "request.jsonl"
     log.write_text(json.dumps({**GOOD, "id": "a-1", "activity": "change_approved", "request": "bad id!"}) + "\n")
     assert _refused(db, scenario, log) == [
-        "request.jsonl:1: request: 'bad id!' is not an event id: an id is letters, digits, '.', '_', ':' or '-',"
-        " starting with a letter or digit"
+        "request.jsonl:1: request: 'bad id!' is not an event id: an id is 1 to 128 ASCII letters (A-Z, a-z), digits,"
+        " '.', '_', ':' or '-', starting with a letter or digit"
     ]
 
 
