@@ -500,6 +500,8 @@ def _json_type(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
+    if isinstance(value, dict):
+        return "an object"  # also one read with a repeated key (_Repeated)
     return {int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}.get(
         type(value), type(value).__name__
     )

@@ -67,6 +67,7 @@ MAX_TEXT = 512
 
 MAX_OFFSET = timedelta(hours=18)
 """Largest UTC offset Neo4j stores (its zone offsets run from -18:00 to +18:00)."""
+_MINUTE = timedelta(minutes=1)
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 """Neo4j integers are 64-bit signed."""
@@ -137,6 +138,8 @@ def with_article(activity: str) -> str:
 
 
 def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"  # also a JSON object read with a repeated key (events.forms)
     return {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a mapping"}.get(
         type(value), type(value).__name__
     )
@@ -172,41 +175,45 @@ def parse_time(value: Any) -> tuple[datetime | None, str | None]:
     if not isinstance(value, str):
         return None, f"must be an ISO 8601 time with a UTC offset, not {_type_name(value)}"
     text = value.strip()
-    shown = text[:64]
     match = _TIME.fullmatch(text)
     if match is None:
+        shown = text[:64]
         if _DATE_ONLY.fullmatch(text):
             return None, f"'{shown}' is a date; a time with a UTC offset is needed (e.g. {text[:10]}T09:15:00+01:00)"
-        loose = _LOOSE_OFFSET.fullmatch(text)
+        loose = _LOOSE_OFFSET.fullmatch(text) if len(text) <= 64 else None
         if loose and _TIME.fullmatch(loose["head"]):
             written = f"{loose['sign']}{loose['hours']}:{loose['minutes'] or '00'}"
             return None, f"'{shown}': write the UTC offset as ±HH:MM right after the time ({loose['head']}{written})"
         return None, f"'{shown}' is not a time written {TIME_FORM}"
-    fraction = match["fraction"]
+    fraction, zone = match.group("fraction", "offset")
     if fraction is not None and len(fraction) > MAX_FRACTION_DIGITS:
         cut = text[: match.start("fraction") + MAX_FRACTION_DIGITS] + text[match.end("fraction") :]
         return None, (
-            f"'{shown}' has {len(fraction)} digits after the second; at most {MAX_FRACTION_DIGITS} digits after the"
-            f" second (microseconds) are allowed, e.g. {cut[:64]}"
+            f"'{text[:64]}' has {len(fraction)} digits after the second; at most {MAX_FRACTION_DIGITS} digits after"
+            f" the second (microseconds) are allowed, e.g. {cut[:64]}"
         )
-    if match["offset"] is None:
-        return None, f"'{shown}' has no UTC offset; write it as e.g. {text[:19]}+00:00"
-    if match["hours"] is not None and timedelta(hours=int(match["hours"]), minutes=int(match["minutes"])) > MAX_OFFSET:
-        return None, f"'{shown}' is out of range: a UTC offset is at most 18 hours either way"
+    if zone is None:
+        return None, f"'{text[:64]}' has no UTC offset; write it as e.g. {text[:19]}+00:00"
     try:
-        parsed = datetime.fromisoformat(text[:-1] + "Z" if text.endswith("z") else text)
+        parsed = datetime.fromisoformat(text if zone != "z" else text[:-1] + "Z")
     except ValueError as e:
-        return None, f"'{shown}' is not a real date and time ({e})"
+        hours, minutes = match.group("hours", "minutes")
+        if hours is not None and timedelta(hours=int(hours), minutes=int(minutes)) > MAX_OFFSET:
+            return None, f"'{text[:64]}' is out of range: a UTC offset is at most 18 hours either way"
+        return None, f"'{text[:64]}' is not a real date and time ({e})"
     offset = parsed.utcoffset()
     assert offset is not None  # _TIME matched an offset
-    if offset % timedelta(minutes=1):
+    if offset > MAX_OFFSET or offset < -MAX_OFFSET:
+        return None, f"'{text[:64]}' is out of range: a UTC offset is at most 18 hours either way"
+    if offset % _MINUTE:
         # Neo4j and its driver store an offset in whole minutes.
-        return None, f"'{shown}' has an offset with seconds; a UTC offset is whole minutes (e.g. +01:00)"
+        return None, f"'{text[:64]}' has an offset with seconds; a UTC offset is whole minutes (e.g. +01:00)"
     try:
         parsed.astimezone(UTC)
     except OverflowError:
         return None, (
-            f"'{shown}' is out of range: its UTC time must fall between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
+            f"'{text[:64]}' is out of range: its UTC time must fall between"
+            " 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z"
         )
     return parsed, None
 
