@@ -148,8 +148,8 @@ def test_a_malformed_log_is_refused_whole_with_every_problem_and_nothing_stored(
         "bad.csv:row 6: id: required field missing",
         "bad.csv:row 6: to_stage: required field missing",
         "bad.csv:row 7: id: duplicate id 'e-1': an id is used once in a log",
-        "bad.csv:row 8: id: 'e 7' is not an id: an id is 1 to 128 ASCII letters (A-Z, a-z), digits, '.', '_', ':' or '-',"
-        " starting with a letter or digit",
+        "bad.csv:row 8: id: 'e 7' is not an id: an id is 1 to 128 ASCII letters (A-Z, a-z), digits, '.', '_', ':'"
+        " or '-', starting with a letter or digit",
         "bad.csv:row 8: object: required field missing",
     ]
     assert caught.value.summary() == "11 problems in the event log; nothing was stored"
