@@ -29,8 +29,9 @@ from xml.sax.xmlreader import Locator
 from defusedxml import DefusedXmlException
 from defusedxml.sax import make_parser
 
-from events.records import FIELDS, RawRecord
+from events.records import DERIVED_ID_PREFIX, FIELDS, INT64_MAX, INT64_MIN, RawRecord, int64_problem
 from loaders.problems import Problem, ProblemList
+from loaders.sources import _infer_scalar
 
 FORMS: tuple[str, ...] = ("csv", "json", "jsonl", "xes", "ocel")
 MAX_LINE_CHARS = 1 << 20
@@ -39,6 +40,75 @@ MAX_DOCUMENT_BYTES = 256 << 20
 """Largest JSON or OCEL log (each is one document, parsed whole); larger logs: CSV or JSON Lines."""
 CHUNK = 1 << 16
 TOO_DEEP = "invalid JSON: nested too deeply for an event"
+
+
+class _Repeated(dict[str, Any]):
+    """A JSON object that names a key more than once; `repeated` lists those keys (in the
+    order they are repeated). Its value is the last one, as json keeps it."""
+
+    __slots__ = ("repeated",)
+
+    repeated: list[str]
+
+
+class _KeyCheck:
+    """A JSON decoder that notes the objects naming a key more than once (json itself keeps
+    the last value silently); `found` says whether the last documents read held one.
+
+    An object is built as json builds it (``dict(pairs)``); only when it came out shorter than
+    its pairs are the repeated keys looked for, so that reading costs little more (about 10% of
+    json's time on a JSON Lines log) than without the check."""
+
+    def __init__(self) -> None:
+        self.found = False
+        self.decoder = json.JSONDecoder(object_pairs_hook=self._object)
+
+    def _object(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        built = dict(pairs)
+        if len(built) == len(pairs):
+            return built
+        self.found = True
+        repeated = _Repeated(built)
+        seen: set[str] = set()
+        repeated.repeated = []
+        for key, _ in pairs:
+            if key in seen and key not in repeated.repeated:
+                repeated.repeated.append(key)
+            seen.add(key)
+        return repeated
+
+    def repeated_keys(self, value: Any) -> list[tuple[tuple[str | int, ...], str]]:
+        """Where `value` (read by `decoder` since `found` was last reset) names a key twice:
+        (the path to the object, the key) for each, in document order; resets `found`."""
+        if not self.found:
+            return []
+        self.found = False
+        out: list[tuple[tuple[str | int, ...], str]] = []
+        stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+        while stack:  # iterative: a document nested as deep as json reads must not overflow here
+            path, item = stack.pop()
+            children: list[tuple[tuple[str | int, ...], Any]] = []
+            if isinstance(item, dict):
+                if isinstance(item, _Repeated):
+                    out.extend((path, key) for key in item.repeated)
+                children = [((*path, k), v) for k, v in item.items() if isinstance(v, (dict, list))]
+            elif isinstance(item, list):
+                children = [((*path, i), v) for i, v in enumerate(item) if isinstance(v, (dict, list))]
+            stack.extend(reversed(children))
+        return out
+
+
+def _field_path(path: tuple[str | int, ...], key: str) -> str:
+    """``properties.note``, ``attributes[0].value``: a key's path inside an event, as a field."""
+    text = ""
+    for part in (*path, key):
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
+    return text
+
+
+def _repeated_problem(place: str, path: tuple[str | int, ...], key: str) -> Problem:
+    """A key named twice in one JSON object (as the bundle loader refuses it in YAML)."""
+    return Problem(place, _field_path(path, key), f"duplicate key '{key[:64]}' in the same object")
 
 
 class FormError(ValueError):
@@ -178,9 +248,9 @@ def csv_records(
 ) -> Iterator[RawRecord]:
     """The events of CSV `rows` (`csv_rows`) under a header of `width` cells and `columns`
     (`csv_header`): a blank row is left out, an empty cell is a missing value; property cells are
-    typed as in bundles."""
-    from loaders.sources import _infer_scalar
-
+    typed as in bundles (numbers, true/false), but an integer that does not fit in 64 bits is
+    refused, as in JSON, and a cell ``'`` then a number or boolean is that text
+    (`_csv_text_or_integer`)."""
     for number, cells in rows:
         if not any(c.strip() for c in cells):
             continue
@@ -197,7 +267,13 @@ def csv_records(
             if not value:
                 continue
             if prop is not None:
-                properties[prop] = _infer_scalar(value)
+                typed: str | int | float | bool | None = _infer_scalar(value)
+                if typed is value:  # text: unless an integer of 19 digits or more, or a forced text
+                    typed = _csv_text_or_integer(value)
+                    if typed is None:
+                        problems.append(Problem(place, f"properties.{prop}", int64_problem(value, CSV_TEXT_HINT)))
+                        continue
+                properties[prop] = typed
             else:
                 fields[column] = value
         if properties:
@@ -206,8 +282,8 @@ def csv_records(
 
 
 def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawRecord]:
-    """CSV: a header row of field names (``properties.KEY`` for a property), one event a row;
-    an empty cell is a missing value; property cells are typed as in bundles (numbers, true/false)."""
+    """CSV: a header row of field names (``properties.KEY`` for a property), one event a row
+    (`csv_records`)."""
     lines = CsvLines(stream, name, problems)
     reader = csv.reader(lines, strict=True)
     head = csv_header(reader, name, problems)
@@ -218,6 +294,25 @@ def read_csv(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawR
     yield from csv_records(rows, name, problems, *head)
 
 
+CSV_TEXT_HINT = "to keep it as text, start the cell with an apostrophe ('), which is not stored"
+_CSV_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
+def _csv_text_or_integer(value: str) -> str | int | None:
+    """A `properties.KEY` cell that `loaders.sources._infer_scalar` leaves as text: an integer
+    too long for it (19 digits or more) is an integer when it fits in 64 bits, as in JSON, and
+    None (refused) when it does not; ``'`` before what would read as a number or a boolean makes
+    it text (``'12`` is the text ``12``, as a spreadsheet writes it); any other cell is its text."""
+    if _CSV_INTEGER.fullmatch(value):
+        number = int(value)
+        return number if INT64_MIN <= number <= INT64_MAX else None
+    if value.startswith("'"):
+        rest = value[1:]
+        if _infer_scalar(rest) is not rest or _CSV_INTEGER.fullmatch(rest):
+            return rest
+    return value
+
+
 def _object_fields(item: Any, place: str, problems: ProblemList) -> dict[str, Any] | None:
     if not isinstance(item, dict):
         problems.append(Problem(place, "event", f"an event is a JSON object, not {type(item).__name__}"))
@@ -226,19 +321,26 @@ def _object_fields(item: Any, place: str, problems: ProblemList) -> dict[str, An
 
 
 def read_jsonl(stream: IO[str], name: str, problems: ProblemList, start: int = 0) -> Iterator[RawRecord]:
-    """JSON Lines: one event object a line (numbered from `start` + 1); blank lines are skipped."""
+    """JSON Lines: one event object a line (numbered from `start` + 1); blank lines are skipped;
+    a key named twice in an object is refused."""
+    check = _KeyCheck()
+    decode = check.decoder.decode
     for number, line in _lines(stream, name, problems, start):
         if not line.strip():
             continue
         place = f"{name}:{number}"
         try:
-            item = json.loads(line)
+            item = decode(line)
         except ValueError as e:
+            check.found = False
             problems.append(Problem(place, "json", f"invalid JSON: {getattr(e, 'msg', e)}"))
             continue
         except RecursionError:
+            check.found = False
             problems.append(Problem(place, "json", TOO_DEEP))
             continue
+        if check.found:
+            problems.extend(_repeated_problem(place, path, key) for path, key in check.repeated_keys(item))
         fields = _object_fields(item, place, problems)
         if fields is not None:
             yield RawRecord(place, fields)
@@ -260,11 +362,13 @@ _WS = re.compile(r"\s*")
 
 
 def read_json(stream: IO[str], name: str, problems: ProblemList) -> Iterator[RawRecord]:
-    """JSON: one array of event objects; each event's place is the line it starts on."""
+    """JSON: one array of event objects; each event's place is the line it starts on; a key
+    named twice in an object is refused."""
     text = _read_document(stream, name, problems)
     if text is None:
         return
-    decoder = json.JSONDecoder()
+    check = _KeyCheck()
+    decoder = check.decoder
     pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
     if text.startswith("\ufeff", pos):
         pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
@@ -298,6 +402,8 @@ def read_json(stream: IO[str], name: str, problems: ProblemList) -> Iterator[Raw
             at = line + text.count("\n", pos, getattr(e, "pos", pos))
             problems.append(Problem(f"{name}:{at}", "json", f"invalid JSON: {getattr(e, 'msg', e)}"))
             return
+        if check.found:
+            problems.extend(_repeated_problem(f"{name}:{line}", path, key) for path, key in check.repeated_keys(item))
         fields = _object_fields(item, f"{name}:{line}", problems)
         if fields is not None:
             yield RawRecord(f"{name}:{line}", fields)
@@ -321,8 +427,9 @@ def read_ocel(stream: IO[str], name: str, problems: ProblemList, known: set[str]
     text = _read_document(stream, name, problems)
     if text is None:
         return
+    check = _KeyCheck()
     try:
-        document = json.loads(text)
+        document = check.decoder.decode(text)
     except RecursionError:
         problems.append(Problem(name, "json", TOO_DEEP))
         return
@@ -331,6 +438,17 @@ def read_ocel(stream: IO[str], name: str, problems: ProblemList, known: set[str]
         problems.append(Problem(f"{name}:{line}", "json", f"invalid JSON: {getattr(e, 'msg', e)}"))
         return
     del text
+    # A key named twice: at its event (reported with the event's other problems) or object.
+    in_events: dict[int, list[Problem]] = {}
+    for path, key in check.repeated_keys(document):
+        if len(path) >= 2 and path[0] in ("events", "objects") and isinstance(path[1], int):
+            problem = _repeated_problem(f"{name}:{path[0]}[{path[1]}]", path[2:], key)
+            if path[0] == "events":
+                in_events.setdefault(path[1], []).append(problem)
+                continue
+        else:
+            problem = _repeated_problem(name, path, key)
+        problems.append(problem)
     if not isinstance(document, dict) or not isinstance(document.get("events"), list):
         message = "an OCEL 2.0 log is an object with a list of events"
         if not isinstance(document, dict):
@@ -342,6 +460,7 @@ def read_ocel(stream: IO[str], name: str, problems: ProblemList, known: set[str]
     _check_ocel_objects(document.get("objects"), name, problems)
     for index, event in enumerate(document["events"]):
         place = f"{name}:events[{index}]"
+        problems.extend(in_events.get(index, ()))
         if not isinstance(event, dict):
             problems.append(Problem(place, "event", f"an event is a JSON object, not {_json_type(event)}"))
             continue
@@ -354,11 +473,22 @@ def read_ocel(stream: IO[str], name: str, problems: ProblemList, known: set[str]
                 Problem(place, "attributes", f"must be a list of {{name, value}}, not {_json_type(attributes)}")
             )
             continue
+        named: dict[str, int] = {}
         for at, attribute in enumerate(attributes):
             if not isinstance(attribute, dict) or not isinstance(attribute.get("name"), str):
                 problems.append(Problem(place, f"attributes[{at}]", "each attribute is {name, value}"))
                 continue
             key, value = attribute["name"], attribute.get("value")
+            if key in named:
+                problems.append(
+                    Problem(
+                        place,
+                        f"attributes[{at}]",
+                        f"duplicate attribute '{key[:64]}' in the same event (also attributes[{named[key]}])",
+                    )
+                )
+                continue
+            named[key] = at
             if key in OCEL_ACTOR_ATTRIBUTES:
                 fields.setdefault("actor", value)
             elif key in OCEL_FIELD_ATTRIBUTES:
@@ -415,6 +545,8 @@ def _json_type(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
+    if isinstance(value, dict):
+        return "an object"  # also one read with a repeated key (_Repeated)
     return {int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}.get(
         type(value), type(value).__name__
     )
@@ -490,6 +622,8 @@ class _XesHandler(ContentHandler):
         depth of its parent; its children are not read (nor reported again)."""
         self.attribute_key: str | None = None
         """The key of the event's attribute read last (to name it when its children are refused)."""
+        self.refused: set[str] = set()
+        """Keys of the event's attributes refused for their value (a key given again is still a duplicate)."""
 
     def setDocumentLocator(self, locator: Locator) -> None:
         self.locator = locator
@@ -513,6 +647,7 @@ class _XesHandler(ContentHandler):
             self.trace_name = None
         elif name == "event":
             self.event = {}
+            self.refused = set()
             self.event_line = self._line()
         elif parent == "event" and self.event is not None:
             self._event_attribute(name, attrs)
@@ -560,8 +695,12 @@ class _XesHandler(ContentHandler):
             )
             self.skip_below = len(self.depth) - 1
             return
+        if key in self.event or key in self.refused:
+            self._problem(key, f"duplicate key '{key[:64]}' in the same <event>; an attribute is given once")
+            return
         parsed, reason = _xes_value(name, value, typed=XES_KEYS.get(key) != "time")
         if reason is not None:
+            self.refused.add(key)
             self._problem(key, reason)
             return
         self.event[key] = parsed
@@ -591,7 +730,7 @@ class _XesHandler(ContentHandler):
             fields["object"] = self.trace_name
         if "id" not in fields:
             canonical = json.dumps([*sorted((k, str(v)) for k, v in attributes.items()), ("trace", self.trace_name)])
-            fields["id"] = "xes-" + hashlib.sha256(canonical.encode()).hexdigest()[:24]
+            fields["id"] = DERIVED_ID_PREFIX + hashlib.sha256(canonical.encode()).hexdigest()[:24]
         if properties:
             fields["properties"] = properties
         self.records.append(RawRecord(f"{self.name}:{self.event_line}", fields))

@@ -47,9 +47,9 @@ from neo4j.exceptions import ConstraintError
 
 from events import batches
 from events.batches import Checked, checked_batches
-from events.forms import detect_form, ocel_object_ids
+from events.forms import detect_form, ocel_object_ids, read_records
 from events.lock import DEFAULT_WAIT_S, WaitingFn, event_load_lock
-from events.records import ACTIVITIES, ANSWERS, REQUESTS
+from events.records import ACTIVITIES, ANSWERS, REQUESTS, DuplicateIds
 from events.records import with_article as _a
 from graph.db import Database
 from graph.history import ids_in_any_version, latest_physical
@@ -289,6 +289,7 @@ def read_log(
     # OCEL: which of an event's related objects are entities of some version of the scenario
     known = ids_in_any_version(db, scenario, ocel_object_ids(path)) if result.form == "ocel" else None
     links = RequestLinks(db, scenario)
+    duplicates = DuplicateIds()
     stored_before = bool(db.read(ANY_EVENT, {"scenario": scenario}))
     nothing_stored: Future[list[dict[str, Any]]] = Future()
     nothing_stored.set_result([{"same": [], "other": []}])
@@ -345,7 +346,7 @@ def read_log(
                     found_since.extend(found[at:mark])
                     at = mark
                 if event_id in links:
-                    found_since.append(Problem(place, "id", f"duplicate id '{event_id}': an id is used once in a log"))
+                    found_since.append(duplicates.problem(place, event_id))
                     continue
                 links.add(place, event_id, activity, obj, request, found_since)
                 ids.append((place, event_id))
@@ -356,6 +357,7 @@ def read_log(
             flush(pool, ids, pairs, checked)
         flush(pool, [], [], Checked())
     links.finish(problems)
+    duplicates.resolve(problems, read_records(path, result.form, ProblemList(), known))  # reads only if any
     result.unresolved_requests = links.unresolved
     if result.read == 0 and not problems:
         problems.append(Problem(path.name, "file", "the log holds no events"))

@@ -86,7 +86,8 @@ def test_the_problems_of_a_csv_log_checked_in_workers_are_those_of_each_row_in_i
     assert problems == [
         "log.csv:row 15: csv: 9 cells but 8 columns in the header",
         f"log.csv:22: line: longer than {MAX_LINE_CHARS:,} characters",  # its line: the value over two lines
-        "log.csv:row 24: time: 'not a time' is not an ISO 8601 time (e.g. 2026-03-02T09:15:00+01:00)",
+        "log.csv:row 24: time: 'not a time' is not a time written YYYY-MM-DDTHH:MM[:SS[.ffffff]] with Z or a"
+        " UTC offset ±HH:MM (e.g. 2026-03-02T09:15:00+01:00)",
         "log.csv:row 24: activity: unknown activity 'flown' (known: "
         "change_requested, change_approved, change_rejected, change_deployed, deployment_requested, "
         "deployment_approved, deployed, shutdown, access_requested, access_granted, access_denied, "

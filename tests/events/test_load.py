@@ -138,7 +138,7 @@ def test_a_malformed_log_is_refused_whole_with_every_problem_and_nothing_stored(
     assert [str(p) for p in caught.value.problems] == [
         "bad.csv:row 1: colour: unknown column",
         "bad.csv:row 3: time: '2026-11-02T10:00:00' has no UTC offset; write it as e.g. 2026-11-02T10:00:00+00:00",
-        "bad.csv:row 4: time: '2026-11-02 10:00:00+25:00' is not an ISO 8601 time (e.g. 2026-03-02T09:15:00+01:00)",
+        "bad.csv:row 4: time: '2026-11-02 10:00:00+25:00' is out of range: a UTC offset is at most 18 hours either way",
         "bad.csv:row 5: time: '2026-11-02' is a date; a time with a UTC offset is needed"
         " (e.g. 2026-11-02T09:15:00+01:00)",
         "bad.csv:row 5: activity: unknown activity 'deploy' (known: change_requested, change_approved, change_rejected,"
@@ -148,8 +148,9 @@ def test_a_malformed_log_is_refused_whole_with_every_problem_and_nothing_stored(
         "bad.csv:row 5: actor: required field missing",
         "bad.csv:row 6: id: required field missing",
         "bad.csv:row 6: to_stage: required field missing",
-        "bad.csv:row 7: id: duplicate id 'e-1': an id is used once in a log",
-        "bad.csv:row 8: id: an id is letters, digits, '.', '_', ':' or '-', starting with a letter or digit",
+        "bad.csv:row 7: id: duplicate id 'e-1' (first at bad.csv:row 2): an id is used once in a log",
+        "bad.csv:row 8: id: 'e 7' is not an id: an id is 1 to 128 ASCII letters (A-Z, a-z), digits, '.', '_', ':'"
+        " or '-', starting with a letter or digit",
         "bad.csv:row 8: object: required field missing",
     ]
     assert caught.value.summary() == "11 problems in the event log; nothing was stored"

@@ -272,8 +272,8 @@ def test_a_request_that_cannot_be_an_event_id_is_refused(db: Database, scenario:
     log = tmp_path / "request.jsonl"
     log.write_text(json.dumps({**GOOD, "id": "a-1", "activity": "change_approved", "request": "bad id!"}) + "\n")
     assert _refused(db, scenario, log) == [
-        "request.jsonl:1: request: 'bad id!' is not an event id: an id is letters, digits, '.', '_', ':' or '-',"
-        " starting with a letter or digit"
+        "request.jsonl:1: request: 'bad id!' is not an event id: an id is 1 to 128 ASCII letters (A-Z, a-z), digits,"
+        " '.', '_', ':' or '-', starting with a letter or digit"
     ]
 
 
@@ -335,3 +335,224 @@ def test_xes_typed_values_that_do_not_parse_are_refused_and_those_that_do_are_st
         "properties.cost": 1500.0,
         "properties.due": "2026-12-01T00:00:00.000+01:00",
     }
+
+
+def _jsonl(*lines: str) -> str:
+    head = '"time": "2026-11-02T10:00:00Z", "activity": "deployed", "object": "m-high"'
+    return "".join(f'{{"id": "e-{i}", {head}, {line}}}\n' for i, line in enumerate(lines, 1))
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            "log.jsonl",
+            _jsonl(
+                '"actor": "p-liam", "actor": "p-mia"',
+                '"actor": "p-liam", "properties": {"note": "a", "note": "b", "cost": 1, "cost": 2, "note": "c"}',
+                '"actor": "p-liam"',
+            ),
+            [
+                "log.jsonl:1: actor: duplicate key 'actor' in the same object",
+                "log.jsonl:2: properties.note: duplicate key 'note' in the same object",
+                "log.jsonl:2: properties.cost: duplicate key 'cost' in the same object",
+            ],
+        ),
+        (
+            "log.json",
+            '[\n{"id": "e-1", "id": "e-1", "time": "2026-11-02T10:00:00Z", "activity": "deployed",'
+            ' "object": "m-high", "actor": "p-liam"},\n'
+            '{"id": "e-2", "time": "2026-11-02T10:00:00Z", "activity": "deployed", "object": "m-high",'
+            ' "actor": "p-liam", "properties": {"x": {"y": 1, "y": 2}}}\n]\n',
+            [
+                "log.json:2: id: duplicate key 'id' in the same object",
+                "log.json:3: properties.x.y: duplicate key 'y' in the same object",
+                "log.json:3: properties.x: properties hold text, numbers or booleans, not a mapping",
+            ],
+        ),
+        (
+            "log.jsonocel",
+            json.dumps(
+                {
+                    "objects": [{"id": "m-high", "type": "model"}],
+                    "events": [
+                        {"id": "e-1", "type": "deployed", "time": GOOD["time"], "attributes": []},
+                        {
+                            "id": "e-2",
+                            "type": "deployed",
+                            "time": GOOD["time"],
+                            "attributes": [
+                                {"name": "org:resource", "value": "p-liam"},
+                                {"name": "cost", "value": 1},
+                                {"name": "cost", "value": 2},
+                            ],
+                            "relationships": [{"objectId": "m-high", "qualifier": "model"}],
+                        },
+                    ],
+                }
+            )
+            .replace('"type": "model"', '"type": "model", "type": "entity"')
+            .replace('"id": "e-1", "type": "deployed"', '"id": "e-1", "type": "deployed", "type": "shutdown"')
+            .replace('"value": "p-liam"', '"value": "p-liam", "value": "p-mia"'),
+            [
+                "log.jsonocel:objects[0]: type: duplicate key 'type' in the same object",
+                "log.jsonocel:events[0]: type: duplicate key 'type' in the same object",
+                "log.jsonocel:events[0]: object: required field missing",
+                "log.jsonocel:events[0]: actor: required field missing",
+                "log.jsonocel:events[1]: attributes[0].value: duplicate key 'value' in the same object",
+                "log.jsonocel:events[1]: attributes[2]: duplicate attribute 'cost' in the same event"
+                " (also attributes[1])",
+            ],
+        ),
+        (
+            "log.xes",
+            _xes(
+                TRACE,
+                XES_EVENT.format(
+                    n=1,
+                    extra='\n<string key="org:resource" value="p-mia"/>'
+                    '<int key="n" value="x"/><int key="n" value="2"/>',
+                ),
+                "</trace>\n",
+            ),
+            [
+                "log.xes:6: actor: duplicate key 'org:resource' in the same <event>; an attribute is given once",
+                "log.xes:6: properties.n: an <int> is a whole number, not 'x'",
+                "log.xes:6: properties.n: duplicate key 'n' in the same <event>; an attribute is given once",
+            ],
+        ),
+    ],
+    ids=["jsonl", "json", "ocel", "xes"],
+)
+def test_a_key_given_twice_in_an_event_is_refused_not_last_wins(
+    db: Database, scenario: str, tmp_path: Path, name: str, text: str, expected: list[str]
+) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    (tmp_path / name).write_text(text)
+    assert _refused(db, scenario, tmp_path / name) == expected
+
+
+def test_a_csv_integer_over_64_bits_is_refused_as_in_json_and_an_apostrophe_makes_a_number_text(
+    db: Database, scenario: str, tmp_path: Path
+) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    head = "id,time,activity,object,actor,properties.n\n"
+    row = "2026-11-02T10:00:00Z,deployed,m-high,p-liam"
+    log = tmp_path / "log.csv"
+    log.write_text(f"{head}e-1,{row},12345678901234567890\ne-2,{row},-9223372036854775809\ne-3,{row},{'9' * 60}\n")
+    hint = "to keep it as text, start the cell with an apostrophe ('), which is not stored"
+    assert _refused(db, scenario, log) == [
+        f"log.csv:row 2: properties.n: 12345678901234567890 does not fit in a 64-bit integer (Neo4j's); {hint}",
+        f"log.csv:row 3: properties.n: -9223372036854775809 does not fit in a 64-bit integer (Neo4j's); {hint}",
+        f"log.csv:row 4: properties.n: {'9' * 20}... (60 digits) does not fit in a 64-bit integer (Neo4j's); {hint}",
+    ]
+    cells = [
+        "'12345678901234567890",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "'12",
+        "'true",
+        "'note",
+        "007",
+        "1.5",
+        "'1.5",
+    ]
+    log.write_text(head + "".join(f"e-{i},{row},{cell}\n" for i, cell in enumerate(cells)))
+    assert load_events(db, log, scenario).added == len(cells)
+    stored = db.read(
+        "MATCH (e:Event {scenario: $s}) RETURN e.`properties.n` AS n ORDER BY toInteger(substring(e.id, 2))",
+        {"s": scenario},
+    )
+    assert [r["n"] for r in stored] == [
+        "12345678901234567890",
+        9223372036854775807,
+        -9223372036854775808,
+        "12",
+        "true",
+        "'note",
+        "007",
+        1.5,
+        "1.5",
+    ]
+
+
+def test_an_id_or_request_outside_ascii_is_refused_naming_the_value(
+    db: Database, scenario: str, tmp_path: Path
+) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    rule = "an id is 1 to 128 ASCII letters (A-Z, a-z), digits, '.', '_', ':' or '-', starting with a letter or digit"
+    log = tmp_path / "ids.jsonl"
+    long_id = "é" + "x" * 100
+    log.write_text(
+        json.dumps({**GOOD, "id": "évé-1"})
+        + "\n"
+        + json.dumps({**GOOD, "id": "a-1", "activity": "change_approved", "request": "req-ü"})
+        + "\n"
+        + json.dumps({**GOOD, "id": long_id})
+        + "\n"
+    )
+    assert _refused(db, scenario, log) == [
+        f"ids.jsonl:1: id: 'évé-1' is not an id: {rule}",
+        f"ids.jsonl:2: request: 'req-ü' is not an event id: {rule}",
+        f"ids.jsonl:3: id: '{long_id[:64]}' is not an id: {rule}",
+    ]
+
+
+FORM = "YYYY-MM-DDTHH:MM[:SS[.ffffff]] with Z or a UTC offset ±HH:MM (e.g. 2026-03-02T09:15:00+01:00)"
+
+
+def test_times_outside_the_one_documented_form_are_refused_with_the_form_to_write(
+    db: Database, scenario: str, tmp_path: Path
+) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    bad = [
+        "2026-03-02T09:15:00.123456789Z",  # was cut to microseconds silently
+        "2026-W10-1T09:15:00Z",  # a week date: Python 3.11 read it
+        "20260302T091500Z",  # ISO 8601's basic format: Python 3.11 read it
+        "2026-061T09:15:00Z",  # an ordinal date
+        "2026-03-02T09:15:00+0100",
+        "2026-03-02 09:15:00 +01:00",
+        "2026-03-02T24:00:00Z",
+        "2026-03-02T09:15:00.Z",
+    ]
+    log = tmp_path / "times.jsonl"
+    log.write_text("".join(json.dumps({**GOOD, "id": f"e-{i}", "time": t}) + "\n" for i, t in enumerate(bad, 1)))
+    assert _refused(db, scenario, log) == [
+        "times.jsonl:1: time: '2026-03-02T09:15:00.123456789Z' has 9 digits after the second; at most 6 digits"
+        " after the second (microseconds) are allowed, e.g. 2026-03-02T09:15:00.123456Z",
+        f"times.jsonl:2: time: '2026-W10-1T09:15:00Z' is not a time written {FORM}",
+        f"times.jsonl:3: time: '20260302T091500Z' is not a time written {FORM}",
+        f"times.jsonl:4: time: '2026-061T09:15:00Z' is not a time written {FORM}",
+        "times.jsonl:5: time: '2026-03-02T09:15:00+0100': write the UTC offset as ±HH:MM right after the time"
+        " (2026-03-02T09:15:00+01:00)",
+        "times.jsonl:6: time: '2026-03-02 09:15:00 +01:00': write the UTC offset as ±HH:MM right after the time"
+        " (2026-03-02 09:15:00+01:00)",
+        "times.jsonl:7: time: '2026-03-02T24:00:00Z' is not a real date and time (hour must be in 0..23)",
+        f"times.jsonl:8: time: '2026-03-02T09:15:00.Z' is not a time written {FORM}",
+    ]
+
+
+def test_times_in_the_documented_form_load_whichever_separators_they_use(
+    db: Database, scenario: str, tmp_path: Path
+) -> None:
+    _with_bundle(db, scenario, tmp_path)
+    good = [
+        "2026-03-02T09:15:00+01:00",
+        "2026-03-02 09:15:00+01:00",
+        "2026-03-02t09:15:00z",
+        "2026-03-02T09:15Z",
+        "2026-03-02T09:15:00.5-05:30",
+        "2026-03-02T09:15:00,123456Z",
+    ]
+    log = tmp_path / "times.jsonl"
+    log.write_text("".join(json.dumps({**GOOD, "id": f"e-{i}", "time": t}) + "\n" for i, t in enumerate(good)))
+    assert load_events(db, log, scenario).added == len(good)
+    stored = db.read("MATCH (e:Event {scenario: $s}) RETURN toString(e.time) AS time ORDER BY e.id", {"s": scenario})
+    assert [r["time"] for r in stored] == [
+        "2026-03-02T09:15:00+01:00",
+        "2026-03-02T09:15:00+01:00",
+        "2026-03-02T09:15:00Z",
+        "2026-03-02T09:15:00Z",
+        "2026-03-02T09:15:00.5-05:30",
+        "2026-03-02T09:15:00.123456Z",
+    ]
