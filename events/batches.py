@@ -20,6 +20,9 @@ import csv
 import io
 import os
 import pickle
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,6 +40,7 @@ from events.forms import (
     csv_header,
     csv_records,
     csv_rows,
+    not_utf8,
     open_text,
     read_jsonl,
     read_records,
@@ -137,7 +141,11 @@ def split_csv(path: Path, problems: ProblemList) -> tuple[tuple[int, CsvColumns]
     stream = open_text(path)
     lines = CsvLines(stream, path.name, problems, keep=True)
     reader = csv.reader(lines, strict=True)
-    header = csv_header(reader, path.name, problems)
+    try:
+        header = csv_header(reader, path.name, problems)
+    except UnicodeDecodeError as e:
+        problems.append(not_utf8(path, e))
+        header = None
     if header is None:
         stream.close()
         return None, iter(())
@@ -152,8 +160,16 @@ def split_csv(path: Path, problems: ProblemList) -> tuple[tuple[int, CsvColumns]
         at_skipped = 0  # lines.skipped at the chunk's start
         count = 0
         end = 0  # lines of `kept` up to the last row's end
+        rows = csv_rows(reader, path.name, problems, lambda: lines.skipped - header_skipped)
         with stream:
-            for number, _cells in csv_rows(reader, path.name, problems, lambda: lines.skipped - header_skipped):
+            while True:
+                try:
+                    number, _cells = next(rows)
+                except StopIteration:
+                    break
+                except UnicodeDecodeError as e:  # as read_records: the rows before it are checked
+                    problems.append(not_utf8(path, e))
+                    break
                 if first is not None and (count >= BATCH_SIZE or lines.skipped != at_skipped or len(problems) != seen):
                     yield "".join(kept[:end]), first
                     del kept[:end]
@@ -180,7 +196,15 @@ def split_jsonl(path: Path, problems: ProblemList) -> Iterator[Chunk | ProblemLi
         kept: list[str] = []
         first = 0
         seen = 0
-        for number, line in _lines(stream, path.name, problems):
+        numbered = _lines(stream, path.name, problems)
+        while True:
+            try:
+                number, line = next(numbered)
+            except StopIteration:
+                break
+            except UnicodeDecodeError as e:  # as read_records: the lines before it are checked
+                problems.append(not_utf8(path, e))
+                break
             if kept and (len(kept) >= BATCH_SIZE or len(problems) != seen or number != first + len(kept)):
                 yield "".join(kept), first
                 kept = []
@@ -257,25 +281,45 @@ def _in_workers(path: Path, form: str, scenario: str, count: int) -> Iterator[Ch
     if head:
         yield Checked(problems=head)
     pending: deque[Future[Checked] | Checked] = deque()
-    with ProcessPoolExecutor(max_workers=count, mp_context=get_context("spawn")) as pool:
-        try:
-            for part in parts:
-                if isinstance(part, ProblemList):
-                    pending.append(Checked(problems=part))
-                else:
-                    pending.append(pool.submit(check_chunk, form, name, part[0], part[1], scenario, header))
-                while len(pending) > IN_FLIGHT_PER_WORKER * count:
-                    yield _result(pending.popleft())
-            while pending:
+    pool = worker_pool(count)
+    finished = False
+    try:
+        for part in parts:
+            if isinstance(part, ProblemList):
+                pending.append(Checked(problems=part))
+            else:
+                pending.append(pool.submit(check_chunk, form, name, part[0], part[1], scenario, header))
+            while len(pending) > IN_FLIGHT_PER_WORKER * count:
                 yield _result(pending.popleft())
-        except BrokenProcessPool:
-            raise RuntimeError(
-                "a worker process checking the event log ended unexpectedly; nothing was stored"
-            ) from None
-        finally:
-            for future in pending:
-                if isinstance(future, Future):
-                    future.cancel()
+        while pending:
+            yield _result(pending.popleft())
+        finished = True
+    except BrokenProcessPool:
+        raise RuntimeError("a worker process checking the event log ended unexpectedly; nothing was stored") from None
+    finally:
+        # Stopped early (a problem, Ctrl-C): the chunks not started are dropped, and the workers
+        # end after the one each is checking (a fraction of a second), without being waited for.
+        pool.shutdown(wait=finished, cancel_futures=True)
+
+
+def worker_pool(count: int) -> ProcessPoolExecutor:
+    """`count` worker processes, started afresh (``spawn``: never a fork of a process running
+    threads); each ignores Ctrl-C (the loading process handles it and stops them) and ends by
+    itself when the loading process is gone, however it ended (`_worker_start`)."""
+    return ProcessPoolExecutor(
+        max_workers=count, mp_context=get_context("spawn"), initializer=_worker_start, initargs=(os.getpid(),)
+    )
+
+
+def _worker_start(parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)  # the loading process was killed: nobody will read this worker's results
+
+    threading.Thread(target=watch, name="tomgraph-parent-watch", daemon=True).start()
 
 
 def _result(item: Future[Checked] | Checked) -> Checked:

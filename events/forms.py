@@ -14,6 +14,7 @@ a whole file into memory but JSON and OCEL, which are one document each and are 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -111,6 +112,11 @@ def _repeated_problem(place: str, path: tuple[str | int, ...], key: str) -> Prob
     return Problem(place, _field_path(path, key), f"duplicate key '{key[:64]}' in the same object")
 
 
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_CHARS))
+"""A cell may be as long as a line (the csv module's own limit, 131,072 characters, would stop the
+read at a longer one as a malformed row)."""
+
+
 class FormError(ValueError):
     """The form of a log cannot be told; the message says how to name it."""
 
@@ -145,20 +151,56 @@ def detect_form(path: Path, head: bytes) -> str:
 
 
 def _lines(stream: IO[str], name: str, problems: ProblemList, start: int = 0) -> Iterator[tuple[int, str]]:
-    """(line number, line) of a text stream, numbered from `start` + 1; a line longer than
-    MAX_LINE_CHARS is reported and skipped (read in chunks, never held whole)."""
+    """(line number, line) of a text stream, numbered from `start` + 1; a line whose text (its
+    end, ``\n``, ``\r\n`` or ``\r``, left out) is longer than MAX_LINE_CHARS is reported and
+    skipped (read in chunks, never held whole)."""
     number = start
+    limit = MAX_LINE_CHARS + 2  # the longest line's text and its end
+    carry = ""  # a character read after a line too long, to see whether it ended in \r\n
     while True:
-        line = stream.readline(MAX_LINE_CHARS + 1)
+        if carry in ("\r", "\n"):
+            line, carry = carry, ""  # a blank line
+        else:
+            line, carry = carry + stream.readline(limit - len(carry)), ""
         if not line:
             return
         number += 1
-        if len(line) > MAX_LINE_CHARS and not line.endswith("\n"):
+        if len(line) > MAX_LINE_CHARS and len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
             problems.append(Problem(f"{name}:{number}", "line", f"longer than {MAX_LINE_CHARS:,} characters"))
-            while (rest := stream.readline(CHUNK)) and not rest.endswith("\n"):
-                pass
+            rest, size = line, limit
+            while not rest.endswith("\n"):
+                if rest.endswith("\r"):
+                    if len(rest) == size:  # cut at the size read: the \n of a \r\n may follow
+                        carry = stream.readline(1)
+                        carry = "" if carry == "\n" else carry
+                    break
+                rest, size = stream.readline(CHUNK), CHUNK
+                if not rest:
+                    break
             continue
         yield number, line
+
+
+def not_utf8(path: Path, error: UnicodeDecodeError) -> Problem:
+    """The problem of a log that is not UTF-8 text, placed at the line of its first byte that
+    cannot be read (the log read again in binary, in pieces; lines end as in text: ``\n``,
+    ``\r\n`` or ``\r``)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    try:
+        with open(path, "rb") as binary:
+            while piece := binary.readline(CHUNK):
+                try:
+                    decoder.decode(piece)
+                except UnicodeDecodeError as e:
+                    line += piece[: max(e.start - len(decoder.getstate()[0]), 0)].replace(b"\r\n", b"\n").count(b"\r")
+                    return Problem(f"{path.name}:{line}", "file", f"not UTF-8 text ({error.reason})")
+                line += piece.replace(b"\r\n", b"\n").count(b"\r") + piece.endswith(b"\n")
+                if piece.endswith(b"\r"):  # a line end the next piece may finish as \r\n
+                    line -= bool(binary.peek(1)[:1] == b"\n") if hasattr(binary, "peek") else 0
+    except OSError:
+        pass
+    return Problem(path.name, "file", f"not UTF-8 text ({error.reason})")
 
 
 CsvColumns = list[tuple[int, str, str | None]]
@@ -341,6 +383,7 @@ def read_jsonl(stream: IO[str], name: str, problems: ProblemList, start: int = 0
             continue
         if check.found:
             problems.extend(_repeated_problem(place, path, key) for path, key in check.repeated_keys(item))
+            continue  # refused: its fields are not read (a repeated id would count as an id)
         fields = _object_fields(item, place, problems)
         if fields is not None:
             yield RawRecord(place, fields)
@@ -404,9 +447,10 @@ def read_json(stream: IO[str], name: str, problems: ProblemList) -> Iterator[Raw
             return
         if check.found:
             problems.extend(_repeated_problem(f"{name}:{line}", path, key) for path, key in check.repeated_keys(item))
-        fields = _object_fields(item, f"{name}:{line}", problems)
-        if fields is not None:
-            yield RawRecord(f"{name}:{line}", fields)
+        else:  # one with a key repeated is refused, its fields not read (a repeated id would count)
+            fields = _object_fields(item, f"{name}:{line}", problems)
+            if fields is not None:
+                yield RawRecord(f"{name}:{line}", fields)
         pos = _WS.match(text, end).end()  # type: ignore[union-attr]
 
 
@@ -851,7 +895,7 @@ def read_records(path: Path, form: str, problems: ProblemList, known: set[str] |
             else:
                 raise FormError(f"unknown form '{form}' (known: {', '.join(FORMS)})")
     except UnicodeDecodeError as e:
-        problems.append(Problem(name, "file", f"not UTF-8 text ({e.reason})"))
+        problems.append(not_utf8(path, e))
 
 
 __all__ = ["FORMS", "FormError", "detect_form", "ocel_object_ids", "read_records"]

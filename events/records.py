@@ -146,13 +146,12 @@ def _type_name(value: Any) -> str:
 
 
 _TIME = re.compile(
-    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ](?P<clock>[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)"
-    r"(?:[.,](?P<fraction>[0-9]+))?"
-    r"(?P<offset>[Zz]|[+-](?P<hours>[0-9]{2}):(?P<minutes>[0-9]{2})(?::[0-9]{2}(?:\.[0-9]+)?)?)?"
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ](?P<clock>[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,](?P<fraction>[0-9]+))?)?)"
+    r"(?P<offset>[Zz]|[+-](?P<hours>[0-9]{2}):(?P<minutes>[0-9]{2})(?P<offset_seconds>:[0-9]{2}(?:\.[0-9]+)?)?)?"
 )
 """The times accepted (docs/events.md, "Fields"): ISO 8601's extended format, the date and the
-time of day separated by ``T`` (or ``t`` or a space, as RFC 3339 allows), seconds and a fraction
-of a second optional, then ``Z`` (``z``) or an offset ``±HH:MM``. An offset with seconds matches,
+time of day separated by ``T`` (or ``t`` or a space, as RFC 3339 allows), seconds optional and a
+fraction of a second only after them, then ``Z`` (``z``) or an offset ``±HH:MM``. An offset with seconds matches,
 to be refused with its own message (Neo4j stores offsets in whole minutes)."""
 _DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _LOOSE_OFFSET = re.compile(r"(?P<head>.*[0-9])\s*(?P<sign>[+-])(?P<hours>[0-9]{2}):?(?P<minutes>[0-9]{2})?")
@@ -194,6 +193,11 @@ def parse_time(value: Any) -> tuple[datetime | None, str | None]:
         )
     if zone is None:
         return None, f"'{text[:64]}' has no UTC offset; write it as e.g. {text[:19]}+00:00"
+    if match.group("offset_seconds"):
+        # Neo4j and its driver store an offset in whole minutes.
+        return None, f"'{text[:64]}' has an offset with seconds; a UTC offset is whole minutes (e.g. +01:00)"
+    if zone not in ("Z", "z") and int(match.group("minutes")) > 59:
+        return None, f"'{text[:64]}' has an offset of {match.group('minutes')} minutes; minutes run 00 to 59"
     try:
         parsed = datetime.fromisoformat(text if zone != "z" else text[:-1] + "Z")
     except ValueError as e:

@@ -4,6 +4,9 @@ of the same log checked in this process."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -135,3 +138,81 @@ def test_a_large_log_loaded_through_workers_stores_what_a_small_one_does(
     again = load_events(db, path, scenario)
     assert (again.added, again.unchanged) == (0, len(events))  # the same digests as read here
     assert len(stored) == len(events)
+
+
+def _both_ways(path: Path, form: str) -> list[str]:
+    """The problems of `path` read here; asserting they are those read in workers."""
+    here = _summary(list(checked_batches(path, form, "s", parallel=False)))
+    assert _summary(list(checked_batches(path, form, "s", parallel=True))) == here
+    return here[0]
+
+
+ROW = f"{GOOD},deployed,m-1,p-1"
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl"])
+def test_a_log_with_bytes_that_are_not_utf8_is_refused_at_their_line_in_workers_as_here(
+    form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batches, "BATCH_SIZE", 3)
+    if form == "csv":
+        lines = [b"id,time,activity,object,actor"] + [f"e-{n},{ROW}".encode() for n in range(1, 20000)]
+        lines[4] = b"e-4,not a time,deployed,m-1,p-1"
+    else:
+        event = '{{"id": "e-{n}", "time": "' + GOOD + '", "activity": "deployed", "object": "m-1", "actor": "p"}}'
+        lines = [event.format(n=n).encode() for n in range(20000)]
+        lines[4] = b'{"id": "e-4"}'
+    lines[15000] = lines[15000].replace(b"m-1", b"m-\xff")
+    path = tmp_path / f"log.{form}"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    problems = _both_ways(path, form)
+    assert problems[-1] == f"log.{form}:15001: file: not UTF-8 text (invalid start byte)"
+    assert problems[0].startswith(f"log.{form}:{'row ' if form == 'csv' else ''}5: time: ")
+
+
+@pytest.mark.parametrize("end", ["\r", "\n", "\r\n"])
+def test_lines_too_long_are_skipped_alone_and_lines_just_long_enough_are_read_whatever_their_ends(
+    end: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batches, "BATCH_SIZE", 2)
+    exact = f"e-1,{ROW},"
+    exact += "x" * (MAX_LINE_CHARS - len(exact))  # a property cell as long as a line may be
+    rows = ["id,time,activity,object,actor,properties.note", exact, "y" * (MAX_LINE_CHARS + 1)]
+    rows += [f"e-3,{ROW},", "e-4,not a time,deployed,m-1,p-1,"]
+    path = tmp_path / "log.csv"
+    path.write_text(end.join(rows) + end, encoding="utf-8", newline="")
+    problems = _both_ways(path, "csv")
+    assert problems == [
+        "log.csv:row 2: properties.note: longer than 512 characters",  # read whole: its cell too
+        f"log.csv:3: line: longer than {MAX_LINE_CHARS:,} characters",
+        "log.csv:row 5: time: 'not a time' is not a time written YYYY-MM-DDTHH:MM[:SS[.ffffff]] with Z or a"
+        " UTC offset ±HH:MM (e.g. 2026-03-02T09:15:00+01:00)",
+    ]
+
+
+def test_a_worker_ends_by_itself_when_the_loading_process_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, sys\n"
+        "from events.batches import worker_pool\n"
+        "if __name__ == '__main__':\n"
+        "    pool = worker_pool(1)\n"
+        "    print(pool.submit(os.getpid).result(), flush=True)\n"
+        "    os._exit(0)  # as if killed: no clean-up, the pool never shut down\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[2]
+    )
+    worker = int(done.stdout.strip())
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has ended

@@ -286,7 +286,7 @@ def test_a_file_that_is_not_utf8_is_refused(db: Database, scenario: str, tmp_pat
     (tmp_path / "latin.csv").write_bytes(b"id,time,activity,object,actor\ne-1,2026-11-02T10:00:00Z,deployed,m-\xe9,p\n")
     with pytest.raises(EventLogError) as caught:
         load_events(db, tmp_path / "latin.csv", scenario)
-    assert [str(p) for p in caught.value.problems] == ["latin.csv: file: not UTF-8 text (invalid continuation byte)"]
+    assert [str(p) for p in caught.value.problems] == ["latin.csv:2: file: not UTF-8 text (invalid continuation byte)"]
 
 
 def test_a_load_of_many_batches_writes_them_side_by_side_and_stores_every_event(
