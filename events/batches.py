@@ -21,12 +21,15 @@ import io
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
+import types
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from multiprocessing import get_context
@@ -288,7 +291,8 @@ def _in_workers(path: Path, form: str, scenario: str, count: int) -> Iterator[Ch
             if isinstance(part, ProblemList):
                 pending.append(Checked(problems=part))
             else:
-                pending.append(pool.submit(check_chunk, form, name, part[0], part[1], scenario, header))
+                with _quiet_start():  # the first submits start the workers
+                    pending.append(pool.submit(check_chunk, form, name, part[0], part[1], scenario, header))
             while len(pending) > IN_FLIGHT_PER_WORKER * count:
                 yield _result(pending.popleft())
         while pending:
@@ -309,6 +313,27 @@ def worker_pool(count: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=count, mp_context=get_context("spawn"), initializer=_worker_start, initargs=(os.getpid(),)
     )
+
+
+@contextmanager
+def _quiet_start() -> Iterator[None]:
+    """While worker processes may be started: they start with Ctrl-C ignored (a signal ignored
+    is inherited; `_worker_start` ignores it too, but only once the worker has started), and
+    without importing the loading program's main module (``spawn`` imports it in every worker;
+    the CLI's would import all of tomgraph and the Neo4j driver, for nothing). Ctrl-C is ignored
+    meanwhile in this process too, for the milliseconds a start takes; only in the main thread,
+    the only one that may set a signal's handler (in the API, loads run in other threads)."""
+    main = sys.modules.get("__main__")
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+    sys.modules["__main__"] = types.ModuleType("__main__")  # nothing for a worker to import
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+        if in_main_thread:
+            signal.signal(signal.SIGINT, before)
 
 
 def _worker_start(parent: int) -> None:
