@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from events.forms import (
     CsvColumns,
@@ -132,6 +132,7 @@ def check_chunk(
     return check_records(records, problems, scenario)
 
 
+T = TypeVar("T")
 Chunk = tuple[str, int]
 """A chunk of a log's text (whole rows or lines) and the number of its first row or line."""
 
@@ -165,14 +166,7 @@ def split_csv(path: Path, problems: ProblemList) -> tuple[tuple[int, CsvColumns]
         end = 0  # lines of `kept` up to the last row's end
         rows = csv_rows(reader, path.name, problems, lambda: lines.skipped - header_skipped)
         with stream:
-            while True:
-                try:
-                    number, _cells = next(rows)
-                except StopIteration:
-                    break
-                except UnicodeDecodeError as e:  # as read_records: the rows before it are checked
-                    problems.append(not_utf8(path, e))
-                    break
+            for number, _cells in _decodable(rows, path, problems):
                 if first is not None and (count >= BATCH_SIZE or lines.skipped != at_skipped or len(problems) != seen):
                     yield "".join(kept[:end]), first
                     del kept[:end]
@@ -192,6 +186,15 @@ def split_csv(path: Path, problems: ProblemList) -> tuple[tuple[int, CsvColumns]
     return header, chunks()
 
 
+def _decodable(items: Iterator[T], path: Path, problems: ProblemList) -> Iterator[T]:
+    """`items` read from the log at `path` up to the first text that is not UTF-8, which ends
+    them with its problem (as `read_records` does: what came before it is still checked)."""
+    try:
+        yield from items
+    except UnicodeDecodeError as e:
+        problems.append(not_utf8(path, e))
+
+
 def split_jsonl(path: Path, problems: ProblemList) -> Iterator[Chunk | ProblemList]:
     """A JSON Lines log as chunks of at most `BATCH_SIZE` lines, with the lines too long to
     read yielded as problems in their place between the chunks."""
@@ -199,15 +202,7 @@ def split_jsonl(path: Path, problems: ProblemList) -> Iterator[Chunk | ProblemLi
         kept: list[str] = []
         first = 0
         seen = 0
-        numbered = _lines(stream, path.name, problems)
-        while True:
-            try:
-                number, line = next(numbered)
-            except StopIteration:
-                break
-            except UnicodeDecodeError as e:  # as read_records: the lines before it are checked
-                problems.append(not_utf8(path, e))
-                break
+        for number, line in _decodable(_lines(stream, path.name, problems), path, problems):
             if kept and (len(kept) >= BATCH_SIZE or len(problems) != seen or number != first + len(kept)):
                 yield "".join(kept), first
                 kept = []
