@@ -120,7 +120,7 @@ def check_chunk(
     or lines), whose first row or line is number `first` of the file named `name`; a CSV chunk
     is read under the log's `header` (`csv_header`)."""
     problems = ProblemList()
-    stream = io.StringIO(text, newline=None) if form != "csv" else io.StringIO(text, newline="")
+    stream = io.StringIO(text, newline="")  # lines end as in the file, as the splitter read them
     if form == "csv":
         assert header is not None
         reader = csv.reader(stream, strict=True)

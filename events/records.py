@@ -67,7 +67,6 @@ MAX_TEXT = 512
 
 MAX_OFFSET = timedelta(hours=18)
 """Largest UTC offset Neo4j stores (its zone offsets run from -18:00 to +18:00)."""
-_MINUTE = timedelta(minutes=1)
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 """Neo4j integers are 64-bit signed."""
@@ -140,7 +139,7 @@ def with_article(activity: str) -> str:
 def _type_name(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"  # also a JSON object read with a repeated key (events.forms)
-    return {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a mapping"}.get(
+    return {bool: "a boolean", int: "a number", float: "a number", list: "a list"}.get(
         type(value), type(value).__name__
     )
 
@@ -209,9 +208,6 @@ def parse_time(value: Any) -> tuple[datetime | None, str | None]:
     assert offset is not None  # _TIME matched an offset
     if offset > MAX_OFFSET or offset < -MAX_OFFSET:
         return None, f"'{text[:64]}' is out of range: a UTC offset is at most 18 hours either way"
-    if offset % _MINUTE:
-        # Neo4j and its driver store an offset in whole minutes.
-        return None, f"'{text[:64]}' has an offset with seconds; a UTC offset is whole minutes (e.g. +01:00)"
     try:
         parsed.astimezone(UTC)
     except OverflowError:
@@ -352,9 +348,6 @@ class DuplicateIds:
     def __init__(self) -> None:
         self.noted: dict[Problem, str] = {}
         """Each problem given (without its first place), and its id."""
-
-    def __bool__(self) -> bool:
-        return bool(self.noted)
 
     def problem(self, place: str, event_id: str) -> Problem:
         """The problem of the event at `place` using `event_id` again (noted, to resolve)."""
